@@ -1,0 +1,1 @@
+"""Evaluation beyond accuracy: why synthetic data fails on real photos, and what to change."""

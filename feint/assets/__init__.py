@@ -1,0 +1,34 @@
+"""Assets: procedural meshes (ships, backgrounds) as plain numpy data, and the user's model files.
+
+`build_asset` is the one way a renderer turns an `AssetRef` with a builder name into a `Mesh`.
+"""
+
+from __future__ import annotations
+
+from feint.assets.mesh import Mesh
+from feint.scene.description import AssetRef
+
+#: Stand-in proportions (length : beam : height) for a model file whose size is only known to Blender.
+MODEL_FILE_PROPORTIONS = (1.0, 1 / 6, 1 / 4)
+DEFAULT_MODEL_LENGTH = 100.0
+
+
+def build_asset(ref: AssetRef) -> Mesh:
+    """The mesh of a procedural asset: a ship class or a background builder."""
+    from feint.assets.backgrounds import BACKGROUND_BUILDERS
+    from feint.assets.ships import get_ship_builder
+
+    if ref.builder is None:
+        raise ValueError("asset has no builder (it is a model file: the renderer imports it)")
+    if ref.builder in BACKGROUND_BUILDERS:
+        return BACKGROUND_BUILDERS[ref.builder](ref.params)
+    return get_ship_builder(ref.builder).build(ref.params)
+
+
+def asset_extent(ref: AssetRef) -> tuple[float, float, float]:
+    """(length, beam, height above the waterline) in metres, used to frame the camera."""
+    if ref.builder is None:
+        length = ref.length or DEFAULT_MODEL_LENGTH
+        return tuple(length * f for f in MODEL_FILE_PROPORTIONS)  # type: ignore[return-value]
+    lo, hi = build_asset(ref).bounds
+    return float(hi[0] - lo[0]), float(hi[1] - lo[1]), float(max(hi[2], 0.5))

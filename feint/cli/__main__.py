@@ -1,0 +1,3 @@
+from feint.cli import main
+
+main()

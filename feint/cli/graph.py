@@ -1,0 +1,57 @@
+"""`feint graph show|validate|sample`: look at a graph before rendering from it."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+import yaml
+
+from feint.cli import app
+
+graph_app = typer.Typer(help="Inspect, validate and sample scene graphs.", no_args_is_help=True)
+app.add_typer(graph_app, name="graph")
+
+GRAPH_ARG = typer.Argument(..., help="A graph YAML file, or a built-in graph name (marine).")
+
+
+@graph_app.command("show")
+def show(graph: str = GRAPH_ARG) -> None:
+    """Print the resolved graph (after `extends:`) with every distribution."""
+    from feint.graph import load_graph
+
+    g = load_graph(graph)
+    typer.echo(yaml.safe_dump(g.to_yaml(), sort_keys=False, width=120).rstrip())
+    typer.echo("\n# parameters")
+    for path, dist in g.parameters():
+        typer.echo(f"{path:32s} {dist.describe()}")
+
+
+@graph_app.command("validate")
+def validate(graph: str = GRAPH_ARG) -> None:
+    """Check a graph file; prints `ok` or one line naming the file, line and field at fault."""
+    from feint.graph import load_graph
+
+    g = load_graph(graph)
+    typer.echo(
+        f"ok: {graph} ({g.channel} channel, {len(g.class_names())} classes, "
+        f"{sum(1 for _ in g.parameters())} parameters)"
+    )
+
+
+@graph_app.command("sample")
+def sample(
+    graph: str = GRAPH_ARG,
+    n: int = typer.Option(3, "-n", help="How many samples to print."),
+    seed: int = typer.Option(0, help="Dataset seed."),
+    start: int = typer.Option(0, help="First sample index."),
+    size: int = typer.Option(160, help="Image size the samples are drawn for."),
+) -> None:
+    """Print the sampled parameters of a few images (no rendering)."""
+    from feint.graph import load_graph
+    from feint.scene.sampler import Sampler
+
+    sampler = Sampler(load_graph(graph), seed, size)
+    for index in range(start, start + n):
+        params = {k: v for k, v in sampler.sample(index).params.items() if k != "asset.params"}
+        typer.echo(json.dumps(params, default=str, indent=1))

@@ -1,0 +1,201 @@
+"""The typed schema of a scene graph, validated at the edge by pydantic.
+
+A graph is a tree of sections; every leaf is a parameter (constant or distribution, see
+`distributions.py`) with the bounds it must stay in. Validation checks the whole support of each
+distribution against those bounds, so a bad range fails when the file is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from feint.graph.distributions import Distribution, Normal, parse_distribution
+
+
+def param(low: float | None = None, high: float | None = None, kind: str = "number") -> Any:
+    """An annotated parameter type: parsed into a Distribution and checked against [low, high]."""
+
+    def check(value: Any) -> Distribution:
+        dist = parse_distribution(value)
+        if kind == "any":
+            return dist
+        if isinstance(dist, Normal) and dist.low is None and dist.high is None and dist.std > 0:
+            # An open normal is fine where 4 sigma stay in bounds; it is truncated at the bounds.
+            if (low is None or dist.mean - 4 * dist.std >= low) and (
+                high is None or dist.mean + 4 * dist.std <= high
+            ):
+                dist = Normal(mean=dist.mean, std=dist.std, low=low, high=high)
+        support = dist.support()
+        if kind in ("number", "int"):
+            if support is None:
+                raise ValueError(f"expected a number or a numeric distribution, got {dist.describe()}")
+            lo, hi = support
+            if low is not None and lo < low:
+                raise ValueError(f"{dist.describe()} can reach {lo:g}, below the minimum {low:g}")
+            if high is not None and hi > high:
+                raise ValueError(f"{dist.describe()} can reach {hi:g}, above the maximum {high:g}")
+        return dist
+
+    return Annotated[Distribution, BeforeValidator(check)]
+
+
+Degrees = param(-360, 360)
+Fraction = param(0, 1)
+Flag = param(kind="any")
+Label = param(kind="any")
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def parameters(self, prefix: str = "") -> Iterator[tuple[str, Distribution]]:
+        """Every (dotted.path, distribution) in this section, in declaration order."""
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            path = f"{prefix}{name}"
+            if isinstance(value, Distribution):
+                yield path, value
+            elif isinstance(value, Section):
+                yield from value.parameters(path + ".")
+            elif isinstance(value, dict):
+                for key, item in value.items():
+                    if isinstance(item, Section):
+                        yield from item.parameters(f"{path}.{key}.")
+
+    def to_yaml(self) -> dict[str, Any]:
+        """Plain YAML-ready data that loads back into an equal graph (distributions in their YAML form)."""
+        return {
+            name: _plain(getattr(self, name))
+            for name in type(self).model_fields
+            if getattr(self, name) is not None
+        }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Distribution):
+        return value.to_yaml()
+    if isinstance(value, Section):
+        return value.to_yaml()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+class RenderSection(Section):
+    """Renderer quality settings (Cycles on the CPU by default) and label validity rules."""
+
+    samples: param(1, 4096, "int")
+    denoise: Flag
+    max_bounces: param(0, 64, "int")
+    aspect: param(0.2, 5)
+    min_visible_px: param(1, None, "int")
+    max_redraws: int = Field(default=20, ge=0, le=1000)
+
+
+class ClassSpec(Section):
+    """One class of the channel: how often it is drawn and where its 3D models come from."""
+
+    weight: float = Field(default=1.0, ge=0)
+    variant: Label | None = None
+    models: str | None = None
+    length: param(0.01, 2000) | None = None
+
+
+class ShipSection(Section):
+    heave: param(-50, 50)
+    pitch: Degrees
+    roll: Degrees
+    speed_knots: param(0, 60)
+    rust: Fraction
+    dirt: Fraction
+    snow: Fraction
+    warp: Fraction
+
+
+class SeaSection(Section):
+    waves: Fraction
+    wave_scale: param(0.1, 1000)
+    tint: Label
+    brightness: param(0, 10)
+    foam: Fraction
+    wake: Fraction
+
+
+class SkySection(Section):
+    sun_elevation: param(-5, 90)
+    sun_azimuth: Degrees
+    clouds: Fraction
+    overcast: Fraction
+    air: param(0, 10)
+    dust: param(0, 10)
+
+
+class AtmosphereSection(Section):
+    visibility_km: param(0.05, 1000)
+    haze_tint: Label
+
+
+class BackgroundSection(Section):
+    kind: Label
+    distance: param(0.05, 100)
+    land_height: param(0, 50)
+    distractors: param(0, 20, "int")
+
+
+class CameraSection(Section):
+    """Where the camera sits relative to the ship. `fill` sets the ship's share of the frame width
+    (object resolution); `distance` and `height`, when given, override `fill` and `elevation`."""
+
+    aspect_angle: param(0, 180)
+    side: Label
+    elevation: param(-5, 89)
+    elevation_jitter: param(0, 30)
+    fill: param(0.01, 10)
+    distance: param(0.1, 1e6) | None = None
+    height: param(-10, 1e5) | None = None
+    focal_length: param(1, 2000)
+    roll: Degrees
+    aim_x: param(-1, 1)
+    aim_y: param(-1, 1)
+
+
+class PostSection(Section):
+    """Camera and delivery effects applied to the rendered pixels (and the labels, for geometry)."""
+
+    crop: Flag
+    crop_margin: param(0, 2)
+    cutout: Flag
+    low_detail: Flag
+    low_detail_px: param(2, 4096, "int")
+    focus_blur: param(0, 100)
+    motion_blur: param(0, 100)
+    motion_angle: Degrees
+    noise: param(0, 1)
+    exposure: param(-10, 10)
+    contrast: param(0, 3)
+    saturation: param(0, 3)
+    jpeg_quality: param(1, 100, "int")
+
+
+class MarineGraph(Section):
+    """The marine channel: one labelled ship on the sea, seen as in ordinary ship photographs."""
+
+    channel: Literal["marine"] = "marine"
+    name: str = "marine"
+    description: str = ""
+    classes: dict[str, ClassSpec]
+    render: RenderSection
+    ship: ShipSection
+    sea: SeaSection
+    sky: SkySection
+    atmosphere: AtmosphereSection
+    background: BackgroundSection
+    camera: CameraSection
+    post: PostSection
+
+    def class_names(self) -> list[str]:
+        """Classes with a non-zero weight, in file order: these are the dataset's categories."""
+        return [name for name, spec in self.classes.items() if spec.weight > 0]

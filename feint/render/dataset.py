@@ -1,0 +1,190 @@
+"""Render a whole dataset: worker processes, progress, resume, and the final COCO/parquet/card files.
+
+Layout of a dataset folder:
+    images/000000.jpg ...   the delivered images
+    records/000000.json ... one record per finished image (written atomically: the resume log)
+    render.json             what was asked for (graph, seed, size, n): a resume must ask the same
+    annotations.json        COCO, categories from 1, every image listed
+    params.parquet          every sampled parameter, one row per image
+    dataset.json            the dataset card (graph, seed, counts, versions, time)
+    preview.png             a grid of the first images with their boxes
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import platform
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+import feint
+from feint.errors import FeintError
+from feint.graph.schema import MarineGraph
+from feint.io import write_bytes_atomic, write_json_atomic
+from feint.render.worker import init_worker, record_path, render_index
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    graph: MarineGraph
+    n: int
+    out: Path
+    size: int = 160
+    seed: int = 0
+    workers: int = 1
+    resume: bool = False
+    recycle_every: int = 250  # a worker process is replaced after this many images: memory stays flat
+
+    def spec(self) -> dict[str, Any]:
+        """What determines the output (all but `n` must match on --resume); not how many workers ran it."""
+        return {"graph": self.graph.to_yaml(), "seed": self.seed, "size": self.size, "n": self.n}
+
+
+def render_dataset(job: RenderJob, progress: bool = True) -> dict[str, Any]:
+    """Render (or finish rendering) a dataset and write its files; returns the dataset card."""
+    _prepare_output(job)
+    done = {i for i in range(job.n) if record_path(job.out, i).exists()}
+    todo = [i for i in range(job.n) if i not in done]
+    started = time.perf_counter()
+    if todo:
+        threads = max(1, (os.cpu_count() or 1) // job.workers)
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(
+            job.workers,
+            mp_context=context,
+            initializer=init_worker,
+            initargs=(job.graph, job.seed, job.size, str(job.out), threads),
+            max_tasks_per_child=job.recycle_every,
+        ) as pool:
+            futures = [pool.submit(render_index, i) for i in todo]
+            bar = tqdm(
+                total=job.n,
+                initial=len(done),
+                unit="img",
+                desc="render",
+                disable=not progress,
+                dynamic_ncols=True,
+            )
+            with bar:
+                for future in as_completed(futures):
+                    future.result()
+                    bar.update(1)
+    return finalize(job, time.perf_counter() - started)
+
+
+def _prepare_output(job: RenderJob) -> None:
+    out = job.out
+    if out.exists() and not out.is_dir():
+        raise FeintError(f"{out}: output path is a file, expected a folder")
+    spec_path = out / "render.json"
+    if out.is_dir() and any(out.iterdir()):
+        if not job.resume:
+            raise FeintError(
+                f"{out}: output folder is not empty; pass --resume to finish it, or pick a new folder"
+            )
+        if not spec_path.exists():
+            raise FeintError(f"{out}: not a feint render folder (no render.json); pick an empty folder")
+        previous = json.loads(spec_path.read_text())
+        current = json.loads(json.dumps(job.spec()))
+        changed = [k for k in current if k != "n" and previous.get(k) != current[k]]
+        if changed:
+            raise FeintError(f"{out}: --resume with different {', '.join(changed)} than the first run")
+        if current["n"] != previous.get("n"):  # image i depends on (seed, i) only: n may grow or shrink
+            write_json_atomic(spec_path, current)
+        return
+    write_json_atomic(spec_path, job.spec())
+
+
+def _load_records(job: RenderJob) -> list[dict[str, Any]]:
+    return [json.loads(record_path(job.out, i).read_text()) for i in range(job.n)]
+
+
+def finalize(job: RenderJob, seconds: float) -> dict[str, Any]:
+    """Assemble COCO annotations, the parameter table, the card and the preview from the records."""
+    records = _load_records(job)
+    ok = [r for r in records if not r["failed"]]
+    classes = job.graph.class_names()
+    category_id = {name: i + 1 for i, name in enumerate(classes)}
+    images, annotations = [], []
+    for r in ok:
+        images.append(
+            {
+                "id": r["index"] + 1,
+                "file_name": r["file_name"],
+                "width": r["width"],
+                "height": r["height"],
+                "index": r["index"],
+                "seed": r["seed"],
+            }
+        )
+        for a in r["annotations"]:
+            annotations.append(
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": r["index"] + 1,
+                    "category_id": category_id[a["category"]],
+                    "bbox": a["bbox"],
+                    "area": a["area"],
+                    "segmentation": a["segmentation"],
+                    "iscrowd": 0,
+                }
+            )
+    coco = {
+        "info": {"description": f"feint render of graph {job.graph.name!r}", "version": feint.__version__},
+        "categories": [{"id": i, "name": n, "supercategory": "ship"} for n, i in category_id.items()],
+        "images": images,
+        "annotations": annotations,
+    }
+    write_json_atomic(job.out / "annotations.json", coco, indent=None)
+    table = pd.DataFrame([{**r["params"], "file_name": r["file_name"], "redraws": r["redraws"]} for r in ok])
+    buf = table.to_parquet(index=False) if len(table) else pd.DataFrame().to_parquet()
+    write_bytes_atomic(job.out / "params.parquet", buf)
+    card = _card(job, records, ok, seconds)
+    write_json_atomic(job.out / "dataset.json", card)
+    if ok:
+        from feint.datasets import load_dataset
+        from feint.datasets.preview import preview_png
+
+        write_bytes_atomic(job.out / "preview.png", preview_png(load_dataset(job.out), n=24))
+    return card
+
+
+def _card(
+    job: RenderJob, records: list[dict[str, Any]], ok: list[dict[str, Any]], seconds: float
+) -> dict[str, Any]:
+    previous = {}
+    card_path = job.out / "dataset.json"
+    if card_path.exists():
+        previous = json.loads(card_path.read_text())
+    counts = pd.Series([r["params"]["class"] for r in ok], dtype="object").value_counts().to_dict()
+    return {
+        "name": job.out.name,
+        "graph_name": job.graph.name,
+        "graph": job.graph.to_yaml(),
+        "seed": job.seed,
+        "size": job.size,
+        "requested": job.n,
+        "images": len(ok),
+        "failed": len(records) - len(ok),
+        "redraws": int(sum(r["redraws"] for r in ok)),
+        "per_class": {c: int(counts.get(c, 0)) for c in job.graph.class_names()},
+        "render_seconds_mean": float(np.mean([r["seconds"] for r in records])) if records else 0.0,
+        "wall_seconds": round(previous.get("wall_seconds", 0.0) + seconds, 2),
+        "versions": {
+            "feint": feint.__version__,
+            "blender": metadata.version("bpy"),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+        },
+        "workers_last_run": job.workers,
+    }

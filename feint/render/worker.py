@@ -1,0 +1,99 @@
+"""What runs inside a render worker process: one persistent Blender scene, one image per task.
+
+A task renders image `index` start to finish (re-drawing samples whose ship is not visible enough),
+writes the image and its record atomically, and returns the record. Because every random choice
+comes from (dataset seed, index, attempt), the bytes do not depend on which worker did the task.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from feint.graph.schema import MarineGraph
+from feint.io import write_bytes_atomic, write_json_atomic
+from feint.render.labels import annotation_from_mask
+from feint.render.post import finish
+from feint.scene.sampler import Sampler
+from feint.scene.seeds import stream
+
+_STATE: dict[str, Any] = {}
+
+
+def init_worker(graph: MarineGraph, seed: int, size: int, out_dir: str, threads: int) -> None:
+    """Process initializer: build Blender once for all the tasks this process will run."""
+    _silence_stdout()
+    from feint.render.blender import BlenderScene
+
+    _STATE.update(
+        sampler=Sampler(graph, seed, size),
+        scene=BlenderScene(threads=threads),
+        out=Path(out_dir),
+        max_redraws=graph.render.max_redraws,
+    )
+
+
+def _silence_stdout() -> None:
+    """Blender logs every saved file on stdout; in a worker that would tear the parent's progress bar."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+
+
+def record_path(out_dir: Path, index: int) -> Path:
+    return out_dir / "records" / f"{index:06d}.json"
+
+
+def image_name(index: int) -> str:
+    return f"images/{index:06d}.jpg"
+
+
+def render_index(index: int) -> dict[str, Any]:
+    """Render image `index` into the dataset folder; return its record (also written to records/)."""
+    sampler: Sampler = _STATE["sampler"]
+    out: Path = _STATE["out"]
+    started = time.perf_counter()
+    record: dict[str, Any] = {"index": index, "failed": True}
+    for attempt in range(_STATE["max_redraws"] + 1):
+        desc = sampler.sample(index, attempt)
+        passes = _STATE["scene"].render(desc)
+        labelled = desc.labelled
+        if any(int((passes.index == o.pass_index).sum()) < desc.min_visible_px for o in labelled):
+            continue
+        result = finish(
+            passes.rgb,
+            passes.index,
+            passes.depth,
+            desc.atmosphere,
+            desc.post,
+            [o.pass_index for o in labelled],
+            stream(desc.seed, "post"),
+        )
+        anns = [annotation_from_mask(result.index == o.pass_index, o.label) for o in labelled]
+        if any(a is None for a in anns):
+            continue
+        write_bytes_atomic(out / image_name(index), result.jpeg)
+        record = {
+            "index": index,
+            "failed": False,
+            "seed": desc.seed,
+            "attempt": attempt,
+            "file_name": image_name(index),
+            "width": desc.post.out_width,
+            "height": desc.post.out_height,
+            "annotations": anns,
+            "params": {k: _plain(v) for k, v in desc.params.items()},
+        }
+        break
+    record["redraws"] = attempt
+    record["seconds"] = round(time.perf_counter() - started, 4)
+    write_json_atomic(record_path(out, index), record, indent=None)
+    return record
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value

@@ -1,0 +1,1 @@
+"""Plain scene descriptions and the sampler that draws them from a graph (no Blender here)."""

@@ -1,0 +1,167 @@
+"""The data of a study: real train/val/test (group-disjoint), renders cached by graph, features of both.
+
+Everything downstream (the many head-training runs) works on index arrays into these feature matrices,
+which is what makes hundreds of runs affordable on a CPU.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from feint.errors import FeintError
+from feint.studies.spec import StudySpec
+
+
+@dataclass
+class Part:
+    """Images of one role (real train, real val, real test, synthetic) with their cached features."""
+
+    paths: list[Path]
+    labels: np.ndarray
+    groups: list[str]
+    features: np.ndarray
+    meta: pd.DataFrame | None = None  # render parameters (synthetic) or manifest columns (real)
+
+
+@dataclass
+class StudyData:
+    classes: list[str]
+    train: Part
+    val: Part
+    test: Part
+    synthetic: Part | None
+    synthetic_root: Path | None
+
+    def real_subset(self, fraction: float, seed: int) -> np.ndarray:
+        """Indices into `train`: a nested, class-stratified, group-aware sample (same rule as `feint data
+        subsample`): for one seed the 10 % sample lies inside the 20 % one."""
+        from feint.datasets.core import group_key
+
+        if fraction >= 1.0:
+            return np.arange(len(self.train.labels))
+        keep: list[int] = []
+        for c in range(len(self.classes)):
+            idx = np.flatnonzero(self.train.labels == c)
+            groups = sorted({self.train.groups[i] for i in idx}, key=lambda g: group_key(seed, g))
+            target, total = fraction * len(idx), 0
+            for g in groups:
+                if total >= target and total > 0:
+                    break
+                members = [i for i in idx if self.train.groups[i] == g]
+                keep.extend(members)
+                total += len(members)
+        return np.array(sorted(keep), dtype=np.int64)
+
+    def synthetic_subset(self, per_class: int) -> np.ndarray:
+        """The first `per_class` renders of each class (render order): smaller amounts are nested."""
+        if self.synthetic is None or per_class <= 0:
+            return np.zeros(0, dtype=np.int64)
+        keep = [np.flatnonzero(self.synthetic.labels == c)[:per_class] for c in range(len(self.classes))]
+        return np.sort(np.concatenate(keep))
+
+
+def load_real(spec: StudySpec):  # noqa: ANN201 - feint.datasets.Dataset
+    """Real data with the study's classes (after the class map), split group-disjointly if no test set."""
+    from feint.datasets import load_dataset
+    from feint.datasets.select import keep_classes
+    from feint.datasets.split import split_dataset
+
+    def prepared(path: str):  # noqa: ANN202
+        dataset = load_dataset(Path(path))
+        if spec.class_map:
+            from feint.datasets.select import map_classes
+
+            dataset = map_classes(dataset, [(0, a, b) for a, b in spec.class_map.items()])
+        unknown = [c for c in spec.classes if c not in dataset.classes]
+        if unknown:
+            raise FeintError(
+                f"{path}: classes {', '.join(unknown)} not in the data ({', '.join(sorted(dataset.classes))})"
+            )
+        return keep_classes(dataset, spec.classes)
+
+    real = prepared(spec.real)
+    if spec.test is None:
+        return split_dataset(real, list(spec.split_ratios), spec.split_seed), None
+    train_val = split_dataset(
+        real,
+        [
+            spec.split_ratios[0] / sum(spec.split_ratios[:2]),
+            spec.split_ratios[1] / sum(spec.split_ratios[:2]),
+        ],
+        spec.split_seed,
+    )
+    return train_val, prepared(spec.test)
+
+
+def render_synthetic(spec: StudySpec, cache: Path, progress: bool) -> Path:
+    """Render (or reuse) the study's synthetic set: cached by graph, classes, seed, size; extended on demand
+    until every class has `per_class` images (image i depends only on (seed, i), so extending is exact)."""
+    import yaml
+
+    from feint.graph import load_graph
+    from feint.graph.loader import load_graph_dict
+    from feint.render.dataset import RenderJob, render_dataset
+
+    merged, _ = load_graph_dict(spec.synthetic.graph)
+    merged["classes"] = {c: {**merged.get("classes", {}).get(c, {}), "weight": 1} for c in spec.classes}
+    key = hashlib.sha1(
+        json.dumps([merged, spec.synthetic.seed, spec.synthetic.size], sort_keys=True, default=str).encode()
+    ).hexdigest()[:12]
+    out = cache / "renders" / key
+    out.mkdir(parents=True, exist_ok=True)
+    graph_file = out.parent / f"{key}.graph.yaml"
+    graph_file.write_text(yaml.safe_dump(merged, sort_keys=False))
+    graph = load_graph(graph_file)
+    n = math.ceil(spec.synthetic.per_class * len(spec.classes) * 1.15)
+    for _ in range(6):
+        job = RenderJob(
+            graph, n, out, spec.synthetic.size, spec.synthetic.seed, spec.synthetic.workers, resume=True
+        )
+        render_dataset(job, progress=progress)
+        counts = pd.read_parquet(out / "params.parquet")["class"].value_counts()
+        short = min(int(counts.get(c, 0)) for c in spec.classes)
+        if short >= spec.synthetic.per_class:
+            break
+        n = math.ceil(n * spec.synthetic.per_class / max(short, 1) * 1.05)
+    return out
+
+
+def _part(
+    records, classes: list[str], backbone: str, size: int, progress: bool, meta: pd.DataFrame | None = None
+) -> Part:
+    from feint.training.cache import feature_rows
+
+    paths = [r.image for r in records]
+    labels = np.array([classes.index(r.primary_class) for r in records], dtype=np.int64)
+    features = feature_rows(
+        paths, backbone, size, sizes=[(r.width, r.height) for r in records], progress=progress
+    )
+    return Part(paths, labels, [r.group for r in records], features, meta)
+
+
+def prepare(spec: StudySpec, cache: Path, progress: bool = True) -> StudyData:
+    """Load and split the real data, render the synthetic set, compute (or reuse) all features."""
+    from feint.datasets import load_dataset
+
+    real, test_set = load_real(spec)
+    by_split = {name: [r for r in real.records if r.split == name] for name in ("train", "val", "test")}
+    if test_set is not None:
+        by_split["test"] = list(test_set.records)
+    for name, records in by_split.items():
+        if not records:
+            raise FeintError(f"{spec.real}: the {name} split is empty (too few groups per class?)")
+    args = (spec.classes, spec.backbone, spec.image_size, progress)
+    parts = {name: _part(records, *args) for name, records in by_split.items()}
+    synthetic, root = None, None
+    if any(s in spec.steps for s in ("zero_shot", "failure", "finetune", "grid")):
+        root = render_synthetic(spec, cache, progress)
+        records = [r for r in load_dataset(root).records if r.primary_class in spec.classes]
+        synthetic = _part(records, *args, meta=pd.DataFrame([r.meta for r in records]))
+    return StudyData(spec.classes, parts["train"], parts["val"], parts["test"], synthetic, root)

@@ -1,0 +1,115 @@
+"""One study run: a head trained on a chosen mix of cached features, scored on the real test set.
+
+A run is identified by everything that determines its result (`RunConfig`); its result is a JSON file
+named by the hash of that config, so a killed study resumes by skipping the files already there and
+a run shared by two steps (100 % real in the baseline and in the grid) is trained once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from feint.io import write_json_atomic
+from feint.studies.data import StudyData
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    real_fraction: float
+    synthetic_per_class: int
+    mode: str  # "merged" (real + synthetic together) or "finetune" (synthetic first, then real)
+    seed: int
+    epochs: int
+    lr: float
+    hidden: int
+    synthetic_weight: float
+    validate: bool = False  # pick the best epoch on real validation (the epochs step only)
+    data: str = ""  # fingerprint of the study data (classes, splits, backbone, size, renders)
+
+    def key(self) -> str:
+        return hashlib.sha1(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, n: int) -> np.ndarray:
+    return np.bincount(y_true * n + y_pred, minlength=n * n).reshape(n, n)
+
+
+def execute(cfg: RunConfig, data: StudyData) -> dict[str, Any]:
+    """Train the head the config describes; return metrics on the real test set."""
+    from feint.training.head import HeadConfig, train_head
+
+    real_idx = data.real_subset(cfg.real_fraction, cfg.seed) if cfg.real_fraction > 0 else np.zeros(0, int)
+    syn_idx = data.synthetic_subset(cfg.synthetic_per_class)
+    n_classes = len(data.classes)
+    head_cfg = HeadConfig(epochs=cfg.epochs, lr=cfg.lr, hidden=cfg.hidden, seed=cfg.seed)
+    val = (data.val.features, data.val.labels) if cfg.validate else None
+    syn = data.synthetic
+    if cfg.mode == "finetune" and len(syn_idx) and len(real_idx):
+        first = train_head(syn.features[syn_idx], syn.labels[syn_idx], n_classes, head_cfg)
+        result = train_head(
+            data.train.features[real_idx],
+            data.train.labels[real_idx],
+            n_classes,
+            HeadConfig(epochs=cfg.epochs, lr=cfg.lr / 2, hidden=cfg.hidden, seed=cfg.seed),
+            val=val,
+            head=first.head,
+        )
+    else:
+        feats = [data.train.features[real_idx]] + ([syn.features[syn_idx]] if len(syn_idx) else [])
+        labels = [data.train.labels[real_idx]] + ([syn.labels[syn_idx]] if len(syn_idx) else [])
+        sources = ["real"] * len(real_idx) + ["synthetic"] * len(syn_idx)
+        mix = (
+            {"real": 1 - cfg.synthetic_weight, "synthetic": cfg.synthetic_weight}
+            if len(real_idx) and len(syn_idx)
+            else None
+        )
+        result = train_head(
+            np.concatenate(feats),
+            np.concatenate(labels),
+            n_classes,
+            head_cfg,
+            val=val,
+            sources=sources,
+            mix=mix,
+        )
+    proba = result.predict_proba(data.test.features)
+    pred = proba.argmax(1)
+    truth = data.test.labels
+    cm = confusion(truth, pred, n_classes)
+    recall = np.diag(cm) / np.maximum(cm.sum(1), 1)
+    return {
+        "config": asdict(cfg),
+        "n_real": int(len(real_idx)),
+        "n_synthetic": int(len(syn_idx)),
+        "accuracy": float((pred == truth).mean()),
+        "balanced_accuracy": float(recall[cm.sum(1) > 0].mean()),
+        "per_class_recall": {c: float(r) for c, r in zip(data.classes, recall, strict=True)},
+        "confusion": cm.tolist(),
+        "best_epoch": int(result.best_epoch),
+        "correct": (pred == truth).astype(int).tolist(),
+        "predicted": pred.tolist(),
+    }
+
+
+class RunStore:
+    """Run results on disk, one JSON per config key: the resume log of a study."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def get_or_run(self, cfg: RunConfig, data: StudyData, log: Any = None) -> dict[str, Any]:
+        path = self.folder / f"{cfg.key()}.json"
+        if path.exists():
+            return json.loads(path.read_text())
+        result = execute(cfg, data)
+        write_json_atomic(path, result, indent=None)
+        if log is not None:
+            log(cfg, result)
+        return result

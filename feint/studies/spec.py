@@ -1,0 +1,118 @@
+"""A study file: what real data, which classes, which graph, which steps — validated at the edge."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from feint.errors import FeintError
+
+BUILTIN_STUDIES = ("ships4", "ships10")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SyntheticSpec(Strict):
+    """Renders from the graph: `per_class` is the most any step uses; smaller amounts are nested prefixes."""
+
+    graph: str = "marine"
+    per_class: int = Field(1000, ge=1)
+    size: int = Field(160, ge=16)
+    seed: int = 0
+    workers: int = Field(2, ge=1)
+
+
+class EpochSpec(Strict):
+    """Step 2: best epoch (on real validation) at a few training-set sizes, then a line through them."""
+
+    fractions: list[float] = [0.1, 0.3, 1.0]
+    max_epochs: int = Field(60, ge=1)
+    min_epochs: int = Field(5, ge=1)
+
+
+class StudySpec(Strict):
+    name: str
+    real: str = Field(description="real data (ImageFolder, manifest, COCO...), relative to the study file")
+    test: str | None = None
+    classes: list[str]
+    class_map: dict[str, str | None] = {}
+    split_ratios: tuple[float, float, float] = (0.7, 0.1, 0.2)
+    split_seed: int = 0
+    backbone: str = "efficientnet_lite0"
+    image_size: int = Field(224, ge=16)
+    mode: Literal["frozen"] = "frozen"
+    lr: float = 1e-3
+    hidden: int = 0
+    seeds: list[int] = [0, 1, 2]
+    synthetic: SyntheticSpec = SyntheticSpec()
+    steps: list[Literal["baseline", "epochs", "zero_shot", "failure", "finetune", "grid"]] = [
+        "baseline",
+        "epochs",
+        "zero_shot",
+        "failure",
+        "finetune",
+        "grid",
+    ]
+    baseline_fractions: list[float] = [0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0]
+    epochs: EpochSpec = EpochSpec()
+    finetune_fractions: list[float] = [0.05, 0.1, 0.2, 0.4, 1.0]
+    grid_fractions: list[float] = [0.0, 0.1, 0.2, 0.4, 0.6, 1.0]
+    grid_synthetic: list[int] = [0, 250, 500, 1000]
+    synthetic_weight: float = Field(0.5, gt=0, lt=1, description="share of each batch drawn from renders")
+    quick: dict[str, object] = {}
+
+    def quick_version(self) -> StudySpec:
+        """The reduced study of `--quick`: the file's `quick:` overrides on top of the full one."""
+        data = self.model_dump()
+        for key, value in self.quick.items():
+            if isinstance(value, dict) and isinstance(data.get(key), dict):
+                data[key] = {**data[key], **value}
+            else:
+                data[key] = value
+        data["quick"] = {}
+        data["name"] = f"{self.name}-quick"
+        return StudySpec.model_validate(data)
+
+
+def load_study(ref: str | Path, real: str | None = None, test: str | None = None) -> StudySpec:
+    """A built-in study name or a YAML path; `real`/`test` override the file's paths."""
+    if str(ref) in BUILTIN_STUDIES:
+        path = Path(str(resources.files("feint.studies") / "builtin" / f"{ref}.yaml"))
+        base = Path.cwd()
+    else:
+        path = Path(ref)
+        base = path.parent
+        if not path.is_file():
+            raise FeintError(f"{path}: study file not found")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise FeintError(f"{path}: malformed YAML: {err}") from None
+    if not isinstance(data, dict):
+        raise FeintError(f"{path}: a study must be a mapping")
+    if real is not None:
+        data["real"], base_real = real, Path.cwd()
+    else:
+        base_real = base
+    if "real" in data:
+        data["real"] = (
+            str((base_real / data["real"]).resolve())
+            if not Path(data["real"]).is_absolute()
+            else data["real"]
+        )
+    if test is not None:
+        data["test"] = str(Path(test).resolve())
+    try:
+        spec = StudySpec.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        raise FeintError(f"{path}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    if not Path(spec.real).exists():
+        raise FeintError(f"{spec.real}: real data folder not found (give --real PATH)")
+    return spec

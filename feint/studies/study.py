@@ -1,0 +1,268 @@
+"""Run a study: the steps of the ship methodology over cached features, resumable, into tidy tables.
+
+Steps (each optional): baseline curve over real fractions; best epochs vs training-set size with a
+linear fit; zero-shot (synthetic only); failure analysis; fine-tune vs merged; real x synthetic grid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from feint.io import write_bytes_atomic, write_json_atomic, write_text_atomic
+from feint.studies.data import StudyData, prepare
+from feint.studies.runs import RunConfig, RunStore
+from feint.studies.spec import StudySpec
+
+
+@dataclass
+class StudyResult:
+    spec: StudySpec
+    out: Path
+    table: pd.DataFrame
+    epoch_fit: dict[str, float]
+    headlines: dict[str, Any]
+    failure: dict[str, Any] = field(default_factory=dict)
+
+
+def fingerprint(spec: StudySpec, data: StudyData) -> str:
+    """What the runs' data depends on: classes, split membership, backbone, size, renders."""
+    parts = [
+        spec.classes,
+        spec.backbone,
+        spec.image_size,
+        [str(p) for p in data.train.paths],
+        [str(p) for p in data.test.paths],
+        str(data.synthetic_root),
+    ]
+    return hashlib.sha1(json.dumps(parts).encode()).hexdigest()[:12]
+
+
+class StudyRunner:
+    def __init__(self, spec: StudySpec, out: Path, cache: Path, progress: bool = True, tracker: Any = None):
+        self.spec, self.out, self.cache, self.progress, self.tracker = spec, out, cache, progress, tracker
+        self.store = RunStore(out / "runs")
+        self.rows: list[dict[str, Any]] = []
+        self.bar: tqdm | None = None
+
+    # ----- the plan -------------------------------------------------------------------------------
+    def run(self) -> StudyResult:
+        started = time.perf_counter()
+        self.out.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(self.out / "study.json", self.spec.model_dump())
+        data = prepare(self.spec, self.cache, self.progress)
+        self.data, self.fp = data, fingerprint(self.spec, data)
+        s = self.spec
+        n_seeds = len(s.seeds)
+        planned = {
+            "baseline": len(s.baseline_fractions) * n_seeds,
+            "epochs": len(s.epochs.fractions) * n_seeds,
+            "zero_shot": n_seeds,
+            "finetune": 2 * len(s.finetune_fractions) * n_seeds,
+            "grid": len(s.grid_fractions) * len(s.grid_synthetic) * n_seeds,
+        }
+        total = sum(v for k, v in planned.items() if k in s.steps)
+        self.bar = tqdm(total=total, desc="study", unit="run", disable=not self.progress, dynamic_ncols=True)
+        with self.bar:
+            fit = self.epochs_step() if "epochs" in s.steps else {"intercept": 30.0, "slope": 0.0}
+            self.fit = fit
+            if "baseline" in s.steps:
+                self.baseline_step()
+            if "zero_shot" in s.steps or "failure" in s.steps:
+                self.zero_shot_step()
+            if "finetune" in s.steps:
+                self.finetune_step()
+            if "grid" in s.steps:
+                self.grid_step()
+        table = pd.DataFrame(self.rows)
+        failure = self.failure_step() if "failure" in s.steps and data.synthetic is not None else {}
+        result = StudyResult(s, self.out, table, fit, headlines(table), failure)
+        self._write(result, time.perf_counter() - started)
+        return result
+
+    def _run(self, step: str, **kw: Any) -> dict[str, Any]:
+        s = self.spec
+        n_real = len(self.data.real_subset(kw["real_fraction"], kw["seed"])) if kw["real_fraction"] > 0 else 0
+        n_syn = len(self.data.synthetic_subset(kw.get("synthetic_per_class", 0)))
+        epochs = kw.pop("epochs", None) or self.epochs_for(n_real + n_syn)
+        cfg = RunConfig(
+            kw["real_fraction"],
+            kw.get("synthetic_per_class", 0),
+            kw.get("mode", "merged"),
+            kw["seed"],
+            epochs,
+            s.lr,
+            s.hidden,
+            s.synthetic_weight,
+            kw.get("validate", False),
+            self.fp,
+        )
+        if self.bar is not None:
+            self.bar.set_postfix_str(step)
+        result = self.store.get_or_run(
+            cfg, self.data, self.tracker and (lambda c, r: self.tracker(step, c, r))
+        )
+        row = {
+            "step": step,
+            **{k: v for k, v in result["config"].items() if k != "data"},
+            "n_real": result["n_real"],
+            "n_synthetic": result["n_synthetic"],
+            "accuracy": result["accuracy"],
+            "balanced_accuracy": result["balanced_accuracy"],
+            "best_epoch": result["best_epoch"],
+            "run": cfg.key(),
+        }
+        self.rows.append(row)
+        if self.bar is not None:
+            self.bar.update(1)
+        return result
+
+    def epochs_for(self, n: int) -> int:
+        e = self.spec.epochs
+        return int(np.clip(round(self.fit["intercept"] + self.fit["slope"] * n), e.min_epochs, e.max_epochs))
+
+    # ----- steps ----------------------------------------------------------------------------------
+    def epochs_step(self) -> dict[str, float]:
+        """Best epoch on real validation at several training sizes; least-squares line through them."""
+        xs, ys = [], []
+        for fraction in self.spec.epochs.fractions:
+            for seed in self.spec.seeds:
+                r = self._run(
+                    "epochs",
+                    real_fraction=fraction,
+                    seed=seed,
+                    epochs=self.spec.epochs.max_epochs,
+                    validate=True,
+                )
+                xs.append(r["n_real"])
+                ys.append(r["best_epoch"] + 1)
+        slope, intercept = np.polyfit(xs, ys, 1) if len(set(xs)) > 1 else (0.0, float(np.mean(ys)))
+        return {
+            "intercept": float(intercept),
+            "slope": float(slope),
+            "points": list(zip(xs, ys, strict=True)),
+        }
+
+    def baseline_step(self) -> None:
+        for fraction in self.spec.baseline_fractions:
+            for seed in self.spec.seeds:
+                self._run("baseline", real_fraction=fraction, seed=seed)
+
+    def zero_shot_step(self) -> None:
+        for seed in self.spec.seeds:
+            self.zero_shot = self._run(
+                "zero_shot", real_fraction=0.0, seed=seed, synthetic_per_class=self.spec.synthetic.per_class
+            )
+
+    def finetune_step(self) -> None:
+        for fraction in self.spec.finetune_fractions:
+            for seed in self.spec.seeds:
+                for mode in ("finetune", "merged"):
+                    self._run(
+                        f"finetune:{mode}",
+                        real_fraction=fraction,
+                        seed=seed,
+                        mode=mode,
+                        synthetic_per_class=self.spec.synthetic.per_class,
+                    )
+
+    def grid_step(self) -> None:
+        for fraction in self.spec.grid_fractions:
+            for per_class in self.spec.grid_synthetic:
+                for seed in self.spec.seeds:
+                    if fraction == 0 and per_class == 0:
+                        self.bar.update(1) if self.bar is not None else None
+                        continue
+                    self._run("grid", real_fraction=fraction, seed=seed, synthetic_per_class=per_class)
+
+    def failure_step(self) -> dict[str, Any]:
+        from feint.analysis.failure import analyse
+
+        return analyse(self.data, self.zero_shot, self.out / "failure")
+
+    # ----- outputs --------------------------------------------------------------------------------
+    def _write(self, result: StudyResult, seconds: float) -> None:
+        table = result.table
+        write_bytes_atomic(self.out / "results.parquet", table.to_parquet(index=False))
+        write_text_atomic(self.out / "results.csv", table.to_csv(index=False))
+        summary = {
+            "name": self.spec.name,
+            "epoch_fit": result.epoch_fit,
+            "headlines": result.headlines,
+            "failure": result.failure.get("summary", {}),
+            "seconds": round(seconds, 1),
+            "classes": self.spec.classes,
+            "n_test": int(len(self.data.test.labels)),
+            "n_train": int(len(self.data.train.labels)),
+            "n_val": int(len(self.data.val.labels)),
+        }
+        write_json_atomic(self.out / "summary.json", summary)
+        from feint.reports.study import write_report
+
+        write_report(result, self.data, self.out / "report.html")
+
+
+T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
+
+
+def interval(values: np.ndarray) -> tuple[float, float, float]:
+    """Mean and a 95 % t-interval over seeds (the mean twice when there is one seed)."""
+    values = np.asarray(values, dtype=float)
+    mean = float(values.mean())
+    if len(values) < 2:
+        return mean, mean, mean
+    t = T_975.get(len(values) - 1, 1.96)
+    half = float(t * values.std(ddof=1) / np.sqrt(len(values)))
+    return mean, mean - half, mean + half
+
+
+def headlines(table: pd.DataFrame) -> dict[str, Any]:
+    """The numbers a reader wants first: zero-shot, 100 % real, the smallest real share that matches it
+    with renders added, and the best mix."""
+    out: dict[str, Any] = {}
+    if table.empty:
+        return out
+    zs = table[table.step == "zero_shot"]
+    if len(zs):
+        out["zero_shot_accuracy"] = float(zs.accuracy.mean())
+    real_full = table[
+        (table.real_fraction == 1.0) & (table.synthetic_per_class == 0) & (table.step != "epochs")
+    ]
+    if len(real_full):
+        out["real_100_accuracy"] = float(real_full.drop_duplicates("run").accuracy.mean())
+    grid = table[table.step == "grid"]
+    if len(grid) and "real_100_accuracy" in out:
+        means = grid.groupby(["real_fraction", "synthetic_per_class"]).accuracy.mean().reset_index()
+        mixed = means[means.synthetic_per_class > 0]
+        if len(mixed):
+            best = mixed.loc[mixed.accuracy.idxmax()]
+            out["best_mix"] = {
+                "real_fraction": float(best.real_fraction),
+                "synthetic_per_class": int(best.synthetic_per_class),
+                "accuracy": float(best.accuracy),
+            }
+            matching = mixed[mixed.accuracy >= out["real_100_accuracy"]].sort_values("real_fraction")
+            if len(matching):
+                m = matching.iloc[0]
+                out["smallest_matching_real_fraction"] = {
+                    "real_fraction": float(m.real_fraction),
+                    "synthetic_per_class": int(m.synthetic_per_class),
+                    "accuracy": float(m.accuracy),
+                }
+            for frac in (0.1,):
+                row = mixed[np.isclose(mixed.real_fraction, frac)]
+                if len(row):
+                    r = row.loc[row.accuracy.idxmax()]
+                    out[f"real_{int(frac * 100)}_plus_synthetic"] = {
+                        "synthetic_per_class": int(r.synthetic_per_class),
+                        "accuracy": float(r.accuracy),
+                    }
+    return out

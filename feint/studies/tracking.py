@@ -1,0 +1,40 @@
+"""Log study runs to a local MLflow store (SQLite in the study folder): `mlflow ui --backend-store-uri
+sqlite:///runs/study-NAME/mlflow.db` opens it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from feint.studies.runs import RunConfig
+
+
+def mlflow_tracker(out: Path, experiment: str) -> Callable[[str, RunConfig, dict[str, Any]], None]:
+    """A callback logging one finished run: its config as parameters, its metrics, its confusion matrix."""
+    import mlflow
+
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    out.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(f"sqlite:///{out.resolve() / 'mlflow.db'}")
+    mlflow.set_experiment(experiment)
+
+    def log(step: str, cfg: RunConfig, result: dict[str, Any]) -> None:
+        with mlflow.start_run(run_name=f"{step}:{cfg.key()}"):
+            mlflow.set_tag("step", step)
+            mlflow.log_params({k: v for k, v in result["config"].items()})
+            mlflow.log_metrics(
+                {
+                    "accuracy": result["accuracy"],
+                    "balanced_accuracy": result["balanced_accuracy"],
+                    "n_real": result["n_real"],
+                    "n_synthetic": result["n_synthetic"],
+                    "best_epoch": result["best_epoch"],
+                    **{f"recall_{c}": v for c, v in result["per_class_recall"].items()},
+                }
+            )
+            mlflow.log_dict({"confusion": result["confusion"]}, "confusion.json")
+
+    return log

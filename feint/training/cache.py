@@ -1,0 +1,228 @@
+"""Decode once, reuse everywhere: memory-mapped stores of resized images and of backbone features.
+
+A store is a folder of shards (`<id>.npy` rows + `<id>.json` listing the image key of every row). A
+row is looked up by the image's key (its real path, byte size and modification time), so any subset,
+split or mix of images already seen (by any earlier run, in any order) costs nothing; only new images
+are computed, into a new shard. Shards are written under a temporary name and renamed, and the key list
+is written last, so a reader (or a parallel run) never sees a half-written shard.
+
+    images = image_rows(data.paths, size=224)             # (N, 224, 224, 3) uint8, memory-mapped
+    feats = feature_rows(data.paths, "efficientnet_lite0", 224)   # (N, 1280) float32
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from feint.errors import FeintError
+from feint.io import write_text_atomic
+
+CACHE_VERSION = 1
+
+
+def cache_root(cache: str | Path | None = None) -> Path:
+    """The cache folder: `cache` if given, else $FEINT_CACHE, else ~/.cache/feint."""
+    if cache is not None:
+        return Path(cache)
+    return Path(os.environ.get("FEINT_CACHE") or Path.home() / ".cache" / "feint")
+
+
+def image_key(path: Path) -> str:
+    """Identity of an image file: real path, size and modification time (a changed file gets a new key)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise FeintError(f"image {path} not found") from None
+    text = f"{os.path.realpath(path)}\x00{st.st_size}\x00{st.st_mtime_ns}"
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+class Rows:
+    """Rows gathered from several memory-mapped shards; `rows[i]` reads one, `np.asarray(rows)` all."""
+
+    def __init__(self, shards: list[np.ndarray], where: np.ndarray) -> None:
+        self.shards = shards
+        self.where = where  # (N, 2): shard index, row
+
+    def __len__(self) -> int:
+        return len(self.where)
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        s, r = self.where[i]
+        return self.shards[s][r]
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:  # noqa: ANN001
+        first = self.shards[0]
+        out = np.empty((len(self), *first.shape[1:]), dtype=dtype or first.dtype)
+        for s, shard in enumerate(self.shards):
+            mine = np.flatnonzero(self.where[:, 0] == s)
+            if len(mine):
+                out[mine] = shard[self.where[mine, 1]]
+        return out
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (len(self), *self.shards[0].shape[1:])
+
+
+class ArrayStore:
+    """Rows of one shape and dtype keyed by image key, in shards under `folder`."""
+
+    def __init__(self, folder: Path, row_shape: tuple[int, ...], dtype: str) -> None:
+        self.folder = Path(folder)
+        self.row_shape = tuple(row_shape)
+        self.dtype = np.dtype(dtype)
+
+    def _index(self) -> tuple[list[str], dict[str, tuple[int, int]]]:
+        """Shard names and, for every key stored, (shard position, row)."""
+        names, where = [], {}
+        for meta in sorted(self.folder.glob("*.json")):
+            try:
+                keys = json.loads(meta.read_text())["keys"]
+            except (OSError, ValueError, KeyError):
+                continue  # a damaged key list: its rows are computed again
+            if not (self.folder / f"{meta.stem}.npy").is_file():
+                continue
+            for row, key in enumerate(keys):
+                where.setdefault(key, (len(names), row))
+            names.append(meta.stem)
+        return names, where
+
+    def get(self, keys: Sequence[str], compute: Callable[[list[int], np.ndarray], None]) -> Rows:
+        """The rows of `keys`; missing ones are filled by `compute(positions, out)` into a new shard.
+
+        `compute` receives the positions (into `keys`) of the missing rows and an array to fill, row j
+        for position positions[j].
+        """
+        names, where = self._index()
+        missing = [i for i, k in enumerate(keys) if k not in where]
+        if missing:
+            unique: dict[str, int] = {}
+            for i in missing:
+                unique.setdefault(keys[i], i)
+            self._write_shard([keys[i] for i in unique.values()], list(unique.values()), compute)
+            names, where = self._index()
+        shards = [np.load(self.folder / f"{n}.npy", mmap_mode="r") for n in names]
+        located = np.array([where[k] for k in keys], dtype=np.int64).reshape(-1, 2)
+        return Rows(shards, located)
+
+    def _write_shard(self, keys: list[str], positions: list[int],
+                     compute: Callable[[list[int], np.ndarray], None]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = uuid.uuid4().hex[:16]
+        tmp = self.folder / f".{name}.npy.tmp"
+        try:
+            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=self.dtype,
+                                            shape=(len(keys), *self.row_shape))
+            compute(positions, out)
+            out.flush()
+            del out
+            os.replace(tmp, self.folder / f"{name}.npy")
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        write_text_atomic(self.folder / f"{name}.json", json.dumps({"keys": keys}))
+
+
+def decode_image(path: Path, size: int, expected: tuple[int | None, int | None] = (None, None)) -> np.ndarray:
+    """RGB uint8 (size, size, 3): the whole image resized (stretched) to a square, nothing cropped away.
+
+    Real ship photos are already stretched object crops; a centre crop would cut bows and sterns.
+    """
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            img.load()
+            if expected[0] is not None and expected[1] is not None and img.size != tuple(expected):
+                raise FeintError(f"{path}: image is {img.size[0]}x{img.size[1]} but the labels say "
+                                 f"{expected[0]}x{expected[1]}")
+            rgb = img.convert("RGB").resize((size, size), Image.BILINEAR, reducing_gap=3.0)
+    except FileNotFoundError:
+        raise FeintError(f"image {path} not found") from None
+    except FeintError:
+        raise
+    except Exception as err:  # PIL raises OSError, SyntaxError, ValueError... for broken files
+        raise FeintError(f"{path}: corrupt or unreadable image ({err})") from None
+    return np.asarray(rgb, dtype=np.uint8)
+
+
+def image_rows(paths: Sequence[Path], size: int, cache: str | Path | None = None,
+               sizes: Sequence[tuple[int | None, int | None]] | None = None, progress: bool = False) -> Rows:
+    """Every image decoded and resized to size x size once, as uint8 rows of a memory-mapped store."""
+    paths = [Path(p) for p in paths]
+    sizes = list(sizes) if sizes is not None else [(None, None)] * len(paths)
+    store = ArrayStore(cache_root(cache) / f"v{CACHE_VERSION}" / "images" / f"{size}px", (size, size, 3), "uint8")
+
+    def compute(positions: list[int], out: np.ndarray) -> None:
+        from tqdm import tqdm
+
+        def one(j: int) -> None:
+            i = positions[j]
+            out[j] = decode_image(paths[i], size, sizes[i])
+
+        with ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as pool:
+            list(tqdm(pool.map(one, range(len(positions))), total=len(positions), disable=not progress,
+                      desc=f"decode {size}px", unit="img", leave=False))
+
+    return store.get([image_key(p) for p in paths], compute)
+
+
+def weights_key(spec) -> str:  # noqa: ANN001
+    """Identity of a backbone's weights: architecture plus the weight file's size and modification time."""
+    path = spec.weights_path()
+    st = os.stat(path)
+    text = f"{spec.arch}\x00{os.path.realpath(path)}\x00{st.st_size}\x00{st.st_mtime_ns}\x00{spec.mean}{spec.std}"
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def feature_rows(paths: Sequence[Path], backbone: str, size: int, cache: str | Path | None = None,
+                 sizes: Sequence[tuple[int | None, int | None]] | None = None, batch: int = 64,
+                 progress: bool = False, device: str = "cpu") -> np.ndarray:
+    """Pooled backbone features (N, D) float32 of every image, computed once per (image, backbone, size)."""
+    from feint.training.backbones import get_spec
+
+    spec = get_spec(backbone) if isinstance(backbone, str) else backbone
+    images = image_rows(paths, size, cache, sizes, progress)
+    folder = cache_root(cache) / f"v{CACHE_VERSION}" / "features" / f"{spec.name}-{weights_key(spec)}" / f"{size}px"
+    width = _feature_width(folder, spec)
+    store = ArrayStore(folder, (width,), "float32")
+
+    def compute(positions: list[int], out: np.ndarray) -> None:
+        import torch
+        from tqdm import tqdm
+
+        from feint.training.backbones import create_backbone
+        from feint.training.transforms import normalise
+
+        net = create_backbone(spec).eval().to(device, memory_format=torch.channels_last)
+        with torch.inference_mode():
+            for start in tqdm(range(0, len(positions), batch), disable=not progress, unit="batch",
+                              desc=f"features {spec.name} {size}px", leave=False):
+                chunk = positions[start:start + batch]
+                x = torch.from_numpy(np.stack([images[i] for i in chunk])).permute(0, 3, 1, 2)
+                x = normalise(x.to(device).contiguous(memory_format=torch.channels_last), spec.mean, spec.std)
+                out[start:start + len(chunk)] = net(x).float().cpu().numpy()
+
+    rows = store.get([image_key(p) for p in paths], compute)
+    return np.asarray(rows)
+
+
+def _feature_width(folder: Path, spec) -> int:  # noqa: ANN001
+    """The backbone's feature width, remembered beside its features so a cache hit builds no model."""
+    meta = folder / "width.txt"
+    if meta.is_file():
+        return int(meta.read_text())
+    from feint.training.backbones import create_backbone
+
+    width = int(create_backbone(spec, pretrained=False).num_features)
+    write_text_atomic(meta, f"{width}\n")
+    return width

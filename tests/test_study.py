@@ -1,0 +1,74 @@
+"""A tiny study end to end: tables, headline numbers, report sections, resume without redoing runs."""
+
+import json
+import re
+
+import pytest
+
+from feint.studies import runs as runs_module
+from feint.studies.study import StudyRunner
+
+pytestmark = pytest.mark.blender
+
+SECTIONS = [
+    "headlines",
+    "baseline",
+    "epochs",
+    "zero-shot",
+    "real-confusion",
+    "grid",
+    "examples",
+    "failure",
+    "table",
+]
+
+
+def test_tiny_study_runs_resumes_and_reports(tiny_spec, tmp_path, monkeypatch):
+    cache, out = tmp_path / "cache", tmp_path / "study"
+    calls = {"n": 0}
+    real_execute = runs_module.execute
+
+    def failing_after_four(cfg, data):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise KeyboardInterrupt  # a kill in the middle of the study
+        return real_execute(cfg, data)
+
+    monkeypatch.setattr(runs_module, "execute", failing_after_four)
+    with pytest.raises(KeyboardInterrupt):
+        StudyRunner(tiny_spec, out, cache, progress=False).run()
+    finished = set((out / "runs").glob("*.json"))
+    assert len(finished) == 4
+
+    counted = {"n": 0}
+
+    def counting(cfg, data):
+        counted["n"] += 1
+        return real_execute(cfg, data)
+
+    monkeypatch.setattr(runs_module, "execute", counting)
+    result = StudyRunner(tiny_spec, out, cache, progress=False).run()
+    unique_runs = result.table.run.nunique()
+    assert counted["n"] == unique_runs - 4, "finished runs are not redone"
+    assert set((out / "runs").glob("*.json")) >= finished
+
+    table = result.table
+    assert set(table.step) >= {
+        "epochs",
+        "baseline",
+        "zero_shot",
+        "finetune:finetune",
+        "finetune:merged",
+        "grid",
+    }
+    assert table.accuracy.between(0, 1).all()
+    summary = json.loads((out / "summary.json").read_text())
+    assert 0 <= summary["headlines"]["zero_shot_accuracy"] <= 1
+    assert summary["headlines"]["real_100_accuracy"] > 0.5  # two easy classes, all real data
+    page = (out / "report.html").read_text()
+    for section in SECTIONS:
+        assert f"id='{section}'" in page, section
+    assert len(re.findall(r"data:image/png;base64,", page)) >= 6
+    assert 'src="http' not in page  # self-contained
+    failure = json.loads((out / "failure" / "failure.json").read_text())
+    assert set(failure["classes"]) == {"sailboat", "submarine"}
