@@ -28,3 +28,4 @@ lint: install
 
 bench: install
 	$(BIN)/python benchmarks/render.py
+	$(BIN)/python benchmarks/train.py

@@ -19,6 +19,8 @@ def mlflow_tracker(out: Path, experiment: str) -> Callable[[str, RunConfig, dict
     logging.getLogger("alembic").setLevel(logging.WARNING)
     out.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(f"sqlite:///{out.resolve() / 'mlflow.db'}")
+    if mlflow.get_experiment_by_name(experiment) is None:  # artifacts beside the store, not in ./mlruns
+        mlflow.create_experiment(experiment, artifact_location=(out.resolve() / "mlartifacts").as_uri())
     mlflow.set_experiment(experiment)
 
     def log(step: str, cfg: RunConfig, result: dict[str, Any]) -> None:

@@ -285,7 +285,15 @@ def _train_finetune(cfg: TrainConfig, spec, train_set, val_set, last, checkpoint
 
     from feint.training.backbones import create_backbone
     from feint.training.cache import image_rows
-    from feint.training.loop import LoopConfig, LoopState, fit, make_optimizer, sample_weights, score, warmup_cosine
+    from feint.training.loop import (
+        LoopConfig,
+        LoopState,
+        fit,
+        make_optimizer,
+        sample_weights,
+        score,
+        warmup_cosine,
+    )
     from feint.training.model import Classifier, make_head
     from feint.training.transforms import train_augment
 
