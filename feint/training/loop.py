@@ -120,8 +120,8 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, batch_of: BatchFn, w
         cfg: LoopConfig, validate: Callable[[nn.Module], dict[str, float]] | None = None,
         state: LoopState | None = None, scheduler: Any = None,
         on_epoch: Callable[[LoopState, bool], None] | None = None, progress: bool = False) -> LoopState:
-    """Train for cfg.epochs (from state.epoch on); the best epoch is the one with the highest validation
-    balanced accuracy (ties: lower loss), or the last one without validation."""
+    """Train for cfg.epochs (from state.epoch on); the best epoch is the one with the lowest validation
+    loss (ties: higher balanced accuracy), or the last one without validation."""
     from tqdm import tqdm
 
     state = state or LoopState()

@@ -8,7 +8,6 @@ import inspect
 import io
 import json
 import re
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,8 +40,14 @@ def one_thread() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def colours(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Three classes (red, green, blue ellipses on noise), 12 images each, 40x32 px."""
-    return make_images(tmp_path_factory.mktemp("colours") / "data", per_class=12)
+    """Three classes (red, green, blue ellipses on noise, 40x32 px): train/ 12 images each, val/ 4 each.
+
+    Fixed split folders, so that the validation images do not depend on where the data lies (a held-out
+    fraction is drawn by hashing the image paths, and tmp_path differs from run to run)."""
+    root = tmp_path_factory.mktemp("colours") / "data"
+    make_images(root / "train", per_class=12, seed=0)
+    make_images(root / "val", per_class=4, seed=1)
+    return root
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +58,8 @@ def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def config(data: Path, out: Path, cache: Path, **kw: Any) -> TrainConfig:
     # 64 px: at 32 px efficientnet_lite0's pooled features are nearly constant and nothing can be learnt.
-    base: dict[str, Any] = dict(data=[str(data)], out=str(out), size=64, batch=8, val=0.25, epochs=3, seed=0,
-                                cache=str(cache), progress=False)
+    base: dict[str, Any] = dict(data=[str(data)], out=str(out), split="train", val_split="val", size=64,
+                                batch=8, epochs=3, seed=0, cache=str(cache), progress=False)
     return TrainConfig(**{**base, **kw})
 
 
@@ -72,36 +77,56 @@ def tensors_equal(a: dict[str, torch.Tensor] | None, b: dict[str, torch.Tensor] 
 # --- a fine-tuning run -------------------------------------------------------------------------------
 
 
-def test_finetune_run_learns_and_fills_its_folder(colours: Path, shared_cache: Path, tmp_path: Path) -> None:
-    out = tmp_path / "run"
-    cfg = config(colours, out, shared_cache, mode="finetune", epochs=4, lr=1e-3)
-    record = train(cfg)
+FINETUNE = dict(mode="finetune", epochs=3, lr=1e-3, batch=12)
+
+
+@pytest.fixture(scope="module")
+def finetune_run(colours: Path, shared_cache: Path,
+                 tmp_path_factory: pytest.TempPathFactory) -> tuple[TrainConfig, dict[str, Any]]:
+    """One uninterrupted fine-tuning run (3 epochs), shared by the tests that need one."""
+    cfg = config(colours, tmp_path_factory.mktemp("finetune") / "run", shared_cache, **FINETUNE)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the one_thread fixture, which a module fixture comes before
+    try:
+        return cfg, train(cfg)
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_finetune_run_learns_and_fills_its_folder(finetune_run: tuple[TrainConfig, dict[str, Any]]) -> None:
+    cfg, record = finetune_run
+    out = Path(cfg.out)
 
     for name in RUN_FILES:
         assert (out / name).is_file(), f"{name} missing from the run folder"
     assert (out / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     rows = history(out, timing=True)
-    assert [h["epoch"] for h in rows] == [1, 2, 3, 4]
-    assert rows[-1]["train_loss"] < 0.85 * rows[0]["train_loss"], [h["train_loss"] for h in rows]
+    assert [h["epoch"] for h in rows] == [1, 2, 3]
+    # Epoch means of the training loss are noisy (36 augmented images drawn with replacement, 3 batches):
+    # a modest margin there, a firm one on the fixed validation images.
+    assert rows[-1]["train_loss"] < 0.9 * rows[0]["train_loss"], [h["train_loss"] for h in rows]
+    assert rows[-1]["val_loss"] < 0.7 * rows[0]["val_loss"], [h["val_loss"] for h in rows]
     assert rows[-1]["train_accuracy"] > rows[0]["train_accuracy"]
     assert all(h["images_per_second"] > 0 for h in rows)
 
     assert record["status"] == "done" and record["mode"] == "finetune"
-    assert record["epochs_run"] == 4
+    assert record["epochs_run"] == 3
     assert record == json.loads((out / "run.json").read_text())
     assert record["best"] == rows[record["best_epoch"] - 1]
     assert rows[-1]["best_epoch"] == record["best_epoch"]
     assert json.loads((out / "config.json").read_text())["lr"] == 1e-3
 
     table = pd.read_csv(out / "data.csv")
-    assert len(table) == record["data"]["train"] + record["data"]["val"] == 36
+    assert (record["data"]["train"], record["data"]["val"]) == (36, 12)
+    assert len(table) == 48 and (table["part"] == "val").sum() == 12
+    assert table.loc[table.part == "val", "file"].str.contains("/val/").all()
     assert set(table["part"]) == {"train", "val"}
     assert not set(table.loc[table.part == "train", "group"]) & set(table.loc[table.part == "val", "group"])
     assert sorted(set(table["class"])) == record["classes"] == ["blue", "green", "red"]
 
     best, last = load_checkpoint(out / "best.pt"), load_checkpoint(out / "last.pt")
-    assert best["epoch"] == record["best_epoch"] and last["epoch"] == 4 and last["finished"]
+    assert best["epoch"] == record["best_epoch"] and last["epoch"] == 3 and last["finished"]
     assert best["state"]["backbone"] is not None  # fine-tuning stores the backbone it trained
     assert best["classes"] == record["classes"] and best["size"] == 64
 
@@ -124,14 +149,19 @@ def kill_after(monkeypatch: pytest.MonkeyPatch, epoch: int) -> None:
     monkeypatch.setattr(run_mod, "save_checkpoint", save)
 
 
-@pytest.mark.parametrize("mode, epochs, kill_at", [("frozen", 5, 2), ("finetune", 3, 1)])
+@pytest.mark.parametrize("mode, kill_at", [("frozen", 2), ("finetune", 1)])
 def test_resumed_run_ends_with_the_numbers_of_an_uninterrupted_one(
-        mode: str, epochs: int, kill_at: int, colours: Path, shared_cache: Path, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    extra = {"lr": 1e-3} if mode == "finetune" else {"hidden": 16}  # an MLP head: dropout draws matter too
-    whole = config(colours, tmp_path / "whole", shared_cache, mode=mode, epochs=epochs, **extra)
-    split = config(colours, tmp_path / "split", shared_cache, mode=mode, epochs=epochs, **extra)
-    train(whole)
+        mode: str, kill_at: int, colours: Path, shared_cache: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    if mode == "finetune":
+        whole, _ = request.getfixturevalue("finetune_run")
+        settings: dict[str, Any] = FINETUNE
+    else:
+        settings = dict(mode="frozen", epochs=4, hidden=16)  # an MLP head: its dropout draws matter too
+        whole = config(colours, tmp_path / "whole", shared_cache, **settings)
+        train(whole)
+    epochs = settings["epochs"]
+    split = config(colours, tmp_path / "split", shared_cache, **settings)
 
     with monkeypatch.context() as m:
         kill_after(m, kill_at)
@@ -204,7 +234,8 @@ def test_init_from_a_run_with_another_backbone_is_refused(colours: Path, shared_
                                                          tmp_path: Path) -> None:
     source = tmp_path / "source"
     train(config(colours, source, shared_cache, mode="frozen", epochs=1))
-    wrong = f"--init {re.escape(str(source))}: its backbone is timm:efficientnet_lite0, this run.s torchv"
+    wrong = (f"--init {re.escape(str(source))}: its backbone is timm:efficientnet_lite0, "
+             "this run's torchvision:mobilenet_v2")
     with pytest.raises(FeintError, match=wrong):
         train(config(colours, tmp_path / "other", shared_cache, mode="frozen", epochs=1,
                      backbone="mobilenet_v2", init=str(source)))
@@ -239,8 +270,8 @@ def cli_run(colours: Path, shared_cache: Path,
             tmp_path_factory: pytest.TempPathFactory) -> CliRun:
     """A run made by `feint train` (frozen, 2 epochs): folder, options, exit code, what it printed."""
     out = tmp_path_factory.mktemp("cli") / "run"
-    options = [str(colours), "-o", str(out), "--mode", "frozen", "--epochs", "2", "--size", "64",
-               "--batch", "8", "--val", "0.25", "--cache", str(shared_cache), "--quiet"]
+    options = [str(colours), "-o", str(out), "--split", "train", "--val-split", "val", "--mode", "frozen",
+               "--epochs", "2", "--size", "64", "--batch", "8", "--cache", str(shared_cache), "--quiet"]
     printed = io.StringIO()
     with pytest.MonkeyPatch.context() as m, contextlib.redirect_stdout(printed):
         m.setattr(sys, "argv", ["feint", "train", *options])
@@ -260,7 +291,7 @@ def test_feint_train_makes_a_run_and_prints_a_summary(cli_run: CliRun) -> None:
                          r"([\d.]+), balanced ([\d.]+); [\d.]+ s\n", text)
     assert found, text
     assert found[1] == str(out)
-    assert int(found[2]) == record["data"]["train"] == 27
+    assert int(found[2]) == record["data"]["train"] == 36
     assert (int(found[3]), int(found[4])) == (record["best_epoch"], 2)
     assert float(found[5]) == pytest.approx(record["best"]["val_accuracy"], abs=5e-4)
 
@@ -291,13 +322,3 @@ def test_train_errors_are_one_line_and_exit_code_2(cli_run: CliRun, colours: Pat
     line = one_error_line(*feint(monkeypatch, capsys, "train", *options))
     assert "run folder exists; pass --resume" in line
     assert (out / "config.json").read_text() == config_before
-
-
-def test_the_installed_command_reports_a_missing_folder_on_stderr(tmp_path: Path) -> None:
-    """The same through a real process: exit status 2, one line on stderr, nothing on stdout."""
-    missing = tmp_path / "gone"
-    command = [sys.executable, "-m", "feint.cli", "train", str(missing), "-o", str(tmp_path / "o")]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert done.stderr.strip() == f"feint: error: {missing}: no such file or folder"
