@@ -16,9 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
-from training_helpers import COLOURS, make_images, make_manifest  # noqa: E402
+from training_helpers import COLOURS, make_manifest  # noqa: E402
 
 from feint.cli import main  # noqa: E402
 from feint.errors import FeintError  # noqa: E402
@@ -102,29 +100,15 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield folder
 
 
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """One torch thread: two spin-wait on each other on a 2-core machine busy with other jobs."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
-@pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """red/green/blue ellipses on noise: train/ 12 images per class, val/ 4 per class."""
-    root = tmp_path_factory.mktemp("colours") / "data"
-    make_images(root / "train", per_class=12, seed=0)
-    make_images(root / "val", per_class=4, seed=1)
-    return root
 
 
-def _train(data: Path, out: Path, cache: Path, **kw: Any) -> Path:
+def _train(colours: Path, out: Path, cache: Path, **kw: Any) -> Path:
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        train(TrainConfig(data=[str(data)], out=str(out), split="train", val_split="val", size=64, batch=12,
+        train(TrainConfig(data=[str(colours)], out=str(out), split="train", val_split="val", size=64, batch=12,
                           cache=str(cache), progress=False, **kw))
     finally:
         torch.set_num_threads(before)
@@ -132,8 +116,8 @@ def _train(data: Path, out: Path, cache: Path, **kw: Any) -> Path:
 
 
 @pytest.fixture(scope="module")
-def frozen_run(data: Path, cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _train(data, tmp_path_factory.mktemp("runs") / "frozen", cache, mode="frozen", epochs=3)
+def frozen_run(colours: Path, cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _train(colours, tmp_path_factory.mktemp("runs") / "frozen", cache, mode="frozen", epochs=3)
 
 
 @pytest.fixture(scope="module")
@@ -185,16 +169,16 @@ def test_metrics_and_figures_agree_with_the_predictions_table(frozen_run: Path, 
 
 @pytest.mark.parametrize("mode", ["frozen", "finetune"])
 def test_evaluating_the_validation_images_gives_the_validation_score_of_training(
-        mode: str, data: Path, cache: Path, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path,
+        mode: str, colours: Path, cache: Path, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path,
         request: pytest.FixtureRequest) -> None:
     """The evaluation path (cache, preprocessing, best.pt) scores as the training loop's validation did."""
     if mode == "frozen":
         run = request.getfixturevalue("frozen_run")
     else:
-        run = _train(data, tmp_path_factory.mktemp("runs") / "finetune", cache, mode="finetune", epochs=1,
+        run = _train(colours, tmp_path_factory.mktemp("runs") / "finetune", cache, mode="finetune", epochs=1,
                      lr=1e-3)
     record = json.loads((run / "run.json").read_text())
-    result = evaluate(run, data, split="val", out=tmp_path / "val", n_bootstrap=10, cache=cache)
+    result = evaluate(run, colours, split="val", out=tmp_path / "val", n_bootstrap=10, cache=cache)
     assert result["images"] == record["data"]["val"] == 12
     assert result["accuracy"] == pytest.approx(record["best"]["val_accuracy"], abs=1e-6)
     assert result["balanced_accuracy"] == pytest.approx(record["best"]["val_balanced_accuracy"], abs=1e-6)
@@ -213,13 +197,13 @@ def feint(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
     return done.value.code, out, err
 
 
-def test_map_adds_probabilities_onto_the_data_names(frozen_run: Path, data: Path, cache: Path, tmp_path: Path,
+def test_map_adds_probabilities_onto_the_data_names(frozen_run: Path, colours: Path, cache: Path, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     # Test data named differently: blue photos are 'cool', red ones 'warm'; there are no green ones.
     test = tmp_path / "warm-cool"
     for model_class, name in (("blue", "cool"), ("red", "warm")):
-        shutil.copytree(data / "val" / model_class, test / name)
+        shutil.copytree(colours / "val" / model_class, test / name)
     mapping = tmp_path / "map.csv"
     mapping.write_text("from,to\nblue,cool\nred,warm\ngreen,\n")
     out = tmp_path / "report"
@@ -260,10 +244,10 @@ def test_missing_or_foreign_run_folder(test_set: Path, tmp_path: Path) -> None:
         evaluate(tmp_path / "empty", test_set)
 
 
-def test_class_unknown_to_the_model(frozen_run: Path, data: Path, cache: Path, tmp_path: Path) -> None:
+def test_class_unknown_to_the_model(frozen_run: Path, colours: Path, cache: Path, tmp_path: Path) -> None:
     test = tmp_path / "more"
-    shutil.copytree(data / "val", test)
-    shutil.copytree(data / "val" / "red", test / "yellow")
+    shutil.copytree(colours / "val", test)
+    shutil.copytree(colours / "val" / "red", test / "yellow")
     with pytest.raises(FeintError, match=r"class 'yellow' is unknown to the model .*--map"):
         evaluate(frozen_run, test, out=tmp_path / "report", cache=cache)
     assert not (tmp_path / "report").exists()
