@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import sys
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -16,9 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from training_helpers import COLOURS, make_manifest  # noqa: E402
+from training_helpers import COLOURS, feint, make_manifest  #noqa:E402
 
-from feint.cli import main  # noqa: E402
 from feint.errors import FeintError  # noqa: E402
 from feint.evaluation import evaluate, load_run, predict  # noqa: E402
 from feint.evaluation import metrics as M  # noqa: E402
@@ -188,13 +186,6 @@ def test_evaluating_the_validation_images_gives_the_validation_score_of_training
 # --- class mapping ----------------------------------------------------------------------------------
 
 
-def feint(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-          *args: object) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["feint", *map(str, args)])
-    with pytest.raises(SystemExit) as done:
-        main()
-    out, err = capsys.readouterr()
-    return done.value.code, out, err
 
 
 def test_map_adds_probabilities_onto_the_data_names(frozen_run: Path, colours: Path, cache: Path, tmp_path: Path,

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 import torch
+from training_helpers import feint
 
 from feint.cli import main
 from feint.errors import FeintError
@@ -226,14 +227,6 @@ def test_init_from_a_run_with_another_backbone_is_refused(colours: Path, shared_
 CliRun = tuple[Path, list[str], int, str]
 
 
-def feint(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-          *args: object) -> tuple[int, str, str]:
-    """Run `feint ARGS` in this process through the real entry point; (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["feint", *map(str, args)])
-    with pytest.raises(SystemExit) as done:
-        main()
-    out, err = capsys.readouterr()
-    return done.value.code, out, err
 
 
 def one_error_line(code: int, out: str, err: str) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image, ImageDraw
 
 COLOURS = {"red": (210, 40, 40), "green": (40, 190, 40), "blue": (40, 60, 220)}
@@ -33,3 +35,15 @@ def make_manifest(root: Path, per_class: int = 8, groups_per_class: int = 4) -> 
             lines.append(f"images/{name}/{name}-{i}.png,{name},{name}-g{i % groups_per_class},{i % 2}")
     (root / "manifest.csv").write_text("\n".join(lines) + "\n")
     return root
+
+
+def feint(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+          *args: object) -> tuple[int, str, str]:
+    """Run `feint ARGS` in this process through the real entry point; (exit code, stdout, stderr)."""
+    from feint.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["feint", *map(str, args)])
+    with pytest.raises(SystemExit) as done:
+        main()
+    out, err = capsys.readouterr()
+    return done.value.code, out, err
