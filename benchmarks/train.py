@@ -141,9 +141,8 @@ def data_costs(paths: list[Path], size: int, batch: int, batches: int, cache: Pa
             "nhwc_copy_s": round(layout / batches, 4)}
 
 
-def finetune_benchmark(data: Path, root: Path, args: argparse.Namespace) -> dict[str, Any]:
+def finetune_benchmark(data: Path, paths: list[Path], root: Path, args: argparse.Namespace) -> dict[str, Any]:
     cache = root / "cache"
-    paths = sorted(p for p in data.rglob("*") if p.is_file())
     classes = len({p.parent.name for p in paths})
     steps = max(2, min(args.bare_steps, len(paths) // args.batch))
     print(f"(a) {len(paths)} images, {classes} classes, {args.size} px, batch {args.batch}", flush=True)
@@ -187,8 +186,7 @@ def blobs(n: int, classes: int, width: int, seed: int) -> tuple[np.ndarray, np.n
     return np.abs(centres[labels] + rng.normal(scale=1.5, size=(n, width))).astype(np.float32), labels
 
 
-def frozen_benchmark(data: Path, root: Path, args: argparse.Namespace) -> dict[str, Any]:
-    paths = sorted(p for p in data.rglob("*") if p.is_file())
+def frozen_benchmark(data: Path, paths: list[Path], root: Path, args: argparse.Namespace) -> dict[str, Any]:
     some = paths[: args.feature_images]
     cold = root / "cold-cache"  # nothing cached: decoding, then features, each timed on its own
     started = time.perf_counter()
@@ -261,10 +259,11 @@ def main() -> None:
             data, source = generated_folder(root / "data", args.images), "generated 320x222 JPEGs"
         else:
             data, source = linked_subset(args.data, args.images, root / "data"), str(args.data)
+        paths = sorted(p for p in data.rglob("*") if p.is_file())
         load_before = load()
         started = time.perf_counter()
-        finetune = finetune_benchmark(data, root, args)
-        frozen = frozen_benchmark(data, root, args)
+        finetune = finetune_benchmark(data, paths, root, args)
+        frozen = frozen_benchmark(data, paths, root, args)
         results = {
             "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
                         "platform": platform.platform(),
