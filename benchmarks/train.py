@@ -6,7 +6,10 @@ Run on demand: `.venv/bin/python benchmarks/train.py [--data DIR] [--images 256]
 (a) Images/s of `feint train --mode finetune` (image cache -> augmentation -> efficientnet_lite0 forward and
     backward -> AdamW step; the last epoch's rate from metrics.jsonl) against the bare model's forward +
     backward + step on random uint8 tensors of the same batch and size, measured in the same process before
-    and after the run. Target: ratio >= 0.9. Where the difference goes is timed per batch: reading rows from
+    and after the run, both after warm-up (the pipeline's first epoch and the bare model's first steps are
+    not timed). Each side is its best measurement (the pipeline's best epoch, the bare model's faster
+    block), as timeit takes the minimum: on a shared 2-core machine other processes only ever slow a
+    measurement down, so the best one is the least disturbed. Target: ratio >= 0.9. Where the difference goes is timed per batch: reading rows from
     the image cache, the per-image augmentation, the NHWC copy, and the model step.
 (b) A cached-feature (frozen) run on 4,000 images for 30 epochs: the head's training on random feature
     vectors of the backbone's width (1280), plus the run's own bookkeeping (data, validation, checkpoints,
@@ -105,13 +108,16 @@ def model_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, x: torc
     optimizer.step()
 
 
-def bare_rate(size: int, batch: int, steps: int, classes: int) -> dict[str, Any]:
-    """Forward + backward + AdamW step on random uint8 tensors already in memory, after one warm-up step."""
+def bare_rate(size: int, batch: int, steps: int, classes: int, warmup: int) -> dict[str, Any]:
+    """Forward + backward + AdamW step on random uint8 tensors already in memory, after `warmup` untimed
+    steps (a fresh model's first steps run at half speed while oneDNN builds its kernels and the
+    allocator grows; the pipeline's first epoch pays the same and is left out for that reason)."""
     model, optimizer = classifier(classes)
     x = torch.randint(0, 256, (batch, 3, size, size), dtype=torch.uint8)
     x = x.contiguous(memory_format=torch.channels_last)
     y = torch.randint(0, classes, (batch,))
-    model_step(model, optimizer, x, y)
+    for _ in range(warmup):
+        model_step(model, optimizer, x, y)
     times = []
     for _ in range(steps):
         started = time.perf_counter()
@@ -146,7 +152,7 @@ def finetune_benchmark(data: Path, paths: list[Path], root: Path, args: argparse
     classes = len({p.parent.name for p in paths})
     steps = max(2, min(args.bare_steps, len(paths) // args.batch))
     print(f"(a) {len(paths)} images, {classes} classes, {args.size} px, batch {args.batch}", flush=True)
-    bare_before = bare_rate(args.size, args.batch, steps, classes)
+    bare_before = bare_rate(args.size, args.batch, steps, classes, args.warmup_steps)
     print(f"    bare model (before): {bare_before['images_per_second']} images/s", flush=True)
     started = time.perf_counter()
     cfg = TrainConfig(data=[str(data)], out=str(root / "finetune"), mode="finetune", epochs=args.epochs,
@@ -154,12 +160,13 @@ def finetune_benchmark(data: Path, paths: list[Path], root: Path, args: argparse
     train(cfg)
     run_seconds = time.perf_counter() - started
     history = [json.loads(line) for line in (root / "finetune" / "metrics.jsonl").read_text().splitlines()]
-    pipeline = history[-1]["images_per_second"]  # the last epoch: caches and kernels warm
-    print(f"    pipeline (epoch {len(history)}): {pipeline} images/s", flush=True)
+    warm = [h["images_per_second"] for h in history[1:]]  # after the first epoch: kernels and caches warm
+    pipeline = max(warm)
+    print(f"    pipeline (best of epochs 2-{len(history)}): {pipeline} images/s", flush=True)
     costs = data_costs(paths, args.size, args.batch, steps, cache)
-    bare_after = bare_rate(args.size, args.batch, steps, classes)
+    bare_after = bare_rate(args.size, args.batch, steps, classes, args.warmup_steps)
     print(f"    bare model (after): {bare_after['images_per_second']} images/s", flush=True)
-    bare = (bare_before["images_per_second"] + bare_after["images_per_second"]) / 2
+    bare = max(bare_before["images_per_second"], bare_after["images_per_second"])
     step = args.batch / bare
     added = costs["cache_rows_s"] + costs["augment_s"] + costs["nhwc_copy_s"]
     return {
@@ -241,8 +248,10 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=256, help="images in the fine-tuning measurement")
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--epochs", type=int, default=2, help="fine-tuning epochs (the last one is timed)")
-    parser.add_argument("--bare-steps", type=int, default=4, help="timed steps of the bare model, each time")
+    parser.add_argument("--epochs", type=int, default=4,
+                        help="fine-tuning epochs (all but the first are timed)")
+    parser.add_argument("--bare-steps", type=int, default=6, help="timed steps of the bare model, each time")
+    parser.add_argument("--warmup-steps", type=int, default=4, help="untimed bare steps before timing")
     parser.add_argument("--feature-images", type=int, default=64, help="images timed for decoding/features")
     parser.add_argument("--frozen-images", type=int, default=4000)
     parser.add_argument("--frozen-epochs", type=int, default=30)

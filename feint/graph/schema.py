@@ -89,6 +89,8 @@ class RenderSection(Section):
 
     samples: param(1, 4096, "int")
     denoise: Flag
+    # Albedo/normal guides sharpen texture detail but double the denoiser's cost (~0.25 s an image).
+    denoise_guides: Flag = Field(default=False, validate_default=True)
     max_bounces: param(0, 64, "int")
     aspect: param(0.2, 5)
     min_visible_px: param(1, None, "int")

@@ -121,6 +121,9 @@ class BlenderScene:
         s.cycles.use_adaptive_sampling = False
         s.cycles.denoiser = "OPENIMAGEDENOISE"
         s.cycles.seed = 0
+        s.cycles.use_light_tree = False  # one sun and a sky: the light tree only adds traversal cost
+        s.cycles.caustics_reflective = False
+        s.cycles.caustics_refractive = False
         s.render.use_persistent_data = True
         s.render.resolution_percentage = 100
         s.render.film_transparent = False
@@ -293,6 +296,7 @@ class BlenderScene:
         s.render.resolution_x, s.render.resolution_y = r.width, r.height
         s.cycles.samples = r.samples
         s.cycles.use_denoising = r.denoise
+        s.cycles.denoising_input_passes = "RGB_ALBEDO_NORMAL" if r.denoise_guides else "RGB"
         s.cycles.max_bounces = r.max_bounces
         s.cycles.seed = desc.seed % (2**31)
 

@@ -96,6 +96,7 @@ class RenderSettings:
     samples: int
     denoise: bool
     max_bounces: int
+    denoise_guides: bool = False  # albedo/normal passes guide the denoiser (sharper, slower)
 
 
 @dataclass(frozen=True)

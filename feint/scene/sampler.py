@@ -110,6 +110,7 @@ class Sampler:
                 int(p["render.samples"]),
                 bool(p["render.denoise"]),
                 int(p["render.max_bounces"]),
+                bool(p["render.denoise_guides"]),
             ),
             post=PostSettings(
                 crop=bool(p["post.crop"]),
