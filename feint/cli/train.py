@@ -51,6 +51,7 @@ class TrainOptions(BaseModel):
     patience: int | None = Field(None, ge=1)
     hidden: int = Field(ge=0)
     dropout: float = Field(ge=0.0, lt=1.0)
+    mirror_features: bool = True
     init: str | None = None
     cache: str | None = None
     device: str = "cpu"
@@ -113,6 +114,8 @@ def train_cmd(
                                                             "validation loss.")] = None,
     hidden: Annotated[int, _opt("--hidden", help="Head: 0 linear, else an MLP with this hidden width.")] = 0,
     dropout: Annotated[float, _opt("--dropout", help="Head dropout.")] = 0.2,
+    mirror: Annotated[bool, _opt("--mirror/--no-mirror", help="Frozen mode: the head also trains on features "
+                                                               "of mirrored images.")] = True,
     weight_decay: Annotated[float, _opt("--weight-decay", help="AdamW weight decay.")] = 0.05,
     warmup: Annotated[float, _opt("--warmup", help="Warm-up length in epochs.")] = 1.0,
     arch: Annotated[str | None, _opt("--arch", help="Add a backbone: architecture timm:<model> or "
@@ -131,7 +134,7 @@ def train_cmd(
         val=val, val_split=val_split, mix=mix or {}, backbone=backbone, arch=arch,
         weights=str(weights) if weights else None, mode=mode, epochs=epochs, lr=lr, weight_decay=weight_decay,
         batch=batch, size=size, seed=seed, warmup_epochs=warmup, patience=patience, hidden=hidden,
-        dropout=dropout, init=str(init) if init else None, cache=str(cache) if cache else None, device=device))
+        dropout=dropout, mirror_features=mirror, init=str(init) if init else None, cache=str(cache) if cache else None, device=device))
     from feint.training.run import TrainConfig, train
 
     record = train(TrainConfig(**options.model_dump(), progress=not quiet), resume=resume)

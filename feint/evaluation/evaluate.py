@@ -79,8 +79,9 @@ def evaluate(run_path: str | Path, data: str | Path, split: str | None = None, m
     for r in records:
         if r.primary_class not in targets:
             raise FeintError(f"{r.image}: class {r.primary_class!r} is unknown to the model {run.path} "
-                             f"(its classes: {', '.join(targets)}); map model classes onto the data's names "
-                             "with --map FILE (lines 'model_class,data_class')")
+                             f"(its classes: {', '.join(targets)}); keep only those with --classes "
+                             f"{','.join(targets)}, or map model classes onto the data's names with --map FILE "
+                             "(lines 'model_class,data_class')")
     paths = [r.image for r in records]
     probs = run.predict_proba(paths, [(r.width, r.height) for r in records], cache, progress=progress,
                               device=device) @ to_target

@@ -186,13 +186,17 @@ def weights_key(spec) -> str:  # noqa: ANN001
 
 def feature_rows(paths: Sequence[Path], backbone: str, size: int, cache: str | Path | None = None,
                  sizes: Sequence[tuple[int | None, int | None]] | None = None, batch: int = 64,
-                 progress: bool = False, device: str = "cpu") -> np.ndarray:
-    """Pooled backbone features (N, D) float32 of every image, computed once per (image, backbone, size)."""
+                 progress: bool = False, device: str = "cpu", mirrored: bool = False) -> np.ndarray:
+    """Pooled backbone features (N, D) float32 of every image, computed once per (image, backbone, size).
+
+    `mirrored`: features of the left-right mirrored images (cached apart), the frozen mode's augmentation.
+    """
     from feint.training.backbones import get_spec
 
     spec = get_spec(backbone) if isinstance(backbone, str) else backbone
     images = image_rows(paths, size, cache, sizes, progress)
-    folder = cache_root(cache) / f"v{CACHE_VERSION}" / "features" / f"{spec.name}-{weights_key(spec)}" / f"{size}px"
+    folder = (cache_root(cache) / f"v{CACHE_VERSION}" / "features" / f"{spec.name}-{weights_key(spec)}"
+              / f"{size}px{'-mirrored' if mirrored else ''}")
     width = _feature_width(folder, spec)
     store = ArrayStore(folder, (width,), "float32")
 
@@ -209,6 +213,8 @@ def feature_rows(paths: Sequence[Path], backbone: str, size: int, cache: str | P
                               desc=f"features {spec.name} {size}px", leave=False):
                 chunk = positions[start:start + batch]
                 x = torch.from_numpy(np.stack([images[i] for i in chunk])).permute(0, 3, 1, 2)
+                if mirrored:
+                    x = torch.flip(x, dims=[3])
                 x = normalise(x.to(device).contiguous(memory_format=torch.channels_last), spec.mean, spec.std)
                 out[start:start + len(chunk)] = net(x).float().cpu().numpy()
 

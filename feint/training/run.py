@@ -61,6 +61,8 @@ class TrainConfig:
     label_smoothing: float = 0.1
     hidden: int = 0  # head: 0 linear, else MLP hidden width
     dropout: float = 0.2
+    # frozen: the head also sees features of mirrored images (+0.8 points on 10-class ships-dev, 4 seeds)
+    mirror_features: bool = True
     init: str | None = None  # start from this run's weights
     cache: str | None = None
     device: str = "cpu"
@@ -220,8 +222,11 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict[str, Any]:
     np.random.seed(cfg.seed)
     started = time.perf_counter()
 
+    last_plot = [0.0]
+
     def checkpoint(state: dict[str, Any], loop: dict[str, Any], best: bool, extra: dict[str, Any]) -> None:
-        """Write metrics, curves and checkpoints after an epoch (best.pt only when it improved)."""
+        """Write metrics and checkpoints after an epoch (best.pt only when it improved), curves at the end
+        and at most every 20 s (a plot costs ~0.3 s: more than a frozen head's epoch)."""
         write_text_atomic(out / "metrics.jsonl", "".join(json.dumps(h) + "\n" for h in loop["history"]))
         ckpt = {"format": CHECKPOINT_FORMAT, "classes": classes, "size": cfg.size, "mode": cfg.mode,
                 "backbone": spec.record(), "head": {"hidden": cfg.hidden, "width": state["width"]},
@@ -230,7 +235,9 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict[str, Any]:
             save_checkpoint(ckpt, out / "best.pt")
         finished = loop["epoch"] >= cfg.epochs or (cfg.patience is not None and loop["stale"] >= cfg.patience)
         save_checkpoint({**ckpt, **extra, "loop": loop, "finished": finished}, out / "last.pt")
-        plot_curves(loop["history"], out / "curves.png")
+        if finished or time.perf_counter() - last_plot[0] > 20:
+            plot_curves(loop["history"], out / "curves.png")
+            last_plot[0] = time.perf_counter()
 
     if cfg.mode == "frozen":
         state = _train_frozen(cfg, spec, train_set, val_set, last, checkpoint)
@@ -249,11 +256,15 @@ def _train_frozen(cfg: TrainConfig, spec, train_set, val_set, last, checkpoint):
     from feint.training.cache import feature_rows
     from feint.training.head import HeadConfig, train_head
 
-    def feats(images):  # noqa: ANN001, ANN202
+    def feats(images, mirrored=False):  # noqa: ANN001, ANN202
         return feature_rows(images.paths, spec, cfg.size, cfg.cache, images.sizes, progress=cfg.progress,
-                            device=cfg.device)
+                            device=cfg.device, mirrored=mirrored)
 
-    x_train = feats(train_set)
+    x_train, y_train, sources = feats(train_set), train_set.labels, train_set.sources
+    if cfg.mirror_features:  # mirrored copies: the flip augmentation of fine-tuning, done once
+        x_train = np.concatenate([x_train, feats(train_set, mirrored=True)])
+        y_train = np.concatenate([y_train, y_train])
+        sources = [*sources, *sources]
     val = (feats(val_set), val_set.labels) if val_set is not None else None
     head_cfg = HeadConfig(cfg.epochs, cfg.lr, cfg.weight_decay, cfg.batch, cfg.warmup_epochs, cfg.hidden,
                           cfg.dropout, cfg.label_smoothing, cfg.patience, cfg.seed)
@@ -274,8 +285,8 @@ def _train_frozen(cfg: TrainConfig, spec, train_set, val_set, last, checkpoint):
         checkpoint(state, loop_state.to_dict(), improved, {"resume": extra})
 
     resume = last["resume"] if last is not None else None
-    result = train_head(x_train, train_set.labels, len(train_set.classes), head_cfg, val, train_set.sources,
-                        cfg.mix, head, resume, on_epoch)
+    result = train_head(x_train, y_train, len(train_set.classes), head_cfg, val, sources, cfg.mix, head, resume,
+                        on_epoch)
     return result.state
 
 

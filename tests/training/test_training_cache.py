@@ -85,3 +85,17 @@ def test_features_are_cached_per_backbone_and_size(tiny: Path, private_cache: Pa
     again = feature_rows(paths[::-1], "mobilenet_v2", 32)
     np.testing.assert_array_equal(again, first[::-1])
     assert len(shards(private_cache, "features")) == 1
+
+
+def test_mirrored_features_are_the_features_of_mirrored_images(tiny: Path, private_cache: Path,
+                                                                tmp_path: Path) -> None:
+    paths = images_of(tiny)[:3]
+    flipped = []
+    for i, path in enumerate(paths):
+        flipped.append(tmp_path / f"{i}.png")
+        Image.open(path).transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(flipped[-1])
+    mirrored = feature_rows(paths, "mobilenet_v2", 32, mirrored=True)
+    np.testing.assert_allclose(mirrored, feature_rows(flipped, "mobilenet_v2", 32), rtol=1e-4, atol=1e-5)
+    assert not np.allclose(mirrored, feature_rows(paths, "mobilenet_v2", 32), atol=1e-3)
+    folders = {shard.parent.name for shard in shards(private_cache, "features")}
+    assert folders == {"32px", "32px-mirrored"}  # cached apart from the plain features
