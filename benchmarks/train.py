@@ -9,8 +9,9 @@ Run on demand: `.venv/bin/python benchmarks/train.py [--data DIR] [--images 256]
     and after the run, both after warm-up (the pipeline's first epoch and the bare model's first steps are
     not timed). Each side is its best measurement (the pipeline's best epoch, the bare model's faster
     block), as timeit takes the minimum: on a shared 2-core machine other processes only ever slow a
-    measurement down, so the best one is the least disturbed. Target: ratio >= 0.9. Where the difference goes is timed per batch: reading rows from
-    the image cache, the per-image augmentation, the NHWC copy, and the model step.
+    measurement down, so the best one is the least disturbed. Target: ratio >= 0.9. Where the difference
+    goes is timed per batch: reading rows from the image cache, the per-image augmentation, the NHWC copy,
+    and the model step.
 (b) A cached-feature (frozen) run on 4,000 images for 30 epochs: the head's training on random feature
     vectors of the backbone's width (1280), plus the run's own bookkeeping (data, validation, checkpoints,
     curves after every epoch) measured on a real frozen run over the benchmark images. Target: < 60 s.
@@ -95,13 +96,19 @@ def classifier(classes: int) -> tuple[torch.nn.Module, torch.optim.Optimizer]:
     backbone = create_backbone(spec, pretrained=True)
     model = Classifier(backbone, make_head(int(backbone.num_features), classes, 0, 0.2), spec.mean, spec.std)
     model.to(memory_format=torch.channels_last).train()
-    optimizer = make_optimizer([{"params": list(model.backbone.parameters()), "lr": 1e-4},
-                                {"params": list(model.head.parameters()), "lr": 1e-3}], LoopConfig())
+    optimizer = make_optimizer(
+        [
+            {"params": list(model.backbone.parameters()), "lr": 1e-4},
+            {"params": list(model.head.parameters()), "lr": 1e-3},
+        ],
+        LoopConfig(),
+    )
     return model, optimizer
 
 
-def model_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor,
-               y: torch.Tensor) -> None:
+def model_step(
+    model: torch.nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor
+) -> None:
     loss = torch.nn.functional.cross_entropy(model(x), y, label_smoothing=0.1)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
@@ -123,8 +130,10 @@ def bare_rate(size: int, batch: int, steps: int, classes: int, warmup: int) -> d
         started = time.perf_counter()
         model_step(model, optimizer, x, y)
         times.append(time.perf_counter() - started)
-    return {"images_per_second": round(batch * steps / sum(times), 2),
-            "step_seconds": [round(t, 3) for t in times]}
+    return {
+        "images_per_second": round(batch * steps / sum(times), 2),
+        "step_seconds": [round(t, 3) for t in times],
+    }
 
 
 def data_costs(paths: list[Path], size: int, batch: int, batches: int, cache: Path) -> dict[str, float]:
@@ -143,8 +152,11 @@ def data_costs(paths: list[Path], size: int, batch: int, batches: int, cache: Pa
         x = x.contiguous(memory_format=torch.channels_last)
         t3 = time.perf_counter()
         gather, aug, layout = gather + t1 - t0, aug + t2 - t1, layout + t3 - t2
-    return {"cache_rows_s": round(gather / batches, 4), "augment_s": round(aug / batches, 4),
-            "nhwc_copy_s": round(layout / batches, 4)}
+    return {
+        "cache_rows_s": round(gather / batches, 4),
+        "augment_s": round(aug / batches, 4),
+        "nhwc_copy_s": round(layout / batches, 4),
+    }
 
 
 def finetune_benchmark(data: Path, paths: list[Path], root: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -155,8 +167,17 @@ def finetune_benchmark(data: Path, paths: list[Path], root: Path, args: argparse
     bare_before = bare_rate(args.size, args.batch, steps, classes, args.warmup_steps)
     print(f"    bare model (before): {bare_before['images_per_second']} images/s", flush=True)
     started = time.perf_counter()
-    cfg = TrainConfig(data=[str(data)], out=str(root / "finetune"), mode="finetune", epochs=args.epochs,
-                      batch=args.batch, size=args.size, val=0.0, cache=str(cache), progress=False)
+    cfg = TrainConfig(
+        data=[str(data)],
+        out=str(root / "finetune"),
+        mode="finetune",
+        epochs=args.epochs,
+        batch=args.batch,
+        size=args.size,
+        val=0.0,
+        cache=str(cache),
+        progress=False,
+    )
     train(cfg)
     run_seconds = time.perf_counter() - started
     history = [json.loads(line) for line in (root / "finetune" / "metrics.jsonl").read_text().splitlines()]
@@ -170,12 +191,19 @@ def finetune_benchmark(data: Path, paths: list[Path], root: Path, args: argparse
     step = args.batch / bare
     added = costs["cache_rows_s"] + costs["augment_s"] + costs["nhwc_copy_s"]
     return {
-        "images": len(paths), "classes": classes, "size": args.size, "batch": args.batch,
+        "images": len(paths),
+        "classes": classes,
+        "size": args.size,
+        "batch": args.batch,
         "epochs": args.epochs,
         "pipeline_images_per_second_per_epoch": [h["images_per_second"] for h in history],
         "pipeline_images_per_second": pipeline,
-        "bare_images_per_second": round(bare, 2), "bare_before": bare_before, "bare_after": bare_after,
-        "ratio": round(pipeline / bare, 3), "target_ratio": 0.9, "target_met": pipeline / bare >= 0.9,
+        "bare_images_per_second": round(bare, 2),
+        "bare_before": bare_before,
+        "bare_after": bare_after,
+        "ratio": round(pipeline / bare, 3),
+        "target_ratio": 0.9,
+        "target_met": pipeline / bare >= 0.9,
         "per_batch_seconds": {"model_step": round(step, 4), **costs},
         "expected_ratio_from_parts": round(step / (step + added), 3),
         "run_seconds_with_decoding": round(run_seconds, 1),
@@ -202,8 +230,11 @@ def frozen_benchmark(data: Path, paths: list[Path], root: Path, args: argparse.N
     started = time.perf_counter()
     feature_rows(some, BACKBONE, args.size, cold)
     extract = (time.perf_counter() - started) / len(some)
-    print(f"(b) decode {decode * 1000:.1f} ms/image, features {extract * 1000:.1f} ms/image "
-          f"({len(some)} images, {args.size} px)", flush=True)
+    print(
+        f"(b) decode {decode * 1000:.1f} ms/image, features {extract * 1000:.1f} ms/image "
+        f"({len(some)} images, {args.size} px)",
+        flush=True,
+    )
 
     width = int(create_backbone(BACKBONE, pretrained=False).num_features)
     n = args.frozen_images
@@ -212,8 +243,11 @@ def frozen_benchmark(data: Path, paths: list[Path], root: Path, args: argparse.N
     started = time.perf_counter()
     head = train_head(x, y, args.frozen_classes, HeadConfig(epochs=args.frozen_epochs), val=(vx, vy))
     head_seconds = time.perf_counter() - started
-    print(f"    head: {n} x {width} features, {args.frozen_epochs} epochs: {head_seconds:.1f} s "
-          f"(validation accuracy {head.history[-1]['val_accuracy']:.3f})", flush=True)
+    print(
+        f"    head: {n} x {width} features, {args.frozen_epochs} epochs: {head_seconds:.1f} s "
+        f"(validation accuracy {head.history[-1]['val_accuracy']:.3f})",
+        flush=True,
+    )
 
     # The run around the head: a real frozen run on the benchmark images, features already cached.
     cache = root / "cache"
@@ -225,31 +259,44 @@ def frozen_benchmark(data: Path, paths: list[Path], root: Path, args: argparse.N
     history = [json.loads(line) for line in (root / "frozen" / "metrics.jsonl").read_text().splitlines()]
     bookkeeping = run_seconds - sum(h["seconds"] for h in history)
     estimate = head_seconds + bookkeeping
-    print(f"    frozen run on {len(paths)} images, {len(history)} epochs: {run_seconds:.1f} s, of which "
-          f"{bookkeeping:.1f} s outside the head's training steps; 4,000-image run about {estimate:.1f} s",
-          flush=True)
+    print(
+        f"    frozen run on {len(paths)} images, {len(history)} epochs: {run_seconds:.1f} s, of which "
+        f"{bookkeeping:.1f} s outside the head's training steps; 4,000-image run about {estimate:.1f} s",
+        flush=True,
+    )
     return {
-        "feature_images": len(some), "decode_ms_per_image": round(decode * 1000, 2),
+        "feature_images": len(some),
+        "decode_ms_per_image": round(decode * 1000, 2),
         "feature_ms_per_image": round(extract * 1000, 2),
-        "head_images": args.frozen_images, "head_width": width, "head_classes": args.frozen_classes,
-        "head_epochs": args.frozen_epochs, "head_seconds": round(head_seconds, 2),
+        "head_images": args.frozen_images,
+        "head_width": width,
+        "head_classes": args.frozen_classes,
+        "head_epochs": args.frozen_epochs,
+        "head_seconds": round(head_seconds, 2),
         "head_val_accuracy": round(head.history[-1]["val_accuracy"], 3),
-        "run_on_benchmark_images": {"images": len(paths), "epochs": len(history),
-                                    "seconds": round(run_seconds, 2),
-                                    "outside_training_steps_seconds": round(bookkeeping, 2)},
-        "estimated_run_seconds": round(estimate, 2), "target_seconds": 60, "target_met": estimate < 60,
+        "run_on_benchmark_images": {
+            "images": len(paths),
+            "epochs": len(history),
+            "seconds": round(run_seconds, 2),
+            "outside_training_steps_seconds": round(bookkeeping, 2),
+        },
+        "estimated_run_seconds": round(estimate, 2),
+        "target_seconds": 60,
+        "target_met": estimate < 60,
     }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", type=Path, default=None, help="a dataset (default: generated JPEGs)")
     parser.add_argument("--images", type=int, default=256, help="images in the fine-tuning measurement")
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--epochs", type=int, default=4,
-                        help="fine-tuning epochs (all but the first are timed)")
+    parser.add_argument(
+        "--epochs", type=int, default=4, help="fine-tuning epochs (all but the first are timed)"
+    )
     parser.add_argument("--bare-steps", type=int, default=6, help="timed steps of the bare model, each time")
     parser.add_argument("--warmup-steps", type=int, default=4, help="untimed bare steps before timing")
     parser.add_argument("--feature-images", type=int, default=64, help="images timed for decoding/features")
@@ -274,10 +321,14 @@ def main() -> None:
         finetune = finetune_benchmark(data, paths, root, args)
         frozen = frozen_benchmark(data, paths, root, args)
         results = {
-            "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-                        "platform": platform.platform(),
-                        "processor": platform.processor() or platform.machine(),
-                        "load_average_before": load_before, "load_average_after": load()},
+            "machine": {
+                "cpus": os.cpu_count(),
+                "torch_threads": torch.get_num_threads(),
+                "platform": platform.platform(),
+                "processor": platform.processor() or platform.machine(),
+                "load_average_before": load_before,
+                "load_average_after": load(),
+            },
             "versions": versions(),
             "data": source,
             "finetune": finetune,
@@ -288,8 +339,11 @@ def main() -> None:
         shutil.rmtree(root, ignore_errors=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
-    print(f"ratio {finetune['ratio']} (target >= 0.9), frozen run about {frozen['estimated_run_seconds']} s "
-          f"(target < 60); written to {args.out}", flush=True)
+    print(
+        f"ratio {finetune['ratio']} (target >= 0.9), frozen run about {frozen['estimated_run_seconds']} s "
+        f"(target < 60); written to {args.out}",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -67,7 +67,9 @@ class TrainOptions(BaseModel):
             try:
                 mix[source.strip()] = float(weight)
             except ValueError:
-                raise ValueError(f"expected SOURCE=WEIGHT pairs like real=0.7,synthetic=0.3, got {part!r}") from None
+                raise ValueError(
+                    f"expected SOURCE=WEIGHT pairs like real=0.7,synthetic=0.3, got {part!r}"
+                ) from None
         if any(w < 0 for w in mix.values()) or (mix and not sum(mix.values()) > 0):
             raise ValueError("weights must be non-negative and not all zero")
         unknown = set(mix) - {"real", "synthetic"}
@@ -87,62 +89,148 @@ def _validated(model: type[BaseModel], values: dict[str, Any]) -> Any:
 
 @app.command("train")
 def train_cmd(
-    data: Annotated[list[Path], typer.Argument(help="Training dataset(s), any format; several are mixed "
-                                                    "(each image keeps its source: real or synthetic).")],
+    data: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Training dataset(s), any format; several are mixed "
+            "(each image keeps its source: real or synthetic)."
+        ),
+    ],
     out: Annotated[Path, _opt("-o", "--out", help="Run folder (new, or an interrupted run with --resume).")],
-    classes: Annotated[str | None, _opt("--classes", help="Train on these classes (a,b,c), in this order "
-                                                         "(default: all classes of the data).")] = None,
-    backbone: Annotated[str, _opt("--backbone", help="Backbone name (see `feint backbones`).")] = "efficientnet_lite0",
-    mode: Annotated[str, _opt("--mode", help="finetune: train backbone and head on augmented images; "
-                                             "frozen: cached backbone features + a head (seconds).")] = "finetune",
+    classes: Annotated[
+        str | None,
+        _opt(
+            "--classes",
+            help="Train on these classes (a,b,c), in this order (default: all classes of the data).",
+        ),
+    ] = None,
+    backbone: Annotated[
+        str, _opt("--backbone", help="Backbone name (see `feint backbones`).")
+    ] = "efficientnet_lite0",
+    mode: Annotated[
+        str,
+        _opt(
+            "--mode",
+            help="finetune: train backbone and head on augmented images; "
+            "frozen: cached backbone features + a head (seconds).",
+        ),
+    ] = "finetune",
     epochs: Annotated[int, _opt("--epochs", help="Epochs.")] = 10,
-    lr: Annotated[float | None, _opt("--lr", help="Peak learning rate (default 1e-4 finetune, 1e-3 frozen "
-                                                  "head); warm-up then cosine.")] = None,
+    lr: Annotated[
+        float | None,
+        _opt(
+            "--lr", help="Peak learning rate (default 1e-4 finetune, 1e-3 frozen head); warm-up then cosine."
+        ),
+    ] = None,
     batch: Annotated[int, _opt("--batch", help="Batch size.")] = 32,
     size: Annotated[int, _opt("--size", help="Image side in pixels (images are resized to a square).")] = 224,
-    seed: Annotated[int, _opt("--seed", help="Seed of everything: split, draws, augmentation, head init.")] = 0,
-    split: Annotated[str | None, _opt("--split", help="Use only this split of each dataset (e.g. train).")] = None,
-    val: Annotated[float, _opt("--val", help="Fraction of the training groups held out to pick the best "
-                                             "epoch (0: none, the last epoch is kept).")] = 0.1,
-    val_split: Annotated[str | None, _opt("--val-split", help="Validate on this split of the first dataset "
-                                                              "instead.")] = None,
-    mix: Annotated[str | None, _opt("--mix", help="Share of draws per source, e.g. real=0.7,synthetic=0.3 "
-                                                  "(default: each source counts 1).")] = None,
-    init: Annotated[Path | None, _opt("--init", help="Start from this run's weights (classes matched by "
-                                                     "name), e.g. synthetic -> real.")] = None,
-    patience: Annotated[int | None, _opt("--patience", help="Stop after N epochs without a better "
-                                                            "validation loss.")] = None,
+    seed: Annotated[
+        int, _opt("--seed", help="Seed of everything: split, draws, augmentation, head init.")
+    ] = 0,
+    split: Annotated[
+        str | None, _opt("--split", help="Use only this split of each dataset (e.g. train).")
+    ] = None,
+    val: Annotated[
+        float,
+        _opt(
+            "--val",
+            help="Fraction of the training groups held out to pick the best "
+            "epoch (0: none, the last epoch is kept).",
+        ),
+    ] = 0.1,
+    val_split: Annotated[
+        str | None, _opt("--val-split", help="Validate on this split of the first dataset instead.")
+    ] = None,
+    mix: Annotated[
+        str | None,
+        _opt(
+            "--mix",
+            help="Share of draws per source, e.g. real=0.7,synthetic=0.3 (default: each source counts 1).",
+        ),
+    ] = None,
+    init: Annotated[
+        Path | None,
+        _opt(
+            "--init", help="Start from this run's weights (classes matched by name), e.g. synthetic -> real."
+        ),
+    ] = None,
+    patience: Annotated[
+        int | None, _opt("--patience", help="Stop after N epochs without a better validation loss.")
+    ] = None,
     hidden: Annotated[int, _opt("--hidden", help="Head: 0 linear, else an MLP with this hidden width.")] = 0,
     dropout: Annotated[float, _opt("--dropout", help="Head dropout.")] = 0.2,
-    mirror: Annotated[bool, _opt("--mirror/--no-mirror", help="Frozen mode: the head also trains on features "
-                                                               "of mirrored images.")] = True,
+    mirror: Annotated[
+        bool,
+        _opt(
+            "--mirror/--no-mirror", help="Frozen mode: the head also trains on features of mirrored images."
+        ),
+    ] = True,
     weight_decay: Annotated[float, _opt("--weight-decay", help="AdamW weight decay.")] = 0.05,
     warmup: Annotated[float, _opt("--warmup", help="Warm-up length in epochs.")] = 1.0,
-    arch: Annotated[str | None, _opt("--arch", help="Add a backbone: architecture timm:<model> or "
-                                                    "torchvision:<model> (with --weights FILE).")] = None,
-    weights: Annotated[Path | None, _opt("--weights", help="Add a backbone: its ImageNet weight file.")] = None,
+    arch: Annotated[
+        str | None,
+        _opt(
+            "--arch",
+            help="Add a backbone: architecture timm:<model> or torchvision:<model> (with --weights FILE).",
+        ),
+    ] = None,
+    weights: Annotated[
+        Path | None, _opt("--weights", help="Add a backbone: its ImageNet weight file.")
+    ] = None,
     fmt: Annotated[str | None, _opt("--format", help="Dataset format if not detected.")] = None,
-    cache: Annotated[Path | None, _opt("--cache", help="Image/feature cache folder (default $FEINT_CACHE "
-                                                       "or ~/.cache/feint).")] = None,
+    cache: Annotated[
+        Path | None,
+        _opt("--cache", help="Image/feature cache folder (default $FEINT_CACHE or ~/.cache/feint)."),
+    ] = None,
     device: Annotated[str, _opt("--device", help="cpu, or cuda where there is one.")] = "cpu",
     resume: Annotated[bool, _opt("--resume", help="Continue the interrupted run in OUT.")] = False,
     quiet: Annotated[bool, _opt("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Train a classifier on real, synthetic or mixed data with an ImageNet-pretrained backbone."""
-    options = _validated(TrainOptions, dict(
-        data=[str(d) for d in data], out=str(out), classes=_csv(classes) or None, split=split, format=fmt,
-        val=val, val_split=val_split, mix=mix or {}, backbone=backbone, arch=arch,
-        weights=str(weights) if weights else None, mode=mode, epochs=epochs, lr=lr, weight_decay=weight_decay,
-        batch=batch, size=size, seed=seed, warmup_epochs=warmup, patience=patience, hidden=hidden,
-        dropout=dropout, mirror_features=mirror, init=str(init) if init else None, cache=str(cache) if cache else None, device=device))
+    options = _validated(
+        TrainOptions,
+        dict(
+            data=[str(d) for d in data],
+            out=str(out),
+            classes=_csv(classes) or None,
+            split=split,
+            format=fmt,
+            val=val,
+            val_split=val_split,
+            mix=mix or {},
+            backbone=backbone,
+            arch=arch,
+            weights=str(weights) if weights else None,
+            mode=mode,
+            epochs=epochs,
+            lr=lr,
+            weight_decay=weight_decay,
+            batch=batch,
+            size=size,
+            seed=seed,
+            warmup_epochs=warmup,
+            patience=patience,
+            hidden=hidden,
+            dropout=dropout,
+            mirror_features=mirror,
+            init=str(init) if init else None,
+            cache=str(cache) if cache else None,
+            device=device,
+        ),
+    )
     from feint.training.run import TrainConfig, train
 
     record = train(TrainConfig(**options.model_dump(), progress=not quiet), resume=resume)
     best = record["best"]
-    val_text = (f"; validation accuracy {best['val_accuracy']:.3f}, balanced {best['val_balanced_accuracy']:.3f}"
-                if "val_accuracy" in best else "")
-    typer.echo(f"{out}: {record['mode']}, {record['data']['train']} training images, best epoch "
-               f"{record['best_epoch']}/{record['epochs_run']}{val_text}; {record['seconds_this_session']} s")
+    val_text = (
+        f"; validation accuracy {best['val_accuracy']:.3f}, balanced {best['val_balanced_accuracy']:.3f}"
+        if "val_accuracy" in best
+        else ""
+    )
+    typer.echo(
+        f"{out}: {record['mode']}, {record['data']['train']} training images, best epoch "
+        f"{record['best_epoch']}/{record['epochs_run']}{val_text}; {record['seconds_this_session']} s"
+    )
 
 
 @app.command("eval")
@@ -150,13 +238,23 @@ def eval_cmd(
     run: Annotated[Path, typer.Argument(help="Run folder written by `feint train`.")],
     data: Annotated[Path, typer.Argument(help="Labelled test dataset, any format.")],
     split: Annotated[str | None, _opt("--split", help="Evaluate on this split only (e.g. test).")] = None,
-    classes: Annotated[str | None, _opt("--classes", help="Evaluate on these classes of the data only "
-                                                         "(a,b,c).")] = None,
-    mapping: Annotated[Path | None, _opt("--map", help="Map model classes onto the data's names: lines "
-                                                       "'model_class,data_class' (empty: never predicted).")] = None,
-    out: Annotated[Path | None, _opt("-o", "--out", help="Report folder (default RUN/eval-<DATA>[-SPLIT]).")] = None,
-    bootstrap: Annotated[int, _opt("--bootstrap", help="Bootstrap resamples (by group) for 95 % intervals.",
-                                   min=0)] = 1000,
+    classes: Annotated[
+        str | None, _opt("--classes", help="Evaluate on these classes of the data only (a,b,c).")
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        _opt(
+            "--map",
+            help="Map model classes onto the data's names: lines "
+            "'model_class,data_class' (empty: never predicted).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, _opt("-o", "--out", help="Report folder (default RUN/eval-<DATA>[-SPLIT]).")
+    ] = None,
+    bootstrap: Annotated[
+        int, _opt("--bootstrap", help="Bootstrap resamples (by group) for 95 % intervals.", min=0)
+    ] = 1000,
     seed: Annotated[int, _opt("--seed", help="Bootstrap seed.")] = 0,
     fmt: Annotated[str | None, _opt("--format", help="Dataset format if not detected.")] = None,
     cache: Annotated[Path | None, _opt("--cache", help="Image/feature cache folder.")] = None,
@@ -166,16 +264,32 @@ def eval_cmd(
     """Accuracy, balanced accuracy, per-class P/R/F1, confusion matrix, 95 % intervals, worst mistakes."""
     from feint.evaluation import evaluate
 
-    r = evaluate(run, data, split, mapping, out, fmt, bootstrap, seed, cache, not quiet, device=device,
-                 classes=_csv(classes) or None)
+    r = evaluate(
+        run,
+        data,
+        split,
+        mapping,
+        out,
+        fmt,
+        bootstrap,
+        seed,
+        cache,
+        not quiet,
+        device=device,
+        classes=_csv(classes) or None,
+    )
     ci = r["bootstrap_95"]
-    typer.echo(f"{r['images']} images: accuracy {r['accuracy']:.3f} [{ci['accuracy'][0]:.3f}, "
-               f"{ci['accuracy'][1]:.3f}], balanced accuracy {r['balanced_accuracy']:.3f} "
-               f"[{ci['balanced_accuracy'][0]:.3f}, {ci['balanced_accuracy'][1]:.3f}], macro F1 {r['macro_f1']:.3f}")
+    typer.echo(
+        f"{r['images']} images: accuracy {r['accuracy']:.3f} [{ci['accuracy'][0]:.3f}, "
+        f"{ci['accuracy'][1]:.3f}], balanced accuracy {r['balanced_accuracy']:.3f} "
+        f"[{ci['balanced_accuracy'][0]:.3f}, {ci['balanced_accuracy'][1]:.3f}], macro F1 {r['macro_f1']:.3f}"
+    )
     for row in r["per_class"]:
         if row["support"]:
-            typer.echo(f"  {row['class']:<20} precision {row['precision']:.3f}  recall {row['recall']:.3f}  "
-                       f"F1 {row['f1']:.3f}  ({row['support']} images)")
+            typer.echo(
+                f"  {row['class']:<20} precision {row['precision']:.3f}  recall {row['recall']:.3f}  "
+                f"F1 {row['f1']:.3f}  ({row['support']} images)"
+            )
     for name, sub in r["subsets"].items():
         typer.echo(f"  {name:<20} accuracy {sub['accuracy']:.3f} ({sub['images']} images)")
     typer.echo(f"report: {r['out']} (metrics.json, predictions.csv, confusion.png, mistakes.png)")

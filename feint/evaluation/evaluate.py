@@ -22,14 +22,17 @@ from feint.errors import FeintError
 from feint.evaluation import metrics as M
 
 
-def class_mapping(model_classes: Sequence[str], mapping: Sequence[tuple[int, str, str | None]] | None,
-                  where: str = "--map") -> tuple[list[str], np.ndarray]:
+def class_mapping(
+    model_classes: Sequence[str], mapping: Sequence[tuple[int, str, str | None]] | None, where: str = "--map"
+) -> tuple[list[str], np.ndarray]:
     """Target names and the (model classes x targets) 0/1 matrix that adds probabilities onto them."""
     table: dict[str, str | None] = {}
     for line, src, dst in mapping or []:
         if src not in model_classes:
-            raise FeintError(f"{where}: line {line}: {src!r} is not a class of the model "
-                             f"(model classes: {', '.join(model_classes)})")
+            raise FeintError(
+                f"{where}: line {line}: {src!r} is not a class of the model "
+                f"(model classes: {', '.join(model_classes)})"
+            )
         table[src] = dst
     targets: list[str] = []
     for c in model_classes:
@@ -55,10 +58,21 @@ def _flags(records: Sequence[Any]) -> dict[str, np.ndarray]:
     return flags
 
 
-def evaluate(run_path: str | Path, data: str | Path, split: str | None = None, mapping: str | Path | None = None,
-             out: str | Path | None = None, fmt: str | None = None, n_bootstrap: int = 1000, seed: int = 0,
-             cache: str | Path | None = None, progress: bool = False, mistakes: int = 24,
-             device: str = "cpu", classes: Sequence[str] | None = None) -> dict[str, Any]:
+def evaluate(
+    run_path: str | Path,
+    data: str | Path,
+    split: str | None = None,
+    mapping: str | Path | None = None,
+    out: str | Path | None = None,
+    fmt: str | None = None,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    cache: str | Path | None = None,
+    progress: bool = False,
+    mistakes: int = 24,
+    device: str = "cpu",
+    classes: Sequence[str] | None = None,
+) -> dict[str, Any]:
     """Score the run on the dataset (only `classes` of it, if given); write the report into `out`
     (default RUN/eval-<data name>[-split])."""
     from feint.datasets import load_dataset
@@ -78,42 +92,82 @@ def evaluate(run_path: str | Path, data: str | Path, split: str | None = None, m
         raise FeintError(f"{data}: no labelled images to evaluate on")
     for r in records:
         if r.primary_class not in targets:
-            raise FeintError(f"{r.image}: class {r.primary_class!r} is unknown to the model {run.path} "
-                             f"(its classes: {', '.join(targets)}); keep only those with --classes "
-                             f"{','.join(targets)}, or map model classes onto the data's names with --map FILE "
-                             "(lines 'model_class,data_class')")
+            raise FeintError(
+                f"{r.image}: class {r.primary_class!r} is unknown to the model {run.path} "
+                f"(its classes: {', '.join(targets)}); keep only those with --classes "
+                f"{','.join(targets)}, or map model classes onto the data's names with --map FILE "
+                "(lines 'model_class,data_class')"
+            )
     paths = [r.image for r in records]
-    probs = run.predict_proba(paths, [(r.width, r.height) for r in records], cache, progress=progress,
-                              device=device) @ to_target
+    probs = (
+        run.predict_proba(
+            paths, [(r.width, r.height) for r in records], cache, progress=progress, device=device
+        )
+        @ to_target
+    )
     y_true = np.array([targets.index(r.primary_class) for r in records])
     y_pred = probs.argmax(1)
     cm = M.confusion_matrix(y_true, y_pred, len(targets))
     result = M.summary(cm, targets)
     groups = [r.group for r in records]
     result["bootstrap_95"] = M.bootstrap(
-        y_true, y_pred, len(targets),
-        {"accuracy": M.accuracy, "balanced_accuracy": M.balanced_accuracy}, groups, n_bootstrap, seed)
-    result["bootstrap"] = {"resamples": n_bootstrap, "unit": "group", "groups": len(set(groups)), "seed": seed}
-    result["confusion_matrix"] = {"classes": targets, "counts": cm.tolist(),
-                                  "normalised": np.round(M.normalise_rows(cm), 4).tolist()}
+        y_true,
+        y_pred,
+        len(targets),
+        {"accuracy": M.accuracy, "balanced_accuracy": M.balanced_accuracy},
+        groups,
+        n_bootstrap,
+        seed,
+    )
+    result["bootstrap"] = {
+        "resamples": n_bootstrap,
+        "unit": "group",
+        "groups": len(set(groups)),
+        "seed": seed,
+    }
+    result["confusion_matrix"] = {
+        "classes": targets,
+        "counts": cm.tolist(),
+        "normalised": np.round(M.normalise_rows(cm), 4).tolist(),
+    }
     result["subsets"] = {}
     for flag, on in _flags(records).items():
         for value, keep in ((1, on), (0, ~on)):
             sub = M.confusion_matrix(y_true[keep], y_pred[keep], len(targets))
-            result["subsets"][f"{flag}={value}"] = {"images": int(keep.sum()), "accuracy": M.accuracy(sub),
-                                                    "balanced_accuracy": M.balanced_accuracy(sub)}
-    result.update({"run": str(run.path), "mode": run.mode, "backbone": run.spec.name, "size": run.size,
-                   "data": str(data), "split": split, "classes": list(classes) if classes else None, "map": str(mapping) if mapping else None,
-                   "model_classes": run.classes})
+            result["subsets"][f"{flag}={value}"] = {
+                "images": int(keep.sum()),
+                "accuracy": M.accuracy(sub),
+                "balanced_accuracy": M.balanced_accuracy(sub),
+            }
+    result.update(
+        {
+            "run": str(run.path),
+            "mode": run.mode,
+            "backbone": run.spec.name,
+            "size": run.size,
+            "data": str(data),
+            "split": split,
+            "classes": list(classes) if classes else None,
+            "map": str(mapping) if mapping else None,
+            "model_classes": run.classes,
+        }
+    )
 
     out = Path(out) if out else run.path / f"eval-{Path(data).name}{'-' + split if split else ''}"
     out.mkdir(parents=True, exist_ok=True)
     import pandas as pd
 
     score = probs[np.arange(len(records)), y_pred]
-    table = pd.DataFrame({"file": [str(p) for p in paths], "class": [targets[k] for k in y_true],
-                          "predicted": [targets[k] for k in y_pred], "score": np.round(score, 5),
-                          "correct": y_true == y_pred, "group": groups})
+    table = pd.DataFrame(
+        {
+            "file": [str(p) for p in paths],
+            "class": [targets[k] for k in y_true],
+            "predicted": [targets[k] for k in y_pred],
+            "score": np.round(score, 5),
+            "correct": y_true == y_pred,
+            "group": groups,
+        }
+    )
     for flag, on in _flags(records).items():
         table[flag] = on.astype(int)
     write_text_atomic(out / "predictions.csv", table.to_csv(index=False, lineterminator="\n"))
@@ -122,7 +176,12 @@ def evaluate(run_path: str | Path, data: str | Path, split: str | None = None, m
     plot_confusion(cm, targets, out / "confusion.png", title)
     wrong = np.flatnonzero(y_true != y_pred)
     worst = wrong[np.argsort(-score[wrong], kind="stable")][:mistakes]
-    plot_mistakes([paths[i] for i in worst], [targets[y_true[i]] for i in worst],
-                  [targets[y_pred[i]] for i in worst], score[worst].tolist(), out / "mistakes.png")
+    plot_mistakes(
+        [paths[i] for i in worst],
+        [targets[y_true[i]] for i in worst],
+        [targets[y_pred[i]] for i in worst],
+        score[worst].tolist(),
+        out / "mistakes.png",
+    )
     result["out"] = str(out)
     return result

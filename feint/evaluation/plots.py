@@ -40,8 +40,15 @@ def plot_confusion(cm: np.ndarray, classes: Sequence[str], path: Path, title: st
             for j in range(n):
                 if cm[i, j]:
                     text = f"{values[i, j]:d}" if values is cm else f"{values[i, j]:.2f}"
-                    ax.text(j, i, text, ha="center", va="center", fontsize=7 if n > 6 else 9,
-                            color="white" if norm[i, j] > 0.6 else "black")
+                    ax.text(
+                        j,
+                        i,
+                        text,
+                        ha="center",
+                        va="center",
+                        fontsize=7 if n > 6 else 9,
+                        color="white" if norm[i, j] > 0.6 else "black",
+                    )
         ax.set_xticks(range(n), classes, rotation=45, ha="right", fontsize=8)
         ax.set_yticks(range(n), classes, fontsize=8)
         ax.set_xlabel("predicted")
@@ -53,8 +60,14 @@ def plot_confusion(cm: np.ndarray, classes: Sequence[str], path: Path, title: st
     _save(fig, path)
 
 
-def plot_mistakes(paths: Sequence[Path], true: Sequence[str], predicted: Sequence[str], scores: Sequence[float],
-                  path: Path, columns: int = 6) -> None:
+def plot_mistakes(
+    paths: Sequence[Path],
+    true: Sequence[str],
+    predicted: Sequence[str],
+    scores: Sequence[float],
+    path: Path,
+    columns: int = 6,
+) -> None:
     """The most confident wrong predictions, each titled 'true -> predicted (score)'."""
     from PIL import Image
 

@@ -28,8 +28,14 @@ def list_images(inputs: Sequence[str | Path]) -> list[Path]:
     return found
 
 
-def predict(run_path: str | Path, inputs: Sequence[str | Path], top_k: int = 3, cache: str | Path | None = None,
-            progress: bool = False, device: str = "cpu") -> Any:
+def predict(
+    run_path: str | Path,
+    inputs: Sequence[str | Path],
+    top_k: int = 3,
+    cache: str | Path | None = None,
+    progress: bool = False,
+    device: str = "cpu",
+) -> Any:
     """DataFrame: file, then class_1, score_1 ... class_k, score_k (best first)."""
     import pandas as pd
 

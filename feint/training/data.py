@@ -43,9 +43,14 @@ class LabelledImages:
 
     def subset(self, index: Sequence[int] | np.ndarray) -> LabelledImages:
         idx = [int(i) for i in index]
-        return LabelledImages([self.paths[i] for i in idx], self.labels[idx], list(self.classes),
-                              [self.sources[i] for i in idx], [self.groups[i] for i in idx],
-                              [self.sizes[i] for i in idx])
+        return LabelledImages(
+            [self.paths[i] for i in idx],
+            self.labels[idx],
+            list(self.classes),
+            [self.sources[i] for i in idx],
+            [self.groups[i] for i in idx],
+            [self.sizes[i] for i in idx],
+        )
 
     def counts(self) -> dict[str, int]:
         found = np.bincount(self.labels, minlength=len(self.classes))
@@ -76,8 +81,9 @@ def from_dataset(dataset, classes: Sequence[str] | None = None) -> LabelledImage
     return LabelledImages(paths, np.array(labels), classes, sources, groups, sizes)
 
 
-def load_images(path: str | Path, split: str | None = None, classes: Sequence[str] | None = None,
-                fmt: str | None = None) -> LabelledImages:
+def load_images(
+    path: str | Path, split: str | None = None, classes: Sequence[str] | None = None, fmt: str | None = None
+) -> LabelledImages:
     """Read any dataset feint knows (format detected), keep `classes` in that order if given."""
     from feint.datasets import load_dataset
     from feint.datasets.select import keep_classes
@@ -88,9 +94,15 @@ def load_images(path: str | Path, split: str | None = None, classes: Sequence[st
     return from_dataset(dataset)
 
 
-def training_sets(inputs: Sequence[str | Path], split: str | None = None, classes: Sequence[str] | None = None,
-                  val: float = 0.1, val_split: str | None = None, seed: int = 0,
-                  fmt: str | None = None) -> tuple[LabelledImages, LabelledImages | None]:
+def training_sets(
+    inputs: Sequence[str | Path],
+    split: str | None = None,
+    classes: Sequence[str] | None = None,
+    val: float = 0.1,
+    val_split: str | None = None,
+    seed: int = 0,
+    fmt: str | None = None,
+) -> tuple[LabelledImages, LabelledImages | None]:
     """Training and validation images from one or more datasets (real and synthetic keep their source).
 
     Validation: split `val_split` of the first input if named, else a group-disjoint, class-stratified

@@ -44,8 +44,16 @@ class HeadConfig:
     seed: int = 0
 
     def loop(self) -> LoopConfig:
-        return LoopConfig(self.epochs, self.lr, self.weight_decay, self.batch, self.warmup_epochs, self.seed,
-                          self.patience, self.label_smoothing)
+        return LoopConfig(
+            self.epochs,
+            self.lr,
+            self.weight_decay,
+            self.batch,
+            self.warmup_epochs,
+            self.seed,
+            self.patience,
+            self.label_smoothing,
+        )
 
 
 @dataclass
@@ -65,13 +73,23 @@ class HeadResult:
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
         self.head.eval()
         with torch.inference_mode():
-            return torch.softmax(self.head(torch.as_tensor(np.asarray(features), dtype=torch.float32)), 1).numpy()
+            return torch.softmax(
+                self.head(torch.as_tensor(np.asarray(features), dtype=torch.float32)), 1
+            ).numpy()
 
 
-def train_head(features: np.ndarray, labels: np.ndarray, n_classes: int, config: HeadConfig | None = None,
-               val: tuple[np.ndarray, np.ndarray] | None = None, sources: Sequence[str] | None = None,
-               mix: dict[str, float] | None = None, head: nn.Module | None = None,
-               resume: dict[str, Any] | None = None, on_epoch: Any = None) -> HeadResult:
+def train_head(
+    features: np.ndarray,
+    labels: np.ndarray,
+    n_classes: int,
+    config: HeadConfig | None = None,
+    val: tuple[np.ndarray, np.ndarray] | None = None,
+    sources: Sequence[str] | None = None,
+    mix: dict[str, float] | None = None,
+    head: nn.Module | None = None,
+    resume: dict[str, Any] | None = None,
+    on_epoch: Any = None,
+) -> HeadResult:
     """Train a head on (N, D) features; returns the best epoch's head (by validation) and the history.
 
     `head` starts from given weights (else a new one, standardised on these features); `resume` is a
@@ -95,8 +113,14 @@ def train_head(features: np.ndarray, labels: np.ndarray, n_classes: int, config:
         scheduler.load_state_dict(resume["scheduler"])
         state = LoopState.from_dict(resume["loop"])
         best = resume["best_head"]
-    val_t = None if val is None else (torch.as_tensor(np.asarray(val[0]), dtype=torch.float32),
-                                      torch.as_tensor(np.asarray(val[1]), dtype=torch.int64))
+    val_t = (
+        None
+        if val is None
+        else (
+            torch.as_tensor(np.asarray(val[0]), dtype=torch.float32),
+            torch.as_tensor(np.asarray(val[1]), dtype=torch.int64),
+        )
+    )
 
     def batch_of(index: np.ndarray, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
         idx = torch.from_numpy(index)
@@ -111,13 +135,30 @@ def train_head(features: np.ndarray, labels: np.ndarray, n_classes: int, config:
         if improved:
             best = {k: v.clone() for k, v in head.state_dict().items()}
         if on_epoch is not None:
-            on_epoch(loop_state, improved, {"head": head.state_dict(), "best_head": best,
-                                            "optimizer": optimizer.state_dict(),
-                                            "scheduler": scheduler.state_dict(), "loop": loop_state.to_dict()})
+            on_epoch(
+                loop_state,
+                improved,
+                {
+                    "head": head.state_dict(),
+                    "best_head": best,
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "loop": loop_state.to_dict(),
+                },
+            )
 
     weights = sample_weights(np.asarray(labels), sources, mix)
-    state = fit(head, optimizer, batch_of, weights, cfg.loop(), validate if val is not None else None, state,
-                scheduler, epoch_done)
+    state = fit(
+        head,
+        optimizer,
+        batch_of,
+        weights,
+        cfg.loop(),
+        validate if val is not None else None,
+        state,
+        scheduler,
+        epoch_done,
+    )
     last = {k: v.clone() for k, v in head.state_dict().items()}
     head.load_state_dict(best)
     head.eval()

@@ -50,8 +50,9 @@ class LoopState:
         return cls(d["epoch"], d["best_epoch"], tuple(d["best_score"]), d["stale"], list(d["history"]))
 
 
-def sample_weights(labels: np.ndarray, sources: Sequence[str] | None = None,
-                   mix: dict[str, float] | None = None) -> np.ndarray:
+def sample_weights(
+    labels: np.ndarray, sources: Sequence[str] | None = None, mix: dict[str, float] | None = None
+) -> np.ndarray:
     """Per-image draw probabilities: every class equally likely, within each source; sources by `mix`.
 
     With mix {'real': 0.7, 'synthetic': 0.3}, 70 % of draws are real images; a source missing from the
@@ -99,8 +100,10 @@ def make_optimizer(groups: list[dict[str, Any]], cfg: LoopConfig) -> torch.optim
         decay = [p for p in params if p.ndim > 1]
         plain = [p for p in params if p.ndim <= 1]
         lr = g.get("lr", cfg.lr)
-        split += [{"params": decay, "lr": lr, "weight_decay": cfg.weight_decay},
-                  {"params": plain, "lr": lr, "weight_decay": 0.0}]
+        split += [
+            {"params": decay, "lr": lr, "weight_decay": cfg.weight_decay},
+            {"params": plain, "lr": lr, "weight_decay": 0.0},
+        ]
     return torch.optim.AdamW([g for g in split if g["params"]], lr=cfg.lr)
 
 
@@ -108,18 +111,31 @@ def score(logits: torch.Tensor, labels: torch.Tensor, n_classes: int) -> dict[st
     """Loss, accuracy and balanced accuracy (mean recall over the classes present)."""
     loss = float(nn.functional.cross_entropy(logits, labels))
     pred = logits.argmax(1)
-    recalls = [float((pred[labels == c] == c).float().mean()) for c in range(n_classes) if (labels == c).any()]
-    return {"loss": loss, "accuracy": float((pred == labels).float().mean()),
-            "balanced_accuracy": float(np.mean(recalls)) if recalls else 0.0}
+    recalls = [
+        float((pred[labels == c] == c).float().mean()) for c in range(n_classes) if (labels == c).any()
+    ]
+    return {
+        "loss": loss,
+        "accuracy": float((pred == labels).float().mean()),
+        "balanced_accuracy": float(np.mean(recalls)) if recalls else 0.0,
+    }
 
 
 BatchFn = Callable[[np.ndarray, bool], tuple[torch.Tensor, torch.Tensor]]
 
 
-def fit(model: nn.Module, optimizer: torch.optim.Optimizer, batch_of: BatchFn, weights: np.ndarray,
-        cfg: LoopConfig, validate: Callable[[nn.Module], dict[str, float]] | None = None,
-        state: LoopState | None = None, scheduler: Any = None,
-        on_epoch: Callable[[LoopState, bool], None] | None = None, progress: bool = False) -> LoopState:
+def fit(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    batch_of: BatchFn,
+    weights: np.ndarray,
+    cfg: LoopConfig,
+    validate: Callable[[nn.Module], dict[str, float]] | None = None,
+    state: LoopState | None = None,
+    scheduler: Any = None,
+    on_epoch: Callable[[LoopState, bool], None] | None = None,
+    progress: bool = False,
+) -> LoopState:
     """Train for cfg.epochs (from state.epoch on); the best epoch is the one with the lowest validation
     loss (ties: higher balanced accuracy), or the last one without validation."""
     from tqdm import tqdm
@@ -127,18 +143,24 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, batch_of: BatchFn, w
     state = state or LoopState()
     steps_per_epoch = math.ceil(len(weights) / cfg.batch)
     if scheduler is None:
-        scheduler = warmup_cosine(optimizer, round(cfg.warmup_epochs * steps_per_epoch),
-                                  cfg.epochs * steps_per_epoch)
+        scheduler = warmup_cosine(
+            optimizer, round(cfg.warmup_epochs * steps_per_epoch), cfg.epochs * steps_per_epoch
+        )
     loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
     for epoch in range(state.epoch + 1, cfg.epochs + 1):
         torch.manual_seed(cfg.seed * 100_003 + epoch)  # augmentations and dropout of this epoch
         order = epoch_indices(weights, cfg.seed, epoch)
         model.train()
         started, seen, loss_sum, correct = time.perf_counter(), 0, 0.0, 0
-        bar = tqdm(range(0, len(order), cfg.batch), disable=not progress, leave=False, unit="batch",
-                   desc=f"epoch {epoch}/{cfg.epochs}")
+        bar = tqdm(
+            range(0, len(order), cfg.batch),
+            disable=not progress,
+            leave=False,
+            unit="batch",
+            desc=f"epoch {epoch}/{cfg.epochs}",
+        )
         for start in bar:
-            x, y = batch_of(order[start:start + cfg.batch], True)
+            x, y = batch_of(order[start : start + cfg.batch], True)
             logits = model(x)
             loss = loss_fn(logits, y)
             optimizer.zero_grad(set_to_none=True)
@@ -149,9 +171,14 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, batch_of: BatchFn, w
             loss_sum += float(loss.detach()) * len(y)
             correct += int((logits.argmax(1) == y).sum())
         seconds = time.perf_counter() - started
-        record: dict[str, Any] = {"epoch": epoch, "lr": optimizer.param_groups[0]["lr"],
-                                  "train_loss": loss_sum / seen, "train_accuracy": correct / seen,
-                                  "seconds": round(seconds, 3), "images_per_second": round(seen / seconds, 2)}
+        record: dict[str, Any] = {
+            "epoch": epoch,
+            "lr": optimizer.param_groups[0]["lr"],
+            "train_loss": loss_sum / seen,
+            "train_accuracy": correct / seen,
+            "seconds": round(seconds, 3),
+            "images_per_second": round(seen / seconds, 2),
+        }
         if validate is not None:
             model.eval()
             record.update({f"val_{k}": v for k, v in validate(model).items()})

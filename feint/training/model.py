@@ -42,7 +42,9 @@ def make_head(width: int, n_classes: int, hidden: int = 0, dropout: float = 0.0)
 class Classifier(nn.Module):
     """uint8 images (N, 3, H, W) -> class logits; normalises inputs the way the backbone's weights expect."""
 
-    def __init__(self, backbone: nn.Module, head: nn.Module, mean: Sequence[float], std: Sequence[float]) -> None:
+    def __init__(
+        self, backbone: nn.Module, head: nn.Module, mean: Sequence[float], std: Sequence[float]
+    ) -> None:
         super().__init__()
         self.backbone = backbone
         self.head = head

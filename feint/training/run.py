@@ -50,7 +50,9 @@ class TrainConfig:
     weights: str | None = None
     mode: str = "finetune"
     epochs: int = 10
-    lr: float | None = None  # default: 1e-4 fine-tuning (higher rates wipe out the pretrained weights), 1e-3 heads
+    lr: float | None = (
+        None  # default: 1e-4 fine-tuning (higher rates wipe out the pretrained weights), 1e-3 heads
+    )
     head_lr_mult: float = 10.0  # fine-tuning: the new head learns this much faster than the backbone
     weight_decay: float = 0.05
     batch: int = 32
@@ -81,8 +83,13 @@ def versions() -> dict[str, str]:
 
     import feint
 
-    found = {"feint": feint.__version__, "python": platform.python_version(), "numpy": np.__version__,
-             "torch": torch.__version__, "torchvision": torchvision.__version__}
+    found = {
+        "feint": feint.__version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+    }
     try:
         import timm
 
@@ -120,8 +127,9 @@ def _backbone_spec(cfg: TrainConfig):  # noqa: ANN202
     if cfg.arch or cfg.weights:
         if not (cfg.arch and cfg.weights):
             raise FeintError("--arch and --weights go together: an architecture and its weight file")
-        return register_backbone(cfg.backbone, cfg.arch, cfg.weights, source=f"user: {cfg.weights}",
-                                 replace=True)
+        return register_backbone(
+            cfg.backbone, cfg.arch, cfg.weights, source=f"user: {cfg.weights}", replace=True
+        )
     return get_spec(cfg.backbone)
 
 
@@ -138,8 +146,10 @@ def _prepare_folder(cfg: TrainConfig, resume: bool) -> dict[str, Any] | None:
         had = {k: v for k, v in json.loads(config_file.read_text()).items() if k not in RESUME_FREE}
         changed = sorted(k for k in set(had) | set(wanted) if had.get(k) != wanted.get(k))
         if changed:
-            raise FeintError(f"{out}: cannot resume with different settings ({', '.join(changed)}: was "
-                             f"{had.get(changed[0])!r}, now {wanted.get(changed[0])!r})")
+            raise FeintError(
+                f"{out}: cannot resume with different settings ({', '.join(changed)}: was "
+                f"{had.get(changed[0])!r}, now {wanted.get(changed[0])!r})"
+            )
         last = out / "last.pt"
         return load_checkpoint(last) if last.is_file() else None
     out.mkdir(parents=True, exist_ok=True)
@@ -197,8 +207,9 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict[str, Any]:
 
     # --- data -----------------------------------------------------------------------------------------
     spec = _backbone_spec(cfg)
-    train_set, val_set = training_sets(cfg.data, cfg.split, cfg.classes, cfg.val, cfg.val_split, cfg.seed,
-                                       cfg.format)
+    train_set, val_set = training_sets(
+        cfg.data, cfg.split, cfg.classes, cfg.val, cfg.val_split, cfg.seed, cfg.format
+    )
     classes = train_set.classes
     missing = [c for c, k in train_set.counts().items() if k == 0]
     if missing:
@@ -209,13 +220,21 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict[str, Any]:
         return json.loads((out / "run.json").read_text())
     _write_data_table(out, train_set, val_set)
     record: dict[str, Any] = {
-        "status": "running", "mode": cfg.mode, "seed": cfg.seed, "classes": classes,
-        "backbone": spec.record(), "versions": versions(),
+        "status": "running",
+        "mode": cfg.mode,
+        "seed": cfg.seed,
+        "classes": classes,
+        "backbone": spec.record(),
+        "versions": versions(),
         "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "device": cfg.device},
-        "data": {"train": len(train_set), "val": len(val_set) if val_set is not None else 0,
-                 "train_per_class": train_set.counts(),
-                 "train_per_source": {s: train_set.sources.count(s) for s in sorted(set(train_set.sources))}},
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "resumed_at_epoch": last["loop"]["epoch"] if last else None,
+        "data": {
+            "train": len(train_set),
+            "val": len(val_set) if val_set is not None else 0,
+            "train_per_class": train_set.counts(),
+            "train_per_source": {s: train_set.sources.count(s) for s in sorted(set(train_set.sources))},
+        },
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "resumed_at_epoch": last["loop"]["epoch"] if last else None,
     }
     write_json_atomic(out / "run.json", record)
     torch.manual_seed(cfg.seed)
@@ -228,9 +247,16 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict[str, Any]:
         """Write metrics and checkpoints after an epoch (best.pt only when it improved), curves at the end
         and at most every 20 s (a plot costs ~0.3 s: more than a frozen head's epoch)."""
         write_text_atomic(out / "metrics.jsonl", "".join(json.dumps(h) + "\n" for h in loop["history"]))
-        ckpt = {"format": CHECKPOINT_FORMAT, "classes": classes, "size": cfg.size, "mode": cfg.mode,
-                "backbone": spec.record(), "head": {"hidden": cfg.hidden, "width": state["width"]},
-                "state": {"head": state["head"], "backbone": state["backbone"]}, "epoch": loop["epoch"]}
+        ckpt = {
+            "format": CHECKPOINT_FORMAT,
+            "classes": classes,
+            "size": cfg.size,
+            "mode": cfg.mode,
+            "backbone": spec.record(),
+            "head": {"hidden": cfg.hidden, "width": state["width"]},
+            "state": {"head": state["head"], "backbone": state["backbone"]},
+            "epoch": loop["epoch"],
+        }
         if best:
             save_checkpoint(ckpt, out / "best.pt")
         finished = loop["epoch"] >= cfg.epochs or (cfg.patience is not None and loop["stale"] >= cfg.patience)
@@ -244,9 +270,16 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict[str, Any]:
     else:
         state = _train_finetune(cfg, spec, train_set, val_set, last, checkpoint)
     best = next(h for h in state.history if h["epoch"] == state.best_epoch)
-    record.update({"status": "done", "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                   "seconds_this_session": round(time.perf_counter() - started, 1),
-                   "epochs_run": state.epoch, "best_epoch": state.best_epoch, "best": best})
+    record.update(
+        {
+            "status": "done",
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "seconds_this_session": round(time.perf_counter() - started, 1),
+            "epochs_run": state.epoch,
+            "best_epoch": state.best_epoch,
+            "best": best,
+        }
+    )
     write_json_atomic(out / "run.json", record)
     return record
 
@@ -257,8 +290,16 @@ def _train_frozen(cfg: TrainConfig, spec, train_set, val_set, last, checkpoint):
     from feint.training.head import HeadConfig, train_head
 
     def feats(images, mirrored=False):  # noqa: ANN001, ANN202
-        return feature_rows(images.paths, spec, cfg.size, cfg.cache, images.sizes, progress=cfg.progress,
-                            device=cfg.device, mirrored=mirrored)
+        return feature_rows(
+            images.paths,
+            spec,
+            cfg.size,
+            cfg.cache,
+            images.sizes,
+            progress=cfg.progress,
+            device=cfg.device,
+            mirrored=mirrored,
+        )
 
     x_train, y_train, sources = feats(train_set), train_set.labels, train_set.sources
     if cfg.mirror_features:  # mirrored copies: the flip augmentation of fine-tuning, done once
@@ -266,8 +307,18 @@ def _train_frozen(cfg: TrainConfig, spec, train_set, val_set, last, checkpoint):
         y_train = np.concatenate([y_train, y_train])
         sources = [*sources, *sources]
     val = (feats(val_set), val_set.labels) if val_set is not None else None
-    head_cfg = HeadConfig(cfg.epochs, cfg.lr, cfg.weight_decay, cfg.batch, cfg.warmup_epochs, cfg.hidden,
-                          cfg.dropout, cfg.label_smoothing, cfg.patience, cfg.seed)
+    head_cfg = HeadConfig(
+        cfg.epochs,
+        cfg.lr,
+        cfg.weight_decay,
+        cfg.batch,
+        cfg.warmup_epochs,
+        cfg.hidden,
+        cfg.dropout,
+        cfg.label_smoothing,
+        cfg.patience,
+        cfg.seed,
+    )
     width = x_train.shape[1]
     head = None
     if cfg.init and last is None:
@@ -285,8 +336,9 @@ def _train_frozen(cfg: TrainConfig, spec, train_set, val_set, last, checkpoint):
         checkpoint(state, loop_state.to_dict(), improved, {"resume": extra})
 
     resume = last["resume"] if last is not None else None
-    result = train_head(x_train, y_train, len(train_set.classes), head_cfg, val, sources, cfg.mix, head, resume,
-                        on_epoch)
+    result = train_head(
+        x_train, y_train, len(train_set.classes), head_cfg, val, sources, cfg.mix, head, resume, on_epoch
+    )
     return result.state
 
 
@@ -310,23 +362,39 @@ def _train_finetune(cfg: TrainConfig, spec, train_set, val_set, last, checkpoint
 
     device = torch.device(cfg.device)
     images = image_rows(train_set.paths, cfg.size, cfg.cache, train_set.sizes, progress=cfg.progress)
-    val_images = (image_rows(val_set.paths, cfg.size, cfg.cache, val_set.sizes, progress=cfg.progress)
-                  if val_set is not None else None)
+    val_images = (
+        image_rows(val_set.paths, cfg.size, cfg.cache, val_set.sizes, progress=cfg.progress)
+        if val_set is not None
+        else None
+    )
     # --- model ----------------------------------------------------------------------------------------
     torch.manual_seed(cfg.seed)
     backbone = create_backbone(spec, pretrained=True)
     width = int(backbone.num_features)
-    model = Classifier(backbone, make_head(width, len(train_set.classes), cfg.hidden, cfg.dropout),
-                       spec.mean, spec.std)
+    model = Classifier(
+        backbone, make_head(width, len(train_set.classes), cfg.hidden, cfg.dropout), spec.mean, spec.std
+    )
     if cfg.init and last is None:
         _init_weights(model.head, model.backbone, cfg.init, train_set.classes, spec, cfg.hidden)
     model.to(device, memory_format=torch.channels_last)  # NHWC: about 1.6x faster convolutions on CPU
     # --- optimiser and schedule -----------------------------------------------------------------------
-    loop_cfg = LoopConfig(cfg.epochs, cfg.lr, cfg.weight_decay, cfg.batch, cfg.warmup_epochs, cfg.seed,
-                          cfg.patience, cfg.label_smoothing)
-    optimizer = make_optimizer([{"params": list(model.backbone.parameters()), "lr": cfg.lr},
-                                {"params": list(model.head.parameters()), "lr": cfg.lr * cfg.head_lr_mult}],
-                               loop_cfg)
+    loop_cfg = LoopConfig(
+        cfg.epochs,
+        cfg.lr,
+        cfg.weight_decay,
+        cfg.batch,
+        cfg.warmup_epochs,
+        cfg.seed,
+        cfg.patience,
+        cfg.label_smoothing,
+    )
+    optimizer = make_optimizer(
+        [
+            {"params": list(model.backbone.parameters()), "lr": cfg.lr},
+            {"params": list(model.head.parameters()), "lr": cfg.lr * cfg.head_lr_mult},
+        ],
+        loop_cfg,
+    )
     steps = -(-len(train_set) // cfg.batch)
     scheduler = warmup_cosine(optimizer, round(cfg.warmup_epochs * steps), cfg.epochs * steps)
     state = None
@@ -356,11 +424,28 @@ def _train_finetune(cfg: TrainConfig, spec, train_set, val_set, last, checkpoint
 
     def on_epoch(loop_state: LoopState, improved: bool) -> None:
         cpu = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-        state = {"backbone": {k[len("backbone."):]: v for k, v in cpu.items() if k.startswith("backbone.")},
-                 "head": {k[len("head."):]: v for k, v in cpu.items() if k.startswith("head.")}, "width": width}
-        checkpoint(state, loop_state.to_dict(), improved,
-                   {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()})
+        state = {
+            "backbone": {k[len("backbone.") :]: v for k, v in cpu.items() if k.startswith("backbone.")},
+            "head": {k[len("head.") :]: v for k, v in cpu.items() if k.startswith("head.")},
+            "width": width,
+        }
+        checkpoint(
+            state,
+            loop_state.to_dict(),
+            improved,
+            {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
+        )
 
     # --- loop -----------------------------------------------------------------------------------------
-    return fit(model, optimizer, batch_of, sample_weights(train_set.labels, train_set.sources, cfg.mix), loop_cfg,
-               validate if val_set is not None else None, state, scheduler, on_epoch, progress=cfg.progress)
+    return fit(
+        model,
+        optimizer,
+        batch_of,
+        sample_weights(train_set.labels, train_set.sources, cfg.mix),
+        loop_cfg,
+        validate if val_set is not None else None,
+        state,
+        scheduler,
+        on_epoch,
+        progress=cfg.progress,
+    )

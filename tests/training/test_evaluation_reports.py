@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from training_helpers import COLOURS, feint, make_manifest  #noqa:E402
+from training_helpers import COLOURS, feint, make_manifest  # noqa:E402
 
 from feint.errors import FeintError  # noqa: E402
 from feint.evaluation import evaluate, load_run, predict  # noqa: E402
@@ -31,10 +31,7 @@ REPORT = ("metrics.json", "predictions.csv", "confusion.png", "mistakes.png")
 
 # Rows: true class, columns: predicted. Class d has no test image but is predicted once.
 CLASSES = ["a", "b", "c", "d"]
-CM = np.array([[5, 2, 1, 1],
-               [1, 3, 0, 0],
-               [0, 2, 6, 0],
-               [0, 0, 0, 0]])
+CM = np.array([[5, 2, 1, 1], [1, 3, 0, 0], [0, 2, 6, 0], [0, 0, 0, 0]])
 
 
 def labels_of(cm: np.ndarray) -> tuple[list[int], list[int]]:
@@ -98,16 +95,23 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield folder
 
 
-
-
-
-
 def _train(colours: Path, out: Path, cache: Path, **kw: Any) -> Path:
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        train(TrainConfig(data=[str(colours)], out=str(out), split="train", val_split="val", size=64, batch=12,
-                          cache=str(cache), progress=False, **kw))
+        train(
+            TrainConfig(
+                data=[str(colours)],
+                out=str(out),
+                split="train",
+                val_split="val",
+                size=64,
+                batch=12,
+                cache=str(cache),
+                progress=False,
+                **kw,
+            )
+        )
     finally:
         torch.set_num_threads(before)
     return out
@@ -124,8 +128,9 @@ def test_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_manifest(tmp_path_factory.mktemp("test") / "manifest", per_class=8)
 
 
-def test_metrics_and_figures_agree_with_the_predictions_table(frozen_run: Path, test_set: Path, cache: Path,
-                                                              tmp_path: Path) -> None:
+def test_metrics_and_figures_agree_with_the_predictions_table(
+    frozen_run: Path, test_set: Path, cache: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "report"
     result = evaluate(frozen_run, test_set, out=out, n_bootstrap=200, cache=cache)
     for name in REPORT:
@@ -167,14 +172,20 @@ def test_metrics_and_figures_agree_with_the_predictions_table(frozen_run: Path, 
 
 @pytest.mark.parametrize("mode", ["frozen", "finetune"])
 def test_evaluating_the_validation_images_gives_the_validation_score_of_training(
-        mode: str, colours: Path, cache: Path, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path,
-        request: pytest.FixtureRequest) -> None:
+    mode: str,
+    colours: Path,
+    cache: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
     """The evaluation path (cache, preprocessing, best.pt) scores as the training loop's validation did."""
     if mode == "frozen":
         run = request.getfixturevalue("frozen_run")
     else:
-        run = _train(colours, tmp_path_factory.mktemp("runs") / "finetune", cache, mode="finetune", epochs=1,
-                     lr=1e-3)
+        run = _train(
+            colours, tmp_path_factory.mktemp("runs") / "finetune", cache, mode="finetune", epochs=1, lr=1e-3
+        )
     record = json.loads((run / "run.json").read_text())
     result = evaluate(run, colours, split="val", out=tmp_path / "val", n_bootstrap=10, cache=cache)
     assert result["images"] == record["data"]["val"] == 12
@@ -186,11 +197,14 @@ def test_evaluating_the_validation_images_gives_the_validation_score_of_training
 # --- class mapping ----------------------------------------------------------------------------------
 
 
-
-
-def test_map_adds_probabilities_onto_the_data_names(frozen_run: Path, colours: Path, cache: Path, tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_map_adds_probabilities_onto_the_data_names(
+    frozen_run: Path,
+    colours: Path,
+    cache: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     # Test data named differently: blue photos are 'cool', red ones 'warm'; there are no green ones.
     test = tmp_path / "warm-cool"
     for model_class, name in (("blue", "cool"), ("red", "warm")):
@@ -198,8 +212,22 @@ def test_map_adds_probabilities_onto_the_data_names(frozen_run: Path, colours: P
     mapping = tmp_path / "map.csv"
     mapping.write_text("from,to\nblue,cool\nred,warm\ngreen,\n")
     out = tmp_path / "report"
-    code, text, err = feint(monkeypatch, capsys, "eval", frozen_run, test, "--map", mapping, "-o", out,
-                            "--bootstrap", "20", "--cache", cache, "-q")
+    code, text, err = feint(
+        monkeypatch,
+        capsys,
+        "eval",
+        frozen_run,
+        test,
+        "--map",
+        mapping,
+        "-o",
+        out,
+        "--bootstrap",
+        "20",
+        "--cache",
+        cache,
+        "-q",
+    )
     assert code == 0, err
     assert "8 images: accuracy" in text and "report: " in text
     saved = json.loads((out / "metrics.json").read_text())
@@ -264,9 +292,13 @@ def test_truncated_jpeg_is_named(frozen_run: Path, cache: Path, tmp_path: Path) 
 # --- predict ----------------------------------------------------------------------------------------
 
 
-def test_predict_gives_sorted_top_k(frozen_run: Path, test_set: Path, cache: Path,
-                                    monkeypatch: pytest.MonkeyPatch,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_predict_gives_sorted_top_k(
+    frozen_run: Path,
+    test_set: Path,
+    cache: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     folder = test_set / "images"
     table = predict(frozen_run, [folder], top_k=2, cache=cache)
     assert list(table.columns) == ["file", "class_1", "score_1", "class_2", "score_2"]
@@ -287,8 +319,9 @@ def test_predict_gives_sorted_top_k(frozen_run: Path, test_set: Path, cache: Pat
     with pytest.raises(FeintError, match="nowhere: no such image or folder"):
         predict(frozen_run, [test_set / "nowhere"], cache=cache)
 
-    code, text, err = feint(monkeypatch, capsys, "predict", frozen_run, folder / "green", "-k", "1",
-                            "--cache", cache)
+    code, text, err = feint(
+        monkeypatch, capsys, "predict", frozen_run, folder / "green", "-k", "1", "--cache", cache
+    )
     assert code == 0, err
     printed = pd.read_csv(io.StringIO(text))
     assert list(printed.columns) == ["file", "class_1", "score_1"] and len(printed) == 8

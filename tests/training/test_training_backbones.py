@@ -1,4 +1,4 @@
-"""Backbones: registered weights load offline and name the right ImageNet class; custom backbones; key mapping."""
+"""Backbones: registered weights load offline and name the right ImageNet class; custom backbones; keys."""
 
 from __future__ import annotations
 

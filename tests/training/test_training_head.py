@@ -88,7 +88,9 @@ def test_head_run_resumed_midway_ends_identical() -> None:
         train_head(x, y, 3, cfg, val=(vx, vy), on_epoch=stop_after_3)
     resumed = train_head(x, y, 3, cfg, val=(vx, vy), resume=saved)
     strip = [{k: v for k, v in h.items() if k not in ("seconds", "images_per_second")} for h in full.history]
-    again = [{k: v for k, v in h.items() if k not in ("seconds", "images_per_second")} for h in resumed.history]
+    again = [
+        {k: v for k, v in h.items() if k not in ("seconds", "images_per_second")} for h in resumed.history
+    ]
     assert again == strip
     np.testing.assert_array_equal(resumed.predict_proba(vx), full.predict_proba(vx))
 
