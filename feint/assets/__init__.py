@@ -1,4 +1,5 @@
-"""Assets: procedural meshes (ships, backgrounds) as plain numpy data, and the user's model files.
+"""Assets: procedural meshes (ships, backgrounds, bottles and their sets) as plain numpy data, and the
+user's model files.
 
 `build_asset` is the one way a renderer turns an `AssetRef` with a builder name into a `Mesh`.
 """
@@ -14,14 +15,20 @@ DEFAULT_MODEL_LENGTH = 100.0
 
 
 def build_asset(ref: AssetRef) -> Mesh:
-    """The mesh of a procedural asset: a ship class or a background builder."""
+    """The mesh of a procedural asset: a ship or bottle class, a background, a bottles set or prop."""
     from feint.assets.backgrounds import BACKGROUND_BUILDERS
+    from feint.assets.bottles import get_bottle_builder, list_bottle_classes
+    from feint.assets.bottles.sets import SET_BUILDERS
     from feint.assets.ships import get_ship_builder
 
     if ref.builder is None:
         raise ValueError("asset has no builder (it is a model file: the renderer imports it)")
     if ref.builder in BACKGROUND_BUILDERS:
         return BACKGROUND_BUILDERS[ref.builder](ref.params)
+    if ref.builder in SET_BUILDERS:
+        return SET_BUILDERS[ref.builder](ref.params)
+    if ref.builder in list_bottle_classes():
+        return get_bottle_builder(ref.builder).build(ref.params)
     return get_ship_builder(ref.builder).build(ref.params)
 
 

@@ -26,6 +26,12 @@ PARTS: tuple[str, ...] = (
     "cargo",  # containers, vehicles, deck cargo
     "wood",  # teak decks, small boats
     "ground",  # land, quays, buildings (backgrounds)
+    # bottles (appended: the indices above must not move)
+    "glass",  # clear or tinted bottle glass, seen through
+    "pet",  # thin PET film of drink bottles, seen through
+    "liquid",  # the drink inside a bottle, seen through
+    "label",  # paper or film labels, cartons
+    "plastic",  # opaque moulded plastic: HDPE bottles, caps, crates
 )
 PART_INDEX: dict[str, int] = {name: i for i, name in enumerate(PARTS)}
 

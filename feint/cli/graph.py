@@ -12,7 +12,7 @@ from feint.cli import app
 graph_app = typer.Typer(help="Inspect, validate and sample scene graphs.", no_args_is_help=True)
 app.add_typer(graph_app, name="graph")
 
-GRAPH_ARG = typer.Argument(..., help="A graph YAML file, or a built-in graph name (marine).")
+GRAPH_ARG = typer.Argument(..., help="A graph YAML file, or a built-in graph name (marine, bottles).")
 
 
 @graph_app.command("show")
@@ -49,9 +49,9 @@ def sample(
 ) -> None:
     """Print the sampled parameters of a few images (no rendering)."""
     from feint.graph import load_graph
-    from feint.scene.sampler import Sampler
+    from feint.scene.sampler import make_sampler
 
-    sampler = Sampler(load_graph(graph), seed, size)
+    sampler = make_sampler(load_graph(graph), seed, size)
     for index in range(start, start + n):
         params = {k: v for k, v in sampler.sample(index).params.items() if k != "asset.params"}
         typer.echo(json.dumps(params, default=str, indent=1))

@@ -11,22 +11,41 @@ from feint.cli import app
 
 @app.command("render")
 def render(
-    graph: str = typer.Argument(..., help="Graph YAML file or built-in graph name (marine)."),
+    graph: str = typer.Argument(..., help="Graph YAML file or built-in graph name (marine, bottles)."),
     n: int = typer.Option(..., "-n", min=1, help="Number of images."),
-    out: Path = typer.Option(..., "-o", "--out", help="Output dataset folder (new, or one to --resume)."),
+    out: str = typer.Option(
+        ...,
+        "-o",
+        "--out",
+        help="Output dataset folder (new, or one to --resume), or with --executor ray an fsspec URL.",
+    ),
     size: int = typer.Option(160, min=16, max=4096, help="Longer side of the images, pixels."),
     seed: int = typer.Option(0, help="Dataset seed: image i depends on (seed, i) only."),
-    workers: int = typer.Option(1, min=1, help="Blender worker processes."),
+    workers: int = typer.Option(
+        None, min=1, help="Blender worker processes (default 1; with --executor ray, all the cluster's CPUs)."
+    ),
     resume: bool = typer.Option(False, "--resume", help="Finish an interrupted render in OUT."),
     recycle: int = typer.Option(250, min=1, help="Restart a worker after this many images (flat memory)."),
+    executor: str = typer.Option("local", help="Where the workers run: local (processes here) or ray."),
+    address: str = typer.Option(
+        None, help="Ray cluster address (auto: the one `ray start` made; default: start Ray here)."
+    ),
 ) -> None:
     """Render N images with COCO boxes/masks, a parameter table, a dataset card and a preview grid."""
+    from feint.distributed import check_executor, cluster_cpus
+    from feint.distributed.storage import is_url, open_output, render_to_url
     from feint.graph import load_graph
     from feint.render.dataset import RenderJob, render_dataset
 
-    job = RenderJob(load_graph(graph), n, out, size, seed, workers, resume, recycle)
-    card = render_dataset(job)
+    check_executor(executor)
+    loaded = load_graph(graph)
+    if is_url(out):
+        open_output(out, executor)
+    if workers is None:
+        workers = cluster_cpus(address) if executor == "ray" else 1
+    job = RenderJob(loaded, n, Path(out), size, seed, workers, resume, recycle, executor, address)
+    card = render_to_url(job, out) if is_url(out) else render_dataset(job)
     typer.echo(
         f"{card['images']} images ({card['failed']} failed, {card['redraws']} re-drawn) in {out}; "
-        f"{card['wall_seconds']:.1f} s; preview: {out / 'preview.png'}"
+        f"{card['wall_seconds']:.1f} s; preview: {out.rstrip('/')}/preview.png"
     )

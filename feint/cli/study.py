@@ -27,12 +27,20 @@ def run(
     mlflow: bool = typer.Option(
         True, "--mlflow/--no-mlflow", help="Log every run to the MLflow store in OUT."
     ),
+    executor: str = typer.Option(
+        "local", help="Where renders and runs go: local, or ray (each step's runs side by side)."
+    ),
+    address: str = typer.Option(
+        None, help="Ray cluster address (auto: the one `ray start` made; default: start Ray here)."
+    ),
 ) -> None:
     """Run (or resume) a study and write its tables and HTML report."""
+    from feint.distributed import check_executor
     from feint.studies.spec import load_study
     from feint.studies.study import StudyRunner
     from feint.training.cache import cache_root
 
+    check_executor(executor)
     spec = load_study(study, real, test)
     if quick:
         spec = spec.quick_version()
@@ -42,7 +50,8 @@ def run(
         from feint.studies.tracking import mlflow_tracker
 
         tracker = mlflow_tracker(out, spec.name)
-    result = StudyRunner(spec, out, cache_root(cache), tracker=tracker).run()
+    runner = StudyRunner(spec, out, cache_root(cache), tracker=tracker, executor=executor, address=address)
+    result = runner.run()
     h = result.headlines
     typer.echo(
         f"zero-shot {h.get('zero_shot_accuracy', float('nan')):.3f}, 100 % real "

@@ -1,4 +1,4 @@
-"""Read graph files: YAML -> `extends:` chain merged -> pydantic validation -> `MarineGraph`.
+"""Read graph files: YAML -> `extends:` chain merged -> pydantic validation -> the channel's graph model.
 
 Errors are `FeintError`s that name the file, the line and the dotted field, e.g.
 `my.yaml:14: camera.distance: uniform(-5, 10) can reach -5, below the minimum 0.1`.
@@ -16,10 +16,12 @@ import yaml
 from pydantic import ValidationError
 
 from feint.errors import FeintError
+from feint.graph.bottles import BottlesGraph
 from feint.graph.schema import MarineGraph
 
-BUILTIN_GRAPHS = ("marine",)
-GRAPH_MODELS: dict[str, type[MarineGraph]] = {"marine": MarineGraph}
+Graph = MarineGraph | BottlesGraph
+BUILTIN_GRAPHS = ("marine", "bottles")
+GRAPH_MODELS: dict[str, type[Graph]] = {"marine": MarineGraph, "bottles": BottlesGraph}
 
 
 @dataclass
@@ -136,7 +138,7 @@ def load_graph_dict(ref: str | Path) -> tuple[dict[str, Any], list[_Source]]:
     return merged, chain
 
 
-def load_graph(ref: str | Path) -> MarineGraph:
+def load_graph(ref: str | Path) -> Graph:
     """Load, merge and validate a graph given by built-in name or file path."""
     merged, chain = load_graph_dict(ref)
     channel = merged.get("channel", "marine")
@@ -177,20 +179,29 @@ def _has_path(data: dict[str, Any], loc: tuple[Any, ...]) -> bool:
     )
 
 
-def _check_classes(graph: MarineGraph, chain: list[_Source]) -> None:
-    """Classes must be ones the asset library can build, unless the user brings models for them."""
+def _builtin_classes(channel: str) -> list[str]:
+    if channel == "bottles":
+        from feint.assets.bottles import list_bottle_classes
+
+        return list_bottle_classes()
     from feint.assets.ships import list_ship_classes
 
-    known = list_ship_classes()
+    return list_ship_classes()
+
+
+def _check_classes(graph: Graph, chain: list[_Source]) -> None:
+    """Classes must be ones the asset library can build, unless the user brings models for them."""
+    known = _builtin_classes(graph.channel)
     for name, spec in graph.classes.items():
-        if spec.models is None and name not in known:
+        models = getattr(spec, "models", None)  # only marine classes take the user's models
+        if models is None and name not in known:
             line = next((ln for src in chain if (ln := _line(src.node, ("classes", name)))), None)
             where = f"{chain[0].name}:{line}" if line else chain[0].name
+            own = " (or give `models: FOLDER` with your own 3D models)" if graph.channel == "marine" else ""
             raise FeintError(
-                f"{where}: classes.{name}: unknown class; built-in classes are {', '.join(known)} "
-                "(or give `models: FOLDER` with your own 3D models)"
+                f"{where}: classes.{name}: unknown class; built-in classes are {', '.join(known)}{own}"
             )
-        if spec.models is not None and not Path(spec.models).is_dir():
-            raise FeintError(f"{chain[0].name}: classes.{name}.models: folder not found: {spec.models}")
+        if models is not None and not Path(models).is_dir():
+            raise FeintError(f"{chain[0].name}: classes.{name}.models: folder not found: {models}")
     if not graph.class_names():
         raise FeintError(f"{chain[0].name}: classes: no class has a weight above 0")

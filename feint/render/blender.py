@@ -21,7 +21,7 @@ from mathutils import Euler, Vector
 from feint.assets import build_asset
 from feint.assets.mesh import PARTS, Mesh
 from feint.assets.modifiers import warp
-from feint.scene.description import AssetRef, SceneDescription, SceneObject
+from feint.scene.description import AssetRef, Light, SceneDescription, SceneObject
 
 BLENDER_VERSION = bpy.app.version_string
 
@@ -37,7 +37,14 @@ PART_SHADING: dict[str, tuple[float, float, bool, float]] = {
     "cargo": (0.55, 0.0, True, 0.4),
     "wood": (0.7, 0.0, False, 0.3),
     "ground": (0.9, 0.0, False, 0.2),
+    "glass": (0.02, 0.0, False, 1.0),  # see-through parts: (gloss roughness, -, -, reflection)
+    "pet": (0.08, 0.0, False, 0.8),
+    "liquid": (0.02, 0.0, False, 0.5),
+    "label": (0.5, 0.0, False, 0.4),
+    "plastic": (0.35, 0.0, False, 0.5),
 }
+SEE_THROUGH = {"glass": 1.5, "pet": 1.57, "liquid": 1.33}  # part: index of refraction (for Fresnel)
+SMOOTH_ANGLE = math.radians(40)  # close-range sets: smooth-shade turned bodies, keep box edges sharp
 RUST = (0.13, 0.045, 0.015)
 SNOW = (0.85, 0.87, 0.9)
 
@@ -112,6 +119,7 @@ class BlenderScene:
         self._setup_camera_and_sun()
         self._slots: list[bpy.types.Object] = []
         self._model_roots: dict[str, bpy.types.Object] = {}
+        self._lamps: list[bpy.types.Object] = []  # area lights of close-range sets, made on first use
 
     # ----- static setup ---------------------------------------------------------------------------
     def _setup_render(self, threads: int) -> None:
@@ -140,6 +148,8 @@ class BlenderScene:
         s.render.image_settings.color_depth = "32"
 
     def _part_material(self, part: str) -> bpy.types.Material:
+        if part in SEE_THROUGH:
+            return self._see_through_material(part)
         roughness, metallic, weathers, specular = PART_SHADING[part]
         mat = bpy.data.materials.new(f"feint_{part}")
         n = _Nodes(mat.node_tree)
@@ -177,6 +187,39 @@ class BlenderScene:
             bsdf.inputs["Roughness"].default_value = rough
         bsdf.inputs["Metallic"].default_value = metallic
         bsdf.inputs["Specular IOR Level"].default_value = specular
+        return mat
+
+    def _see_through_material(self, part: str) -> bpy.types.Material:
+        """Glass, PET or a drink: light passes straight through, tinted by the face colour (twice as
+        much at grazing angles, where the path through the wall is longer), under a Fresnel reflection.
+
+        Straight-through transparency rather than refraction: bottles are thin shells, and a refracting
+        solid would look like a glass lens, go black past `max_bounces` and need many more samples."""
+        roughness, _, _, reflection = PART_SHADING[part]
+        mat = bpy.data.materials.new(f"feint_{part}")
+        tree = mat.node_tree
+        n = _Nodes(tree)
+        tree.nodes.remove(tree.nodes["Principled BSDF"])
+        tint = n.add("ShaderNodeAttribute", attribute_type="GEOMETRY", attribute_name="Col").outputs["Color"]
+        square = n.add("ShaderNodeMix", data_type="RGBA", blend_type="MULTIPLY")
+        square.inputs[0].default_value = 1.0
+        n.link(tint, square.inputs[6])
+        n.link(tint, square.inputs[7])
+        facing = n.add("ShaderNodeLayerWeight").outputs["Facing"]  # 0 head-on .. 1 grazing, both sides
+        transparent = n.add("ShaderNodeBsdfTransparent")
+        edge_tint = n.mix_color(n.math("POWER", facing, 2.0), tint, square.outputs[2])
+        n.link(edge_tint, transparent.inputs["Color"])
+        glossy = n.add("ShaderNodeBsdfGlossy")
+        glossy.inputs["Roughness"].default_value = roughness
+        # Schlick's Fresnel, the same on both walls of the shell (the Fresnel node would treat the far
+        # wall as seen from inside a solid and mirror it beyond the critical angle).
+        f0 = ((SEE_THROUGH[part] - 1) / (SEE_THROUGH[part] + 1)) ** 2
+        fresnel = n.math("ADD", n.math("MULTIPLY", n.math("POWER", facing, 5.0), 1 - f0), f0)
+        mix = n.add("ShaderNodeMixShader")
+        n.link(n.math("MULTIPLY", fresnel, reflection, clamp=True), mix.inputs[0])
+        n.link(transparent.outputs[0], mix.inputs[1])
+        n.link(glossy.outputs[0], mix.inputs[2])
+        n.link(mix.outputs[0], tree.nodes["Material Output"].inputs["Surface"])
         return mat
 
     def _setup_world(self) -> None:
@@ -284,6 +327,7 @@ class BlenderScene:
     def render(self, desc: SceneDescription) -> RenderPasses:
         self._apply_settings(desc)
         self._apply_world(desc)
+        self._apply_studio(desc)
         self._apply_objects(desc)
         self._apply_camera(desc)
         path = self.workdir / f"{os.getpid()}.exr"
@@ -325,11 +369,47 @@ class BlenderScene:
         self.overcast_color.outputs[0].default_value = (grey, grey, grey * 1.05, 1.0)
 
         sea = desc.sea
+        self.sea.hide_render = sea is None
+        if sea is None:
+            return
         self.sea_color.outputs[0].default_value = (*sea.color, 1.0)
         self.wave_noise.inputs["Scale"].default_value = 1.0 / sea.wave_scale
         self.bump.inputs["Strength"].default_value = 0.05 + 0.5 * sea.waves
         self.foam_noise.inputs["Scale"].default_value = 2.0 / sea.wave_scale
         self.foam_value.outputs[0].default_value = sea.foam * (0.3 + sea.waves)
+
+    def _apply_studio(self, desc: SceneDescription) -> None:
+        """The lamps of a close-range set and the room's ambient colour (its world), replacing the sky
+        and sun that `_apply_world` set; outdoors (no world colour) the sky and sun stay."""
+        studio = desc.studio
+        for lamp in self._lamps:  # off, not hidden: re-shown lights would change Cycles' light order
+            lamp.data.energy = 0.0  # and so the noise, making an image depend on the images before it
+        if studio is None:
+            return
+        # Label see-through glass by its first surface (by default index passes skip mostly
+        # transparent surfaces), and let rays cross rows of bottles (four see-through surfaces each).
+        self.scene.view_layers[0].pass_alpha_threshold = 0.0
+        self.scene.cycles.transparent_max_bounces = 32
+        self.sun.data.color = (1.0, 1.0, 1.0)
+        if studio.world_color is not None:
+            self.overcast_value.outputs[0].default_value = 1.0
+            self.overcast_color.outputs[0].default_value = (*studio.world_color, 1.0)
+            self.sun.data.energy = 0.0
+        areas = [light for light in studio.lights if light.kind == "area"]
+        while len(self._lamps) < len(areas):
+            data = bpy.data.lights.new("feint_lamp", "AREA")
+            lamp = bpy.data.objects.new(f"feint_lamp{len(self._lamps)}", data)
+            self.scene.collection.objects.link(lamp)
+            self._lamps.append(lamp)
+        for lamp, light in zip(self._lamps, areas, strict=False):
+            lamp.location = light.location
+            lamp.rotation_euler = _facing(light)
+            lamp.data.energy, lamp.data.size, lamp.data.color = light.energy, light.size, light.color
+        for light in studio.lights:
+            if light.kind == "sun":
+                self.sun.rotation_euler = Vector(light.location).to_track_quat("Z", "Y").to_euler()
+                self.sun.data.energy, self.sun.data.color = light.energy, light.color
+                self.sun.data.angle = math.radians(light.size)
 
     def _apply_objects(self, desc: SceneDescription) -> None:
         """Give each procedural object a slot (a mesh object reused across samples) with a fresh mesh."""
@@ -341,8 +421,10 @@ class BlenderScene:
         for i, desc_obj in enumerate(procedural):
             mesh = warp(build_asset(desc_obj.asset), desc_obj.wear.warp, desc.seed + i)
             slot = self._slot_with_mesh(i, mesh)
+            if desc.studio is not None:
+                slot.data.set_sharp_from_angle(angle=SMOOTH_ANGLE)
             self._pose(slot, desc_obj)
-            if desc_obj is desc.objects[0]:
+            if desc_obj is desc.objects[0] and desc.sea is not None:
                 self._set_wake(mesh, desc)
         for desc_obj in desc.objects:
             if desc_obj.asset.path is not None:
@@ -422,6 +504,11 @@ class BlenderScene:
         self.camera.data.sensor_width = c.sensor_width
         self.camera.data.clip_start = max(0.05, 0.001 * direction.length)
         self.camera.data.clip_end = c.clip_end
+
+
+def _facing(light: Light) -> Euler:
+    """The rotation that points an area light (which shines along its -z) at its target."""
+    return (Vector(light.target) - Vector(light.location)).to_track_quat("-Z", "Y").to_euler()
 
 
 def _set_hidden(obj: bpy.types.Object, hidden: bool) -> None:

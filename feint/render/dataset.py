@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import platform
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from importlib import metadata
@@ -29,14 +30,16 @@ from tqdm import tqdm
 
 import feint
 from feint.errors import FeintError
-from feint.graph.schema import MarineGraph
+from feint.graph.loader import Graph
 from feint.io import write_bytes_atomic, write_json_atomic
 from feint.render.worker import init_worker, record_path, render_index
+
+SUPERCATEGORY = {"marine": "ship", "bottles": "bottle"}
 
 
 @dataclass(frozen=True)
 class RenderJob:
-    graph: MarineGraph
+    graph: Graph
     n: int
     out: Path
     size: int = 160
@@ -44,6 +47,9 @@ class RenderJob:
     workers: int = 1
     resume: bool = False
     recycle_every: int = 250  # a worker process is replaced after this many images: memory stays flat
+    executor: str = "local"  # "local": a process pool here; "ray": actors on a Ray cluster
+    address: str | None = None  # the Ray cluster ("auto", "ray://host:10001"); None: one started here
+    sink: str | None = None  # an fsspec URL the workers deliver to; `out` then holds the driver's records
 
     def spec(self) -> dict[str, Any]:
         """What determines the output (all but `n` must match on --resume); not how many workers ran it."""
@@ -57,29 +63,38 @@ def render_dataset(job: RenderJob, progress: bool = True) -> dict[str, Any]:
     todo = [i for i in range(job.n) if i not in done]
     started = time.perf_counter()
     if todo:
-        threads = max(1, (os.cpu_count() or 1) // job.workers)
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(
-            job.workers,
-            mp_context=context,
-            initializer=init_worker,
-            initargs=(job.graph, job.seed, job.size, str(job.out), threads),
-            max_tasks_per_child=job.recycle_every,
-        ) as pool:
-            futures = [pool.submit(render_index, i) for i in todo]
-            bar = tqdm(
-                total=job.n,
-                initial=len(done),
-                unit="img",
-                desc="render",
-                disable=not progress,
-                dynamic_ncols=True,
-            )
-            with bar:
-                for future in as_completed(futures):
-                    future.result()
-                    bar.update(1)
+        if job.executor == "ray":
+            from feint.distributed.render import render_on_ray as run
+        else:
+            run = _render_locally
+        bar = tqdm(
+            total=job.n,
+            initial=len(done),
+            unit="img",
+            desc="render",
+            disable=not progress,
+            dynamic_ncols=True,
+        )
+        with bar:
+            for _ in run(job, todo):
+                bar.update(1)
     return finalize(job, time.perf_counter() - started)
+
+
+def _render_locally(job: RenderJob, todo: list[int]) -> Iterator[dict[str, Any]]:
+    """Render images `todo` in a pool of spawned processes; yields each record as it finishes."""
+    threads = max(1, (os.cpu_count() or 1) // job.workers)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        job.workers,
+        mp_context=context,
+        initializer=init_worker,
+        initargs=(job.graph, job.seed, job.size, str(job.out), threads),
+        max_tasks_per_child=job.recycle_every,
+    ) as pool:
+        futures = [pool.submit(render_index, i) for i in todo]
+        for future in as_completed(futures):
+            yield future.result()
 
 
 def _prepare_output(job: RenderJob) -> None:
@@ -141,7 +156,10 @@ def finalize(job: RenderJob, seconds: float) -> dict[str, Any]:
             )
     coco = {
         "info": {"description": f"feint render of graph {job.graph.name!r}", "version": feint.__version__},
-        "categories": [{"id": i, "name": n, "supercategory": "ship"} for n, i in category_id.items()],
+        "categories": [
+            {"id": i, "name": n, "supercategory": SUPERCATEGORY.get(job.graph.channel, "object")}
+            for n, i in category_id.items()
+        ],
         "images": images,
         "annotations": annotations,
     }
@@ -151,7 +169,7 @@ def finalize(job: RenderJob, seconds: float) -> dict[str, Any]:
     write_bytes_atomic(job.out / "params.parquet", buf)
     card = _card(job, records, ok, seconds)
     write_json_atomic(job.out / "dataset.json", card)
-    if ok:
+    if ok and job.sink is None:  # with a URL the images are not here: feint.distributed.storage draws it
         from feint.datasets import load_dataset
         from feint.datasets.preview import preview_png
 
@@ -166,7 +184,9 @@ def _card(
     card_path = job.out / "dataset.json"
     if card_path.exists():
         previous = json.loads(card_path.read_text())
-    counts = pd.Series([r["params"]["class"] for r in ok], dtype="object").value_counts().to_dict()
+    # Labelled objects per class (one per image on the sea, one per bottle on a table).
+    labels = [a["category"] for r in ok for a in r["annotations"]]
+    counts = pd.Series(labels, dtype="object").value_counts().to_dict()
     return {
         "name": job.out.name,
         "graph_name": job.graph.name,

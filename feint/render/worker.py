@@ -1,6 +1,7 @@
 """What runs inside a render worker process: one persistent Blender scene, one image per task.
 
-A task renders image `index` start to finish (re-drawing samples whose ship is not visible enough),
+A task renders image `index` start to finish (labelling the objects that show at least
+`min_visible_px` pixels, re-drawing samples where none does),
 writes the image and its record atomically, and returns the record. Because every random choice
 comes from (dataset seed, index, attempt), the bytes do not depend on which worker did the task.
 """
@@ -14,23 +15,23 @@ from typing import Any
 
 import numpy as np
 
-from feint.graph.schema import MarineGraph
+from feint.graph.loader import Graph
 from feint.io import write_bytes_atomic, write_json_atomic
 from feint.render.labels import annotation_from_mask
 from feint.render.post import finish
-from feint.scene.sampler import Sampler
+from feint.scene.sampler import make_sampler
 from feint.scene.seeds import stream
 
 _STATE: dict[str, Any] = {}
 
 
-def init_worker(graph: MarineGraph, seed: int, size: int, out_dir: str, threads: int) -> None:
+def init_worker(graph: Graph, seed: int, size: int, out_dir: str, threads: int) -> None:
     """Process initializer: build Blender once for all the tasks this process will run."""
     _silence_stdout()
     from feint.render.blender import BlenderScene
 
     _STATE.update(
-        sampler=Sampler(graph, seed, size),
+        sampler=make_sampler(graph, seed, size),
         scene=BlenderScene(threads=threads),
         out=Path(out_dir),
         max_redraws=graph.render.max_redraws,
@@ -54,15 +55,17 @@ def image_name(index: int) -> str:
 
 def render_index(index: int) -> dict[str, Any]:
     """Render image `index` into the dataset folder; return its record (also written to records/)."""
-    sampler: Sampler = _STATE["sampler"]
+    sampler = _STATE["sampler"]
     out: Path = _STATE["out"]
     started = time.perf_counter()
     record: dict[str, Any] = {"index": index, "failed": True}
     for attempt in range(_STATE["max_redraws"] + 1):
         desc = sampler.sample(index, attempt)
         passes = _STATE["scene"].render(desc)
-        labelled = desc.labelled
-        if any(int((passes.index == o.pass_index).sum()) < desc.min_visible_px for o in labelled):
+        # Too few pixels to annotate fairly: left unlabelled (a ship is its image's only label: re-drawn).
+        shown = {o.pass_index: int((passes.index == o.pass_index).sum()) for o in desc.labelled}
+        labelled = [o for o in desc.labelled if shown[o.pass_index] >= desc.min_visible_px]
+        if not labelled:
             continue
         result = finish(
             passes.rgb,

@@ -2,7 +2,8 @@
 
 Nothing here knows about Blender: a `SceneDescription` is data (numbers, strings, asset parameters)
 that fully determines one image, so it can be logged, compared, tested and re-rendered alone.
-Units: metres and degrees; world axes: +z up, the main ship at the origin.
+Units: metres and degrees; world axes: +z up, the main ship (or the set's surface) at the origin.
+A sea scene has a `sea`; a close-range set (bottles on a table) has a `studio` instead.
 """
 
 from __future__ import annotations
@@ -84,6 +85,28 @@ class Sea:
 
 
 @dataclass(frozen=True)
+class Light:
+    """A lamp of a close-range set: an area light at `location` aimed at `target`, or the sun shining
+    from the direction `location` (a unit vector) onto `target`."""
+
+    kind: str  # "area" or "sun"
+    location: tuple[float, float, float]
+    target: tuple[float, float, float]
+    energy: float  # area: watts; sun: W/m2
+    size: float  # area: side in metres; sun: angular diameter in degrees
+    color: tuple[float, float, float]  # linear RGB, brightest channel 1
+
+
+@dataclass(frozen=True)
+class Studio:
+    """Lighting of a close-range set: its lamps, and the room's ambient colour as the world (None
+    outdoors, where the sky of `SceneDescription.sky` and its sun light the set)."""
+
+    lights: tuple[Light, ...]
+    world_color: tuple[float, float, float] | None
+
+
+@dataclass(frozen=True)
 class Atmosphere:
     visibility: float  # metres
     haze_color: tuple[float, float, float]  # linear RGB
@@ -130,12 +153,13 @@ class SceneDescription:
     objects: tuple[SceneObject, ...]
     camera: Camera
     sky: Sky
-    sea: Sea
+    sea: Sea | None
     atmosphere: Atmosphere
     render: RenderSettings
     post: PostSettings
     params: dict[str, Any]
     min_visible_px: int = 1
+    studio: Studio | None = None
 
     @property
     def labelled(self) -> tuple[SceneObject, ...]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,6 +30,10 @@ from feint.scene.description import (
     Wear,
 )
 from feint.scene.seeds import image_seed, stream
+
+if TYPE_CHECKING:
+    from feint.graph.bottles import BottlesGraph
+    from feint.scene.bottles import BottleSampler
 
 SEA_TINTS: dict[str, tuple[float, float, float]] = {  # linear RGB albedo of the water body
     "deep_blue": (0.010, 0.030, 0.070),
@@ -254,3 +258,13 @@ def _model_file(folder: str, rng: np.random.Generator, length: float | None) -> 
 
     files = list_model_files(folder)
     return AssetRef(path=str(files[int(rng.integers(len(files)))]), length=length)
+
+
+def make_sampler(graph: MarineGraph | BottlesGraph, seed: int, size: int) -> Sampler | BottleSampler:
+    """The sampler of the graph's channel (`MarineGraph` -> `Sampler`, `BottlesGraph` -> `BottleSampler`);
+    every sampler has `sample(index, attempt) -> SceneDescription`."""
+    if graph.channel == "bottles":
+        from feint.scene.bottles import BottleSampler
+
+        return BottleSampler(graph, seed, size)
+    return Sampler(graph, seed, size)

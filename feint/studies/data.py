@@ -100,9 +100,12 @@ def load_real(spec: StudySpec):  # noqa: ANN201 - feint.datasets.Dataset
     return train_val, prepared(spec.test)
 
 
-def render_synthetic(spec: StudySpec, cache: Path, progress: bool) -> Path:
+def render_synthetic(
+    spec: StudySpec, cache: Path, progress: bool, executor: str = "local", address: str | None = None
+) -> Path:
     """Render (or reuse) the study's synthetic set: cached by graph, classes, seed, size; extended on demand
-    until every class has `per_class` images (image i depends only on (seed, i), so extending is exact)."""
+    until every class has `per_class` images (image i depends only on (seed, i), so extending is exact).
+    With `executor` "ray" the images are rendered on every CPU of the Ray cluster (same bytes)."""
     import yaml
 
     from feint.graph import load_graph
@@ -120,9 +123,22 @@ def render_synthetic(spec: StudySpec, cache: Path, progress: bool) -> Path:
     graph_file.write_text(yaml.safe_dump(merged, sort_keys=False))
     graph = load_graph(graph_file)
     n = math.ceil(spec.synthetic.per_class * len(spec.classes) * 1.15)
+    workers = spec.synthetic.workers
+    if executor == "ray":
+        from feint.distributed import cluster_cpus
+
+        workers = cluster_cpus(address)
     for _ in range(6):
         job = RenderJob(
-            graph, n, out, spec.synthetic.size, spec.synthetic.seed, spec.synthetic.workers, resume=True
+            graph,
+            n,
+            out,
+            spec.synthetic.size,
+            spec.synthetic.seed,
+            workers,
+            resume=True,
+            executor=executor,
+            address=address,
         )
         render_dataset(job, progress=progress)
         counts = pd.read_parquet(out / "params.parquet")["class"].value_counts()
@@ -146,8 +162,11 @@ def _part(
     return Part(paths, labels, [r.group for r in records], features, meta)
 
 
-def prepare(spec: StudySpec, cache: Path, progress: bool = True) -> StudyData:
-    """Load and split the real data, render the synthetic set, compute (or reuse) all features."""
+def prepare(
+    spec: StudySpec, cache: Path, progress: bool = True, executor: str = "local", address: str | None = None
+) -> StudyData:
+    """Load and split the real data, render the synthetic set (on `executor`), compute (or reuse) all
+    features."""
     from feint.datasets import load_dataset
 
     real, test_set = load_real(spec)
@@ -161,7 +180,7 @@ def prepare(spec: StudySpec, cache: Path, progress: bool = True) -> StudyData:
     parts = {name: _part(records, *args) for name, records in by_split.items()}
     synthetic, root = None, None
     if any(s in spec.steps for s in ("zero_shot", "failure", "finetune", "grid")):
-        root = render_synthetic(spec, cache, progress)
+        root = render_synthetic(spec, cache, progress, executor, address)
         records = [r for r in load_dataset(root).records if r.primary_class in spec.classes]
         synthetic = _part(records, *args, meta=pd.DataFrame([r.meta for r in records]))
     return StudyData(spec.classes, parts["train"], parts["val"], parts["test"], synthetic, root)

@@ -109,7 +109,30 @@ class RunStore:
         if path.exists():
             return json.loads(path.read_text())
         result = execute(cfg, data)
-        write_json_atomic(path, result, indent=None)
+        self._save(cfg, result, log)
+        return result
+
+    def get_or_run_many(
+        self, cfgs: list[RunConfig], data: StudyData, log: Any = None, address: str | None = None
+    ) -> list[dict[str, Any]]:
+        """`get_or_run` for each config, the missing runs (each once) executed as Ray tasks side by side;
+        each result is saved as it arrives, so an interrupted step resumes from the finished ones."""
+        from feint.distributed.runs import execute_on_ray
+
+        results: dict[str, dict[str, Any]] = {}
+        missing: dict[str, RunConfig] = {}
+        for cfg in cfgs:
+            path = self.folder / f"{cfg.key()}.json"
+            if path.exists():
+                results[cfg.key()] = json.loads(path.read_text())
+            else:
+                missing[cfg.key()] = cfg
+        for cfg, result in execute_on_ray(list(missing.values()), data, address):
+            self._save(cfg, result, log)
+            results[cfg.key()] = result
+        return [results[cfg.key()] for cfg in cfgs]
+
+    def _save(self, cfg: RunConfig, result: dict[str, Any], log: Any) -> None:
+        write_json_atomic(self.folder / f"{cfg.key()}.json", result, indent=None)
         if log is not None:
             log(cfg, result)
-        return result

@@ -25,7 +25,7 @@ class SyntheticSpec(Strict):
     per_class: int = Field(1000, ge=1)
     size: int = Field(160, ge=16)
     seed: int = 0
-    workers: int = Field(2, ge=1)
+    workers: int = Field(1, ge=1)  # one Cycles process already uses every core (benchmarks/render.py)
 
 
 class EpochSpec(Strict):

@@ -47,8 +47,20 @@ def fingerprint(spec: StudySpec, data: StudyData) -> str:
 
 
 class StudyRunner:
-    def __init__(self, spec: StudySpec, out: Path, cache: Path, progress: bool = True, tracker: Any = None):
+    def __init__(
+        self,
+        spec: StudySpec,
+        out: Path,
+        cache: Path,
+        progress: bool = True,
+        tracker: Any = None,
+        executor: str = "local",
+        address: str | None = None,
+    ):
+        """`executor` "ray" renders on Ray and sends the runs of each step to it side by side (a step
+        needs the one before it: the epochs fit sets later runs' epochs); the results are the same."""
         self.spec, self.out, self.cache, self.progress, self.tracker = spec, out, cache, progress, tracker
+        self.executor, self.address = executor, address
         self.store = RunStore(out / "runs")
         self.rows: list[dict[str, Any]] = []
         self.bar: tqdm | None = None
@@ -58,7 +70,7 @@ class StudyRunner:
         started = time.perf_counter()
         self.out.mkdir(parents=True, exist_ok=True)
         write_json_atomic(self.out / "study.json", self.spec.model_dump())
-        data = prepare(self.spec, self.cache, self.progress)
+        data = prepare(self.spec, self.cache, self.progress, self.executor, self.address)
         self.data, self.fp = data, fingerprint(self.spec, data)
         s = self.spec
         n_seeds = len(s.seeds)
@@ -88,12 +100,12 @@ class StudyRunner:
         self._write(result, time.perf_counter() - started)
         return result
 
-    def _run(self, step: str, **kw: Any) -> dict[str, Any]:
+    def _config(self, **kw: Any) -> RunConfig:
         s = self.spec
         n_real = len(self.data.real_subset(kw["real_fraction"], kw["seed"])) if kw["real_fraction"] > 0 else 0
         n_syn = len(self.data.synthetic_subset(kw.get("synthetic_per_class", 0)))
         epochs = kw.pop("epochs", None) or self.epochs_for(n_real + n_syn)
-        cfg = RunConfig(
+        return RunConfig(
             kw["real_fraction"],
             kw.get("synthetic_per_class", 0),
             kw.get("mode", "merged"),
@@ -105,25 +117,48 @@ class StudyRunner:
             kw.get("validate", False),
             self.fp,
         )
+
+    def _run_all(self, calls: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+        """The runs of one step, (step name, run options) each: one after another here, or side by side on
+        Ray; the rows go into the table in plan order either way."""
+        cfgs = [self._config(**kw) for _, kw in calls]
+        step_of = {cfg.key(): step for cfg, (step, _) in zip(cfgs, calls, strict=True)}
+        trained = []
+
+        def log(cfg: RunConfig, result: dict[str, Any]) -> None:  # a run just finished
+            trained.append(cfg)
+            if self.tracker:
+                self.tracker(step_of[cfg.key()], cfg, result)
+            self._progress(step_of[cfg.key()])
+
+        if self.executor == "ray":
+            results = self.store.get_or_run_many(cfgs, self.data, log, self.address)
+        else:
+            results = [self.store.get_or_run(cfg, self.data, log) for cfg in cfgs]
+        if calls:  # the runs read from disk (a resumed study, a run shared with an earlier step)
+            self._progress(calls[-1][0], len(calls) - len(trained))
+        for (step, _), cfg, result in zip(calls, cfgs, results, strict=True):
+            self._row(step, cfg, result)
+        return results
+
+    def _progress(self, step: str, done: int = 1) -> None:
         if self.bar is not None:
             self.bar.set_postfix_str(step)
-        result = self.store.get_or_run(
-            cfg, self.data, self.tracker and (lambda c, r: self.tracker(step, c, r))
+            self.bar.update(done)
+
+    def _row(self, step: str, cfg: RunConfig, result: dict[str, Any]) -> None:
+        self.rows.append(
+            {
+                "step": step,
+                **{k: v for k, v in result["config"].items() if k != "data"},
+                "n_real": result["n_real"],
+                "n_synthetic": result["n_synthetic"],
+                "accuracy": result["accuracy"],
+                "balanced_accuracy": result["balanced_accuracy"],
+                "best_epoch": result["best_epoch"],
+                "run": cfg.key(),
+            }
         )
-        row = {
-            "step": step,
-            **{k: v for k, v in result["config"].items() if k != "data"},
-            "n_real": result["n_real"],
-            "n_synthetic": result["n_synthetic"],
-            "accuracy": result["accuracy"],
-            "balanced_accuracy": result["balanced_accuracy"],
-            "best_epoch": result["best_epoch"],
-            "run": cfg.key(),
-        }
-        self.rows.append(row)
-        if self.bar is not None:
-            self.bar.update(1)
-        return result
 
     def epochs_for(self, n: int) -> int:
         e = self.spec.epochs
@@ -132,18 +167,17 @@ class StudyRunner:
     # ----- steps ----------------------------------------------------------------------------------
     def epochs_step(self) -> dict[str, float]:
         """Best epoch on real validation at several training sizes; least-squares line through them."""
-        xs, ys = [], []
-        for fraction in self.spec.epochs.fractions:
-            for seed in self.spec.seeds:
-                r = self._run(
-                    "epochs",
-                    real_fraction=fraction,
-                    seed=seed,
-                    epochs=self.spec.epochs.max_epochs,
-                    validate=True,
-                )
-                xs.append(r["n_real"])
-                ys.append(r["best_epoch"] + 1)
+        calls = [
+            (
+                "epochs",
+                {"real_fraction": f, "seed": seed, "epochs": self.spec.epochs.max_epochs, "validate": True},
+            )
+            for f in self.spec.epochs.fractions
+            for seed in self.spec.seeds
+        ]
+        results = self._run_all(calls)
+        xs = [r["n_real"] for r in results]
+        ys = [r["best_epoch"] + 1 for r in results]
         slope, intercept = np.polyfit(xs, ys, 1) if len(set(xs)) > 1 else (0.0, float(np.mean(ys)))
         return {
             "intercept": float(intercept),
@@ -152,36 +186,48 @@ class StudyRunner:
         }
 
     def baseline_step(self) -> None:
-        for fraction in self.spec.baseline_fractions:
-            for seed in self.spec.seeds:
-                self._run("baseline", real_fraction=fraction, seed=seed)
+        self._run_all(
+            [
+                ("baseline", {"real_fraction": fraction, "seed": seed})
+                for fraction in self.spec.baseline_fractions
+                for seed in self.spec.seeds
+            ]
+        )
 
     def zero_shot_step(self) -> None:
-        for seed in self.spec.seeds:
-            self.zero_shot = self._run(
-                "zero_shot", real_fraction=0.0, seed=seed, synthetic_per_class=self.spec.synthetic.per_class
-            )
+        per_class = self.spec.synthetic.per_class
+        calls = [
+            ("zero_shot", {"real_fraction": 0.0, "seed": seed, "synthetic_per_class": per_class})
+            for seed in self.spec.seeds
+        ]
+        self.zero_shot = self._run_all(calls)[-1]
 
     def finetune_step(self) -> None:
-        for fraction in self.spec.finetune_fractions:
-            for seed in self.spec.seeds:
-                for mode in ("finetune", "merged"):
-                    self._run(
-                        f"finetune:{mode}",
-                        real_fraction=fraction,
-                        seed=seed,
-                        mode=mode,
-                        synthetic_per_class=self.spec.synthetic.per_class,
-                    )
+        per_class = self.spec.synthetic.per_class
+        self._run_all(
+            [
+                (
+                    f"finetune:{mode}",
+                    {"real_fraction": fraction, "seed": seed, "mode": mode, "synthetic_per_class": per_class},
+                )
+                for fraction in self.spec.finetune_fractions
+                for seed in self.spec.seeds
+                for mode in ("finetune", "merged")
+            ]
+        )
 
     def grid_step(self) -> None:
+        calls = []
         for fraction in self.spec.grid_fractions:
             for per_class in self.spec.grid_synthetic:
                 for seed in self.spec.seeds:
                     if fraction == 0 and per_class == 0:
                         self.bar.update(1) if self.bar is not None else None
                         continue
-                    self._run("grid", real_fraction=fraction, seed=seed, synthetic_per_class=per_class)
+                    calls.append(
+                        ("grid", {"real_fraction": fraction, "seed": seed, "synthetic_per_class": per_class})
+                    )
+        self._run_all(calls)
 
     def failure_step(self) -> dict[str, Any]:
         from feint.analysis.failure import analyse

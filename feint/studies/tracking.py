@@ -1,5 +1,5 @@
 """Log study runs to a local MLflow store (SQLite in the study folder): `mlflow ui --backend-store-uri
-sqlite:///runs/study-NAME/mlflow.db` opens it."""
+sqlite:///runs/study-NAME/mlflow.db` opens it. `feint detect train` logs its runs through `open_store`."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from typing import Any
 from feint.studies.runs import RunConfig
 
 
-def mlflow_tracker(out: Path, experiment: str) -> Callable[[str, RunConfig, dict[str, Any]], None]:
-    """A callback logging one finished run: its config as parameters, its metrics, its confusion matrix."""
+def open_store(out: Path, experiment: str) -> Any:
+    """Point MLflow at the store in `out` (mlflow.db, artifacts in mlartifacts/) and `experiment`; returns
+    the mlflow module."""
     import mlflow
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)
@@ -22,6 +23,12 @@ def mlflow_tracker(out: Path, experiment: str) -> Callable[[str, RunConfig, dict
     if mlflow.get_experiment_by_name(experiment) is None:  # artifacts beside the store, not in ./mlruns
         mlflow.create_experiment(experiment, artifact_location=(out.resolve() / "mlartifacts").as_uri())
     mlflow.set_experiment(experiment)
+    return mlflow
+
+
+def mlflow_tracker(out: Path, experiment: str) -> Callable[[str, RunConfig, dict[str, Any]], None]:
+    """A callback logging one finished run: its config as parameters, its metrics, its confusion matrix."""
+    mlflow = open_store(out, experiment)
 
     def log(step: str, cfg: RunConfig, result: dict[str, Any]) -> None:
         with mlflow.start_run(run_name=f"{step}:{cfg.key()}"):

@@ -1,0 +1,175 @@
+"""The boundary between datasets and detection: `BoxedImages` (paths, boxes, labels) and the torch side.
+
+Everything upstream (formats, splits, class selection) is `feint.datasets`; detection sees image paths
+with their boxes (xyxy pixels of the original image) and box labels indexing `classes`. Images are decoded
+and resized in the loader (longer side = the run's size, aspect kept: the detector pads a batch, it never
+stretches an object) and boxes scaled with them; training images are flipped left-right half the time,
+decided by (seed, epoch, image) so that a resumed run sees the same flips as one that never stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from feint.errors import FeintError
+
+
+@dataclass
+class BoxedImages:
+    """Images and their objects: `boxes[i]` is (N, 4) xyxy pixels, `labels[i]` indexes `classes`."""
+
+    paths: list[Path]
+    boxes: list[np.ndarray]
+    labels: list[np.ndarray]
+    classes: list[str]
+    sizes: list[tuple[int | None, int | None]] = field(default_factory=list)  # (w, h) the labels state
+    sources: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        n = len(self.paths)
+        self.sizes = list(self.sizes) or [(None, None)] * n
+        self.sources = list(self.sources) or ["real"] * n
+        self.groups = list(self.groups) or [str(p) for p in self.paths]
+        if not (len(self.boxes) == len(self.labels) == len(self.sizes) == len(self.sources) == n):
+            raise ValueError("paths, boxes, labels, sizes and sources must have one entry per image")
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    @property
+    def n_boxes(self) -> int:
+        return sum(len(b) for b in self.boxes)
+
+    def counts(self) -> dict[str, int]:
+        """Boxes per class."""
+        labels = np.concatenate([*self.labels, np.zeros(0, np.int64)])
+        found = np.bincount(labels, minlength=len(self.classes))
+        return {c: int(k) for c, k in zip(self.classes, found, strict=True)}
+
+    def coco(self) -> dict[str, Any]:
+        """Ground truth as a COCO dict (image id = position + 1, category id = class index + 1)."""
+        images, annotations = [], []
+        for i, (path, boxes, labels, (w, h)) in enumerate(zip(self.paths, self.boxes, self.labels, self.sizes,
+                                                                strict=True)):
+            images.append({"id": i + 1, "file_name": str(path), "width": w, "height": h})
+            for (x0, y0, x1, y1), k in zip(boxes.tolist(), labels.tolist(), strict=True):
+                annotations.append({"id": len(annotations) + 1, "image_id": i + 1, "category_id": k + 1,
+                                    "bbox": [x0, y0, x1 - x0, y1 - y0], "area": (x1 - x0) * (y1 - y0),
+                                    "iscrowd": 0})
+        return {"images": images, "annotations": annotations,
+                "categories": [{"id": k + 1, "name": c} for k, c in enumerate(self.classes)]}
+
+
+def from_dataset(dataset: Any, classes: Sequence[str] | None = None, where: str = "") -> BoxedImages:
+    """Every record with its boxes (an image without boxes stays: it teaches the detector background).
+
+    `classes` fixes the label order (default: the dataset's); a box of another class is an error naming it.
+    """
+    classes = list(classes) if classes is not None else list(dataset.classes)
+    index = {c: i for i, c in enumerate(classes)}
+    paths, boxes, labels, sizes, sources, groups = [], [], [], [], [], []
+    for r in dataset.records:
+        unknown = [c for c in r.box_labels if c not in index]
+        if unknown:
+            raise FeintError(f"{r.image}: class {unknown[0]!r} is unknown to the model (its classes: "
+                             f"{', '.join(classes)}); keep the shared classes with --classes")
+        paths.append(r.image)
+        boxes.append(np.asarray(r.boxes, dtype=np.float64).reshape(-1, 4))
+        labels.append(np.array([index[c] for c in r.box_labels], dtype=np.int64))
+        sizes.append((r.width, r.height))
+        sources.append(r.source)
+        groups.append(r.group)
+    images = BoxedImages(paths, boxes, labels, classes, sizes, sources, groups)
+    if not images.n_boxes:
+        raise FeintError(f"{where or dataset.root}: no boxes at all: a detector needs images with labelled "
+                         "objects (is this a classification dataset?)")
+    return images
+
+
+def load_image(path: Path, size: int, expected: tuple[int | None, int | None] = (None, None)
+               ) -> tuple[np.ndarray, tuple[int, int]]:
+    """RGB uint8 (H, W, 3) with its longer side `size`, and the file's own (width, height).
+
+    A clear error for a missing, corrupt or truncated file, or one whose size is not what its labels say
+    (the boxes would land in the wrong place).
+    """
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            original = img.size
+            img.draft("RGB", (size, size))  # JPEG: decode at 1/2, 1/4 or 1/8 scale when still >= size
+            img = img.convert("RGB")
+    except FileNotFoundError:
+        raise FeintError(f"image {path} not found") from None
+    except (OSError, SyntaxError, ValueError) as err:  # PIL's ways of saying corrupt or truncated
+        raise FeintError(f"{path}: corrupt or unreadable image ({err})") from None
+    if None not in expected and tuple(expected) != original:
+        raise FeintError(f"{path}: image is {original[0]}x{original[1]} but the labels say "
+                         f"{expected[0]}x{expected[1]}")
+    scale = size / max(original)
+    target = (max(1, round(original[0] * scale)), max(1, round(original[1] * scale)))
+    if img.size != target:
+        img = img.resize(target, Image.BILINEAR)
+    return np.array(img), original  # a writable copy: torch refuses read-only arrays
+
+
+class DetectionSet(torch.utils.data.Dataset):
+    """`BoxedImages` for torchvision detectors: (uint8 (3, H, W) tensor, target) pairs, H or W = size.
+
+    The target holds `boxes` (float32 xyxy in the resized image), `labels` (int64, 1-based: 0 is
+    torchvision's background) and `scale` (resized / original, x and y) to map detections back.
+    """
+
+    def __init__(self, images: BoxedImages, size: int, flip: bool = False, seed: int = 0) -> None:
+        self.images = images
+        self.size = size
+        self.flip = flip
+        self.seed = seed
+        self.epoch = 0  # set before each epoch: flips depend on (seed, epoch, image)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        pixels, (w, h) = load_image(self.images.paths[i], self.size, self.images.sizes[i])
+        sx, sy = pixels.shape[1] / w, pixels.shape[0] / h
+        boxes = self.images.boxes[i] * np.array([sx, sy, sx, sy])
+        if self.flip and np.random.default_rng([self.seed, self.epoch, i, 11]).random() < 0.5:
+            pixels = pixels[:, ::-1]
+            boxes = np.stack([pixels.shape[1] - boxes[:, 2], boxes[:, 1], pixels.shape[1] - boxes[:, 0],
+                              boxes[:, 3]], axis=1)
+        target = {"boxes": torch.as_tensor(boxes, dtype=torch.float32).reshape(-1, 4),
+                  "labels": torch.as_tensor(self.images.labels[i] + 1, dtype=torch.int64),
+                  "scale": torch.tensor([sx, sy], dtype=torch.float64)}
+        return torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1), target
+
+
+def collate(batch: list[tuple[torch.Tensor, dict[str, torch.Tensor]]]) -> tuple[list, list]:
+    """Detection batches stay lists: images differ in size (the model pads them itself)."""
+    return [b[0] for b in batch], [b[1] for b in batch]
+
+
+def batches(batched: torch.utils.data.DataLoader) -> Iterator[tuple[list, list]]:
+    """The loader's batches; a FeintError from a worker process (a corrupt image) stays one line, without
+    the worker's traceback that the DataLoader puts into its message."""
+    try:
+        yield from batched
+    except FeintError as err:
+        raise FeintError(str(err).strip().rsplit("FeintError: ", 1)[-1]) from None
+
+
+def loader(images: BoxedImages, size: int, batch: int, workers: int = 0, shuffle: bool = False,
+           flip: bool = False, seed: int = 0) -> torch.utils.data.DataLoader:
+    """A DataLoader over `images`; its dataset's `epoch` (flips) and sampler seed are set per epoch."""
+    dataset = DetectionSet(images, size, flip, seed)
+    generator = torch.Generator().manual_seed(seed) if shuffle else None
+    return torch.utils.data.DataLoader(dataset, batch_size=batch, shuffle=shuffle, num_workers=workers,
+                                       collate_fn=collate, generator=generator)

@@ -1,0 +1,124 @@
+"""The detector: torchvision's Faster R-CNN on one of feint's offline ImageNet backbones.
+
+    from feint.detection.models import build_detector
+    model = build_detector(get_spec("mobilenet_v2"), num_classes=2, size=320)
+
+Only the backbone is pretrained (feint's backbone registry: a local weight file, nothing downloaded); the
+feature pyramid, region proposal network and box head start random, so training is transfer learning
+from ImageNet features. The backbone's stride-16 and stride-32 feature maps feed a small two-level FPN (plus
+its max-pooled stride-64 level): one stride-32 map alone is 10x10 at 320 px, too coarse for small
+objects such as distant ships. Batch norms are frozen (detection batches of 2-8 images give useless batch
+statistics) and the layers up to stride 8 keep their ImageNet weights (they are generic edges and
+textures, and not back-propagating through the high-resolution layers makes a CPU step much cheaper).
+Anchor sizes scale with the input size, so a model trained at 128 px for a test covers the same
+fraction of the image as one trained at 640 px.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import TYPE_CHECKING
+
+import torch
+from torch import nn
+
+from feint.errors import FeintError
+
+if TYPE_CHECKING:
+    from torchvision.models.detection import FasterRCNN
+
+    from feint.training.backbones import BackboneSpec
+
+MODELS = ("fasterrcnn",)
+FPN_CHANNELS = 128
+BOX_HEAD_WIDTH = 512
+# Where the stride 8, 16 and 32 features of torchvision backbones are (timm models say so themselves).
+TORCHVISION_STAGES = {"mobilenet_v2": {8: "features.6", 16: "features.13", 32: "features.18"}}
+
+
+def anchor_sizes(size: int) -> tuple[tuple[float, ...], ...]:
+    """Six anchor sides from size/20 to size (geometric), two per pyramid level (stride 16, 32, 64)."""
+    sides = [size / 20 * 20 ** (k / 5) for k in range(6)]
+    return tuple((round(sides[2 * i], 1), round(sides[2 * i + 1], 1)) for i in range(3))
+
+
+def _stages(model: nn.Module, spec: BackboneSpec) -> dict[int, str]:
+    """Module names whose outputs are the stride 8, 16 and 32 features."""
+    info = getattr(model, "feature_info", None)
+    if spec.arch.startswith("timm:") and isinstance(info, list):
+        found = {int(f["reduction"]): str(f["module"]) for f in info}
+    else:
+        found = TORCHVISION_STAGES.get(spec.arch.split(":", 1)[1], {})
+    if not all(k in found for k in (8, 16, 32)):
+        raise FeintError(f"backbone {spec.name!r} ({spec.arch}): feint does not know where its stride-16 and "
+                         f"stride-32 features are; detection works with timm backbones and torchvision "
+                         f"{', '.join(TORCHVISION_STAGES)}")
+    return {k: found[k] for k in (8, 16, 32)}
+
+
+def _freeze_batchnorm(model: nn.Module) -> nn.Module:
+    from timm.layers import freeze_batch_norm_2d
+
+    return freeze_batch_norm_2d(model)  # also timm's BatchNormAct2d, keeping its activation
+
+
+class PyramidBackbone(nn.Module):
+    """Backbone features at strides 16 and 32 -> FPN (`out_channels` wide) with an extra stride-64 level."""
+
+    def __init__(self, body: nn.Module, in_channels: list[int], out_channels: int) -> None:
+        from torchvision.ops import FeaturePyramidNetwork
+        from torchvision.ops.feature_pyramid_network import LastLevelMaxPool
+
+        super().__init__()
+        self.body = body
+        self.fpn = FeaturePyramidNetwork(in_channels, out_channels, extra_blocks=LastLevelMaxPool())
+        self.out_channels = out_channels
+
+    def forward(self, x: torch.Tensor) -> OrderedDict[str, torch.Tensor]:
+        return self.fpn(self.body(x))
+
+
+def _pyramid(spec: BackboneSpec, pretrained: bool) -> PyramidBackbone:
+    from feint.training.backbones import create_backbone
+
+    net = _freeze_batchnorm(create_backbone(spec, pretrained=pretrained))
+    stages = _stages(net, spec)
+    nodes = {stages[16]: "0", stages[32]: "1"}
+    if spec.arch.startswith("timm:"):
+        from timm.models._features_fx import create_feature_extractor
+    else:
+        from torchvision.models.feature_extraction import create_feature_extractor
+    body = create_feature_extractor(net, nodes)
+    # Freeze everything up to and including the stride-8 stage (parameters come in forward order).
+    params = list(body.named_parameters())
+    last_frozen = max(i for i, (name, _) in enumerate(params) if name.startswith(stages[8] + "."))
+    for i, (_, param) in enumerate(params):
+        param.requires_grad_(i > last_frozen)
+    with torch.no_grad():
+        widths = [int(v.shape[1]) for v in body.eval()(torch.zeros(1, 3, 64, 64)).values()]
+    return PyramidBackbone(body, widths, FPN_CHANNELS)
+
+
+def build_detector(spec: BackboneSpec, num_classes: int, size: int, model: str = "fasterrcnn",
+                   pretrained: bool = True) -> FasterRCNN:
+    """A detector for `num_classes` object classes (labels 1..num_classes; 0 is background), inputs
+    resized so that their longer side is `size`. pretrained=False: random weights (a run's follow)."""
+    from torchvision.models.detection import FasterRCNN
+    from torchvision.models.detection.anchor_utils import AnchorGenerator
+    from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
+    from torchvision.ops import MultiScaleRoIAlign
+
+    if model not in MODELS:
+        raise FeintError(f"--model {model!r}: expected one of {', '.join(MODELS)}, or a YOLO model "
+                         "(yolo11n.yaml, a .pt file) with feint[yolo]")
+    backbone = _pyramid(spec, pretrained)
+    anchors = AnchorGenerator(anchor_sizes(size), ((0.5, 1.0, 2.0),) * 3)
+    roi_pool = MultiScaleRoIAlign(["0", "1"], output_size=7, sampling_ratio=2)
+    head = TwoMLPHead(FPN_CHANNELS * 7 * 7, BOX_HEAD_WIDTH)
+    # Fewer proposals than torchvision's defaults (2000/1000, sized for 800-1333 px COCO images): at
+    # 320-640 px they cover the image and make the box head ~4x cheaper on a CPU.
+    return FasterRCNN(backbone, min_size=size, max_size=size, image_mean=list(spec.mean),
+                      image_std=list(spec.std), rpn_anchor_generator=anchors, box_roi_pool=roi_pool,
+                      box_head=head, box_predictor=FastRCNNPredictor(BOX_HEAD_WIDTH, num_classes + 1),
+                      rpn_pre_nms_top_n_train=1000, rpn_post_nms_top_n_train=500,
+                      rpn_pre_nms_top_n_test=500, rpn_post_nms_top_n_test=300, box_batch_size_per_image=128)

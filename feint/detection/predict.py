@@ -1,0 +1,57 @@
+"""`predict_detections(run, images)`: boxes for image files, drawn, gridded and written as COCO results.
+
+Outputs in the folder `out` (default RUN/detect-<first input>): images/ (every image with its boxes and
+scores drawn), grid.png (the first `grid` of them side by side), detections.json (COCO results: image_id,
+category_id, bbox [x, y, w, h] in the image's pixels, score) and images.json (the COCO images and
+categories those ids refer to, so `COCO("images.json").loadRes("detections.json")` reads them back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+# Drawn copies have their longer side within these bounds: small renders are enlarged so that labels can
+# be read, photos shrunk so that a folder of them stays small.
+DRAWN_SIDE = (512, 1024)
+
+
+def predict_detections(run_path: str | Path, inputs: Sequence[str | Path], out: str | Path | None = None,
+                       conf: float = 0.25, grid: int = 16, batch: int = 4, workers: int = 0,
+                       device: str = "cpu", progress: bool = False) -> dict[str, Any]:
+    """Detect, draw and write; returns counts and where the files are."""
+    from PIL import Image
+
+    from feint.datasets.images import unique_names
+    from feint.detection.plots import draw_detections, image_grid
+    from feint.detection.runs import coco_results, load_detector
+    from feint.evaluation.predict import list_images
+    from feint.io import write_json_atomic
+
+    run = load_detector(run_path)
+    paths = list_images(inputs)
+    found = run.detect(paths, conf=conf, batch=batch, workers=workers, device=device, progress=progress)
+    out = Path(out) if out else run.path / f"detect-{Path(inputs[0]).name}"
+    names = unique_names(paths)
+    drawn_paths, thumbs, entries = [], [], []
+    for k, (path, name, d) in enumerate(zip(paths, names, found, strict=True)):
+        with Image.open(path) as img:
+            entries.append({"id": k + 1, "file_name": str(path), "width": img.width, "height": img.height})
+            scale = min(max(1.0, DRAWN_SIDE[0] / max(img.size)), DRAWN_SIDE[1] / max(img.size))
+            sized = img.convert("RGB").resize((round(img.width * scale), round(img.height * scale)))
+        drawn = draw_detections(sized, d.boxes * scale, d.labels.tolist(), d.scores.tolist(), run.classes)
+        target = out / "images" / (Path(name).stem + ".jpg")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        drawn.save(target, quality=92, subsampling=0)  # full-resolution colour keeps thin lines sharp
+        drawn_paths.append(target)
+        if len(thumbs) < grid:
+            thumbs.append(drawn)
+    image_grid(thumbs, out / "grid.png")
+    results = coco_results(found)
+    write_json_atomic(out / "detections.json", results, indent=None)
+    write_json_atomic(out / "images.json", {
+        "images": entries, "categories": [{"id": k + 1, "name": c} for k, c in enumerate(run.classes)]})
+    per_class = {c: sum(int((d.labels == k).sum()) for d in found) for k, c in enumerate(run.classes)}
+    return {"out": str(out), "images": len(paths), "boxes": len(results), "conf": conf,
+            "per_class": per_class, "drawn": [str(p) for p in drawn_paths]}

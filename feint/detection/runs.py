@@ -1,0 +1,139 @@
+"""A trained detection run, loaded for inference: boxes, scores and classes for image files.
+
+    run = load_detector("runs/det-a")
+    found = run.detect(paths, conf=0.25)   # one `Detections` per image, boxes in the image's own pixels
+
+A run trained by feint (torchvision) stores its weights in best.pt/last.pt; an Ultralytics run (optional
+extra) keeps Ultralytics' own weights and is detected by its config.json.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from feint.errors import FeintError
+
+CHECKPOINT_FORMAT = "feint-detector/1"
+
+
+@dataclass
+class Detections:
+    """One image's detections: boxes (N, 4) xyxy in the original image's pixels, scores, class indices."""
+
+    boxes: np.ndarray
+    scores: np.ndarray
+    labels: np.ndarray
+
+    def above(self, conf: float) -> Detections:
+        keep = self.scores >= conf
+        return Detections(self.boxes[keep], self.scores[keep], self.labels[keep])
+
+
+def coco_results(found: Sequence[Detections], image_ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
+    """COCO results: one {image_id, category_id (class index + 1), bbox [x, y, w, h], score} per box."""
+    rows = []
+    for k, d in enumerate(found):
+        image_id = image_ids[k] if image_ids is not None else k + 1
+        for (x0, y0, x1, y1), score, label in zip(d.boxes.tolist(), d.scores.tolist(), d.labels.tolist(),
+                                                  strict=True):
+            rows.append({"image_id": image_id, "category_id": int(label) + 1,
+                         "bbox": [round(x0, 2), round(y0, 2), round(x1 - x0, 2), round(y1 - y0, 2)],
+                         "score": round(float(score), 5)})
+    return rows
+
+
+Sizes = Sequence[tuple[int | None, int | None]]
+
+
+def detect_images(model: Any, paths: Sequence[Path], size: int, sizes: Sizes | None = None, batch: int = 4,
+                  workers: int = 0, device: str = "cpu", progress: bool = False) -> list[Detections]:
+    """A torchvision detector (eval mode) over image files, decoded and resized by the training loader."""
+    import torch
+    from tqdm import tqdm
+
+    from feint.detection.data import BoxedImages, batches, loader
+
+    empty = [np.zeros((0, 4))] * len(paths)
+    images = BoxedImages(list(paths), empty, [np.zeros(0, np.int64)] * len(paths), [], list(sizes or []))
+    found: list[Detections] = []
+    model.eval()
+    with torch.inference_mode():
+        batched = loader(images, size, batch, workers)
+        for x, targets in tqdm(batches(batched), total=len(batched), disable=not progress, leave=False,
+                               unit="batch", desc="detect"):
+            out = model([img.to(device).float().div_(255) for img in x])
+            for o, t in zip(out, targets, strict=True):
+                sx, sy = t["scale"].tolist()
+                boxes = o["boxes"].double().cpu().numpy() / np.array([sx, sy, sx, sy])
+                found.append(Detections(boxes, o["scores"].double().cpu().numpy(),
+                                        o["labels"].cpu().numpy().astype(np.int64) - 1))
+    return found
+
+
+@dataclass
+class DetectorRun:
+    """A run's classes, input size and model; `detect` gives `Detections` per image."""
+
+    path: Path
+    classes: list[str]
+    size: int
+    model: Any
+    backend: str = "torchvision"
+
+    def detect(self, paths: Sequence[Path], sizes: Sizes | None = None,
+               conf: float = 0.0, batch: int = 4, workers: int = 0, device: str = "cpu",
+               progress: bool = False) -> list[Detections]:
+        if self.backend == "yolo":
+            from feint.detection.yolo import yolo_detect
+
+            return yolo_detect(self.model, paths, self.size, conf, device)
+        self.model.to(device)
+        found = detect_images(self.model, paths, self.size, sizes, batch, workers, device, progress)
+        return [d.above(conf) for d in found]
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    import torch
+
+    if not path.is_file():
+        raise FeintError(f"{path}: checkpoint not found (is {path.parent} a `feint detect train` run?)")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as err:  # a truncated or foreign file
+        raise FeintError(f"{path}: unreadable checkpoint ({err})") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
+        raise FeintError(f"{path}: not a feint detector checkpoint")
+    return ckpt
+
+
+def load_detector(path: str | Path, which: str = "best") -> DetectorRun:
+    """The run's best (or last) weights; a clear error for a missing or unfinished run."""
+    import json
+
+    from feint.detection.models import build_detector
+    from feint.detection.yolo import is_yolo_model, load_yolo_run
+    from feint.training.backbones import spec_from_record
+
+    path = Path(path)
+    if not path.is_dir():
+        raise FeintError(f"{path}: no such run folder")
+    if not (path / "config.json").is_file():
+        raise FeintError(f"{path}: not a `feint detect train` run (no config.json)")
+    config = json.loads((path / "config.json").read_text())
+    if is_yolo_model(str(config.get("model", ""))):
+        return load_yolo_run(path, config, which)
+    file = path / f"{which}.pt"
+    if not file.is_file():
+        raise FeintError(f"{path}: no {which}.pt yet: the run has not finished an epoch (continue it with "
+                         "`feint detect train ... --resume`)")
+    ckpt = load_checkpoint(file)
+    classes = list(ckpt["classes"])
+    model = build_detector(spec_from_record(ckpt["backbone"]), len(classes), int(ckpt["size"]), ckpt["model"],
+                           pretrained=False)
+    model.load_state_dict(ckpt["state"])
+    return DetectorRun(path, classes, int(ckpt["size"]), model.eval())
