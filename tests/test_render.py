@@ -68,7 +68,9 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 def test_same_seed_same_bytes_with_one_and_two_workers(tmp_path, dataset20):
     one = tmp_path / "one"
-    render_dataset(RenderJob(load_graph("marine"), 20, one, size=96, seed=1, workers=1), progress=False)
+    # Recycled after every 7 images (3 Blender processes in turn): fresh workers give the same bytes.
+    job = RenderJob(load_graph("marine"), 20, one, size=96, seed=1, workers=1, recycle_every=7)
+    render_dataset(job, progress=False)
     assert _files(one) == _files(dataset20)
 
 

@@ -50,6 +50,7 @@ class RenderJob:
     executor: str = "local"  # "local": a process pool here; "ray": actors on a Ray cluster
     address: str | None = None  # the Ray cluster ("auto", "ray://host:10001"); None: one started here
     sink: str | None = None  # an fsspec URL the workers deliver to; `out` then holds the driver's records
+    threads: int | None = None  # Cycles threads per worker; None: the machine's cores shared by the workers
 
     def spec(self) -> dict[str, Any]:
         """What determines the output (all but `n` must match on --resume); not how many workers ran it."""
@@ -82,19 +83,25 @@ def render_dataset(job: RenderJob, progress: bool = True) -> dict[str, Any]:
 
 
 def _render_locally(job: RenderJob, todo: list[int]) -> Iterator[dict[str, Any]]:
-    """Render images `todo` in a pool of spawned processes; yields each record as it finishes."""
-    threads = max(1, (os.cpu_count() or 1) // job.workers)
+    """Render images `todo` in pools of spawned processes; yields each record as it finishes.
+
+    Workers are recycled by giving each pool at most `recycle_every` images per worker and then starting a
+    fresh pool: `max_tasks_per_child` would do it in one pool, but on Python 3.11 a pool whose last worker
+    retires that way never starts its replacement and the render hangs (at image 250 with one worker).
+    """
+    threads = job.threads or max(1, (os.cpu_count() or 1) // job.workers)
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        job.workers,
-        mp_context=context,
-        initializer=init_worker,
-        initargs=(job.graph, job.seed, job.size, str(job.out), threads),
-        max_tasks_per_child=job.recycle_every,
-    ) as pool:
-        futures = [pool.submit(render_index, i) for i in todo]
-        for future in as_completed(futures):
-            yield future.result()
+    chunk = max(1, job.recycle_every * job.workers)
+    for start in range(0, len(todo), chunk):
+        with ProcessPoolExecutor(
+            job.workers,
+            mp_context=context,
+            initializer=init_worker,
+            initargs=(job.graph, job.seed, job.size, str(job.out), threads),
+        ) as pool:
+            futures = [pool.submit(render_index, i) for i in todo[start : start + chunk]]
+            for future in as_completed(futures):
+                yield future.result()
 
 
 def _prepare_output(job: RenderJob) -> None:
