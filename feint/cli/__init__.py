@@ -19,7 +19,7 @@ app = typer.Typer(
 
 def _register() -> None:
     """Attach the command groups; each module adds its commands to `app` or a sub-app."""
-    from feint.cli import data, detect, graph, render, study, train  # noqa: F401
+    from feint.cli import data, detect, graph, render, study, train, tune  # noqa: F401
 
 
 def main() -> None:

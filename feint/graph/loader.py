@@ -20,7 +20,7 @@ from feint.graph.bottles import BottlesGraph
 from feint.graph.schema import MarineGraph
 
 Graph = MarineGraph | BottlesGraph
-BUILTIN_GRAPHS = ("marine", "bottles")
+BUILTIN_GRAPHS = ("marine", "marine-detect", "bottles")
 GRAPH_MODELS: dict[str, type[Graph]] = {"marine": MarineGraph, "bottles": BottlesGraph}
 
 

@@ -8,11 +8,21 @@ distribution against those bounds, so a bad range fails when the file is read.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from feint.graph.distributions import Distribution, Normal, parse_distribution
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The range a parameter's draws must stay in, kept on its type so tools (`feint tune`) can read it."""
+
+    low: float | None
+    high: float | None
+    kind: str  # "number", "int" or "any" (labels and flags: no numeric bounds)
 
 
 def param(low: float | None = None, high: float | None = None, kind: str = "number") -> Any:
@@ -39,7 +49,16 @@ def param(low: float | None = None, high: float | None = None, kind: str = "numb
                 raise ValueError(f"{dist.describe()} can reach {hi:g}, above the maximum {high:g}")
         return dist
 
-    return Annotated[Distribution, BeforeValidator(check)]
+    return Annotated[Distribution, BeforeValidator(check), Bounds(low, high, kind)]
+
+
+def bounds_of(section: Section, name: str) -> Bounds | None:
+    """The `Bounds` of field `name` of `section` (also when the field is optional), if it has any."""
+    field = type(section).model_fields[name]
+    found = [m for m in field.metadata if isinstance(m, Bounds)]
+    for arg in get_args(field.annotation):  # `param(...) | None`: the bounds sit inside the union
+        found += [m for m in getattr(arg, "__metadata__", ()) if isinstance(m, Bounds)]
+    return found[0] if found else None
 
 
 Degrees = param(-360, 360)

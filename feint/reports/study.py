@@ -245,6 +245,11 @@ def write_report(result: Any, data: Any, path: Path) -> None:
             f"{rows}</table><h3>What to change in the graph</h3><ul>{items}</ul>{grids}</section>"
         )
 
+    if result.ablations is not None:
+        from feint.reports.ablations import section
+
+        parts.append(section(result.ablations))
+
     parts.append(
         "<section id='table'><h2>All runs</h2>"
         + t.drop(columns=["run"]).round(4).to_html(index=False)

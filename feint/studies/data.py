@@ -11,11 +11,13 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from feint.errors import FeintError
+from feint.io import write_text_atomic
 from feint.studies.spec import StudySpec
 
 
@@ -103,61 +105,99 @@ def load_real(spec: StudySpec):  # noqa: ANN201 - feint.datasets.Dataset
 def render_synthetic(
     spec: StudySpec, cache: Path, progress: bool, executor: str = "local", address: str | None = None
 ) -> Path:
-    """Render (or reuse) the study's synthetic set: cached by graph, classes, seed, size; extended on demand
-    until every class has `per_class` images (image i depends only on (seed, i), so extending is exact).
-    With `executor` "ray" the images are rendered on every CPU of the Ray cluster (same bytes)."""
+    """Render (or reuse) the study's synthetic set in the cache (see `render_balanced`); with `executor`
+    "ray" the images are rendered on every CPU of the Ray cluster (same bytes)."""
+    from feint.graph.loader import load_graph_dict
+
+    merged, _ = load_graph_dict(spec.synthetic.graph)
+    s = spec.synthetic
+    return render_balanced(
+        merged, spec.classes, s.per_class, s.size, s.seed, cache, s.workers, None, progress, executor, address
+    )
+
+
+def render_balanced(
+    merged: dict[str, Any],
+    classes: list[str],
+    per_class: int,
+    size: int,
+    seed: int,
+    root: Path,
+    workers: int = 1,
+    threads: int | None = None,
+    progress: bool = True,
+    executor: str = "local",
+    address: str | None = None,
+) -> Path:
+    """Render (or reuse) `root/renders/KEY` from merged graph data restricted to `classes` (equal weights),
+    keyed by graph, classes, seed and size; extended on demand until every class has `per_class` images
+    (image i depends only on (seed, i), so extending is exact, and two graphs that differ in one parameter
+    draw the same values for all the others)."""
     import yaml
 
     from feint.graph import load_graph
-    from feint.graph.loader import load_graph_dict
     from feint.render.dataset import RenderJob, render_dataset
 
-    merged, _ = load_graph_dict(spec.synthetic.graph)
-    merged["classes"] = {c: {**merged.get("classes", {}).get(c, {}), "weight": 1} for c in spec.classes}
-    key = hashlib.sha1(
-        json.dumps([merged, spec.synthetic.seed, spec.synthetic.size], sort_keys=True, default=str).encode()
-    ).hexdigest()[:12]
-    out = cache / "renders" / key
+    known = merged.get("classes", {})
+    merged = {**merged, "classes": {c: {**known.get(c, {}), "weight": 1} for c in classes}}
+    key = hashlib.sha1(json.dumps([merged, seed, size], sort_keys=True, default=str).encode()).hexdigest()
+    key = key[:12]
+    out = root / "renders" / key
     out.mkdir(parents=True, exist_ok=True)
     graph_file = out.parent / f"{key}.graph.yaml"
-    graph_file.write_text(yaml.safe_dump(merged, sort_keys=False))
+    if not graph_file.is_file():
+        write_text_atomic(graph_file, yaml.safe_dump(merged, sort_keys=False))
     graph = load_graph(graph_file)
-    n = math.ceil(spec.synthetic.per_class * len(spec.classes) * 1.15)
-    workers = spec.synthetic.workers
+    n = math.ceil(per_class * len(classes) * 1.15)
+    if (out / "render.json").is_file():  # asked for fewer than are there: keep them all (nested prefixes)
+        n = max(n, json.loads((out / "render.json").read_text())["n"])
     if executor == "ray":
         from feint.distributed import cluster_cpus
 
         workers = cluster_cpus(address)
     for _ in range(6):
         job = RenderJob(
-            graph,
-            n,
-            out,
-            spec.synthetic.size,
-            spec.synthetic.seed,
-            workers,
-            resume=True,
-            executor=executor,
-            address=address,
+            graph, n, out, size, seed, workers, True, executor=executor, address=address, threads=threads
         )
         render_dataset(job, progress=progress)
         counts = pd.read_parquet(out / "params.parquet")["class"].value_counts()
-        short = min(int(counts.get(c, 0)) for c in spec.classes)
-        if short >= spec.synthetic.per_class:
+        short = min(int(counts.get(c, 0)) for c in classes)
+        if short >= per_class:
             break
-        n = math.ceil(n * spec.synthetic.per_class / max(short, 1) * 1.05)
+        n = math.ceil(n * per_class / max(short, 1) * 1.05)
     return out
 
 
-def _part(
-    records, classes: list[str], backbone: str, size: int, progress: bool, meta: pd.DataFrame | None = None
+def first_per_class(root: Path, classes: list[str], per_class: int) -> list[Any]:
+    """The first `per_class` records of each class of a render folder, in render order."""
+    from feint.datasets import load_dataset
+
+    taken = dict.fromkeys(classes, 0)
+    keep = []
+    for record in load_dataset(root).records:
+        c = record.primary_class
+        if c in taken and taken[c] < per_class:
+            taken[c] += 1
+            keep.append(record)
+    return keep
+
+
+def labelled_part(
+    records,
+    classes: list[str],
+    backbone: str,
+    size: int,
+    progress: bool,
+    meta: pd.DataFrame | None = None,
+    cache: Path | None = None,
 ) -> Part:
+    """Records of `classes` as a `Part`: paths, labels, groups and their (cached) backbone features."""
     from feint.training.cache import feature_rows
 
     paths = [r.image for r in records]
     labels = np.array([classes.index(r.primary_class) for r in records], dtype=np.int64)
     features = feature_rows(
-        paths, backbone, size, sizes=[(r.width, r.height) for r in records], progress=progress
+        paths, backbone, size, cache, sizes=[(r.width, r.height) for r in records], progress=progress
     )
     return Part(paths, labels, [r.group for r in records], features, meta)
 
@@ -177,10 +217,10 @@ def prepare(
         if not records:
             raise FeintError(f"{spec.real}: the {name} split is empty (too few groups per class?)")
     args = (spec.classes, spec.backbone, spec.image_size, progress)
-    parts = {name: _part(records, *args) for name, records in by_split.items()}
+    parts = {name: labelled_part(records, *args) for name, records in by_split.items()}
     synthetic, root = None, None
-    if any(s in spec.steps for s in ("zero_shot", "failure", "finetune", "grid")):
+    if any(s in spec.steps for s in ("zero_shot", "failure", "finetune", "grid", "ablations")):
         root = render_synthetic(spec, cache, progress, executor, address)
         records = [r for r in load_dataset(root).records if r.primary_class in spec.classes]
-        synthetic = _part(records, *args, meta=pd.DataFrame([r.meta for r in records]))
+        synthetic = labelled_part(records, *args, meta=pd.DataFrame([r.meta for r in records]))
     return StudyData(spec.classes, parts["train"], parts["val"], parts["test"], synthetic, root)

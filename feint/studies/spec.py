@@ -36,6 +36,15 @@ class EpochSpec(Strict):
     min_epochs: int = Field(5, ge=1)
 
 
+class AblationSpec(Strict):
+    """The `ablations` step: graph features switched off one at a time (feint/tuning/ablate.py), each scored
+    like the zero-shot step. `features`: names from the channel's built-in table (default: all of them);
+    `per_class`: renders per class of each graph (default: the synthetic set's)."""
+
+    features: list[str] | None = None
+    per_class: int | None = Field(None, ge=1)
+
+
 class StudySpec(Strict):
     name: str
     real: str = Field(description="real data (ImageFolder, manifest, COCO...), relative to the study file")
@@ -51,7 +60,8 @@ class StudySpec(Strict):
     hidden: int = 0
     seeds: list[int] = [0, 1, 2]
     synthetic: SyntheticSpec = SyntheticSpec()
-    steps: list[Literal["baseline", "epochs", "zero_shot", "failure", "finetune", "grid"]] = [
+    # `ablations` is opt-in: it renders the graph once more per feature.
+    steps: list[Literal["baseline", "epochs", "zero_shot", "failure", "finetune", "grid", "ablations"]] = [
         "baseline",
         "epochs",
         "zero_shot",
@@ -64,6 +74,7 @@ class StudySpec(Strict):
     finetune_fractions: list[float] = [0.05, 0.1, 0.2, 0.4, 1.0]
     grid_fractions: list[float] = [0.0, 0.1, 0.2, 0.4, 0.6, 1.0]
     grid_synthetic: list[int] = [0, 250, 500, 1000]
+    ablations: AblationSpec = AblationSpec()
     synthetic_weight: float = Field(0.5, gt=0, lt=1, description="share of each batch drawn from renders")
     quick: dict[str, object] = {}
 

@@ -1,7 +1,8 @@
 """Run a study: the steps of the ship methodology over cached features, resumable, into tidy tables.
 
 Steps (each optional): baseline curve over real fractions; best epochs vs training-set size with a
-linear fit; zero-shot (synthetic only); failure analysis; fine-tune vs merged; real x synthetic grid.
+linear fit; zero-shot (synthetic only); failure analysis; fine-tune vs merged; real x synthetic grid;
+ablations (zero-shot with one graph feature switched off at a time).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from feint.io import write_bytes_atomic, write_json_atomic, write_text_atomic
-from feint.studies.data import StudyData, prepare
+from feint.studies.data import Part, StudyData, prepare
 from feint.studies.runs import RunConfig, RunStore
 from feint.studies.spec import StudySpec
 
@@ -31,6 +32,7 @@ class StudyResult:
     epoch_fit: dict[str, float]
     headlines: dict[str, Any]
     failure: dict[str, Any] = field(default_factory=dict)
+    ablations: pd.DataFrame | None = None
 
 
 def fingerprint(spec: StudySpec, data: StudyData) -> str:
@@ -80,6 +82,7 @@ class StudyRunner:
             "zero_shot": n_seeds,
             "finetune": 2 * len(s.finetune_fractions) * n_seeds,
             "grid": len(s.grid_fractions) * len(s.grid_synthetic) * n_seeds,
+            "ablations": (len(self._ablation_features()) + 1) * n_seeds if "ablations" in s.steps else 0,
         }
         total = sum(v for k, v in planned.items() if k in s.steps)
         self.bar = tqdm(total=total, desc="study", unit="run", disable=not self.progress, dynamic_ncols=True)
@@ -94,9 +97,10 @@ class StudyRunner:
                 self.finetune_step()
             if "grid" in s.steps:
                 self.grid_step()
+            ablations = self.ablations_step() if "ablations" in s.steps else None
         table = pd.DataFrame(self.rows)
         failure = self.failure_step() if "failure" in s.steps and data.synthetic is not None else {}
-        result = StudyResult(s, self.out, table, fit, headlines(table), failure)
+        result = StudyResult(s, self.out, table, fit, headlines(table), failure, ablations)
         self._write(result, time.perf_counter() - started)
         return result
 
@@ -229,6 +233,44 @@ class StudyRunner:
                     )
         self._run_all(calls)
 
+    def _ablation_features(self) -> dict[str, Any]:
+        from feint.graph import load_graph
+        from feint.tuning.ablate import feature_table
+
+        s = self.spec
+        return feature_table(load_graph(s.synthetic.graph).channel, None, s.ablations.features)
+
+    def ablations_step(self) -> pd.DataFrame:
+        """Each feature switched off in turn: the graph rendered again with the same image seeds, then the
+        zero-shot step's runs (same seeds and epochs) on those renders, scored on the real test photos."""
+        from feint.graph.loader import load_graph_dict
+        from feint.tuning.ablate import run_ablations
+
+        s = self.spec
+        per_class = s.ablations.per_class or s.synthetic.per_class
+        merged, _ = load_graph_dict(s.synthetic.graph)
+
+        def score(name: str, renders: Part, folder: Path) -> dict[str, float]:
+            data = replace(self.data, synthetic=renders, synthetic_root=folder)
+            results = []
+            for seed in s.seeds:
+                cfg = self._config(real_fraction=0.0, seed=seed, synthetic_per_class=per_class)
+                cfg = replace(cfg, data=fingerprint(s, data))
+                result = self.store.get_or_run(cfg, data, self._log("ablations"))
+                self._row(f"ablation:{name}", cfg, result)
+                self._progress("ablations")
+                results.append(result)
+            return {k: float(np.mean([r[k] for r in results])) for k in ("accuracy", "balanced_accuracy")}
+
+        return run_ablations(
+            merged, self._ablation_features(), s.classes, per_class, s.synthetic.size, s.synthetic.seed,
+            self.cache, score, s.backbone, s.image_size, None, s.synthetic.workers, self.progress,
+        )
+
+    def _log(self, step: str) -> Any:
+        """A RunStore callback sending a freshly trained run to the tracker."""
+        return (lambda cfg, result: self.tracker(step, cfg, result)) if self.tracker else None
+
     def failure_step(self) -> dict[str, Any]:
         from feint.analysis.failure import analyse
 
@@ -250,6 +292,11 @@ class StudyRunner:
             "n_train": int(len(self.data.train.labels)),
             "n_val": int(len(self.data.val.labels)),
         }
+        if result.ablations is not None:
+            from feint.tuning.ablate import write_ablations
+
+            write_ablations(result.ablations, self.out / "ablations")
+            summary["ablations"] = result.ablations.to_dict(orient="records")
         write_json_atomic(self.out / "summary.json", summary)
         from feint.reports.study import write_report
 

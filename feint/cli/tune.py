@@ -1,0 +1,138 @@
+"""`feint tune GRAPH --real VAL`: improve a graph against real validation photos; `feint ablate GRAPH
+--real DATA`: switch graph features off one at a time and measure what each is worth."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import typer
+
+from feint.cli import app
+
+GRAPH_ARG = typer.Argument(..., help="Graph YAML file or built-in graph name (marine, bottles).")
+CACHE_OPT = typer.Option(
+    None, help="Cache of features (and ablation renders); default FEINT_CACHE or ~/.cache/feint."
+)
+
+
+def _classes(text: str | None) -> list[str] | None:
+    return [c.strip() for c in text.split(",") if c.strip()] if text else None
+
+
+@app.command("tune")
+def tune_cmd(
+    graph: str = GRAPH_ARG,
+    real: Path = typer.Option(
+        ...,
+        "--real",
+        help="Real VALIDATION images (any format feint reads): a validation split of your real training "
+        "data, never your test set.",
+    ),
+    out: Path = typer.Option(..., "-o", "--out", help="Output folder (new, or one to resume)."),
+    split: str = typer.Option(None, "--split", help="Read only this split of --real (e.g. val)."),
+    classes: str = typer.Option(
+        None, "--classes", help="Comma-separated classes (default: those of --real)."
+    ),
+    trials: int = typer.Option(20, min=1, help="Trials in all, trial 0 being the graph as it is."),
+    per_class: int = typer.Option(12, "--per-class", min=1, help="Renders per class of each trial."),
+    size: int = typer.Option(128, min=16, max=4096, help="Render size of each trial, pixels."),
+    space: Path = typer.Option(
+        None, "--space", help="Search space YAML (default: the channel's, feint/tuning/spaces/)."
+    ),
+    objective: str = typer.Option(
+        "zero-shot",
+        help="zero-shot (balanced accuracy of a head trained on the renders), gap (KID of "
+        "render and real features, lower is better) or both (accuracy - 5 x gap).",
+    ),
+    workers: int = typer.Option(1, min=1, help="Trials run side by side (processes sharing optuna.db)."),
+    seed: int = typer.Option(0, help="Render and sampler seed: the run is reproducible with one worker."),
+    backbone: str = typer.Option("efficientnet_lite0", help="Frozen backbone of the features."),
+    image_size: int = typer.Option(224, "--image-size", min=16, help="Backbone input size."),
+    cache: Path = CACHE_OPT,
+    mlflow: bool = typer.Option(
+        False, "--mlflow/--no-mlflow", help="Also log every trial to the MLflow store in OUT (mlflow.db)."
+    ),
+) -> None:
+    """Tune a graph's distributions with Optuna: render a small batch per trial, score it on the real
+    validation images, write best.yaml (extends GRAPH), trials.csv and report.html. Re-run to resume."""
+    from feint.errors import FeintError
+    from feint.tuning.score import OBJECTIVES
+    from feint.tuning.tune import make_settings, tune
+
+    if objective not in OBJECTIVES:
+        raise FeintError(f"--objective {objective!r}: pick one of {', '.join(OBJECTIVES)}")
+    settings = make_settings(
+        graph,
+        real,
+        split,
+        _classes(classes),
+        space,
+        objective=objective,
+        per_class=per_class,
+        size=size,
+        seed=seed,
+        backbone=backbone,
+        image_size=image_size,
+        trials=trials,
+        workers=workers,
+    )
+    card = tune(settings, out, cache, command=shlex.join(["feint", *sys.argv[1:]]), mlflow=mlflow)
+    base, best = card["base"], card["best"]
+    report = out / "report.html"
+    if best is None:
+        typer.echo(f"no trial finished; report: {report}")
+        return
+    moved = f"{base['score']:.4f} (base graph) -> " if base else ""
+    typer.echo(
+        f"{objective} score {moved}{best['score']:.4f} (trial {best['trial']}), {len(card['changed'])} "
+        f"parameters changed; graph: {out / 'best.yaml'}; report: {report}"
+    )
+
+
+@app.command("ablate")
+def ablate_cmd(
+    graph: str = GRAPH_ARG,
+    real: Path = typer.Option(..., "--real", help="Real images to score on (a test or validation set)."),
+    out: Path = typer.Option(..., "-o", "--out", help="Output folder for the table and chart."),
+    split: str = typer.Option(None, "--split", help="Read only this split of --real."),
+    classes: str = typer.Option(
+        None, "--classes", help="Comma-separated classes (default: those of --real)."
+    ),
+    features: str = typer.Option(
+        None, "--features", help="Comma-separated features to switch off (default: all of the table)."
+    ),
+    table: Path = typer.Option(
+        None, "--table", help="YAML of features: `name: {parameter.path: value, ...}` (default: built-in)."
+    ),
+    per_class: int = typer.Option(12, "--per-class", min=1, help="Renders per class of each graph."),
+    size: int = typer.Option(128, min=16, max=4096, help="Render size, pixels."),
+    seed: int = typer.Option(0, help="Render seed: every graph renders the same image seeds."),
+    workers: int = typer.Option(1, min=1, help="Blender worker processes."),
+    backbone: str = typer.Option("efficientnet_lite0", help="Frozen backbone of the features."),
+    image_size: int = typer.Option(224, "--image-size", min=16, help="Backbone input size."),
+    cache: Path = CACHE_OPT,
+) -> None:
+    """Render the graph and one copy per feature switched off; a head trained on each set of renders is
+    scored on the real images: the drop says what the feature is worth. Writes ablations.csv/.json/.png."""
+    from feint.tuning.ablate import ablate
+
+    result = ablate(
+        graph,
+        real,
+        out,
+        split,
+        _classes(classes),
+        _classes(features),
+        table,
+        per_class,
+        size,
+        seed,
+        workers,
+        backbone,
+        image_size,
+        cache,
+    )
+    typer.echo(result.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    typer.echo(f"chart: {out / 'ablations.png'}")

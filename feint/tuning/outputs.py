@@ -1,0 +1,139 @@
+"""What a tuning run leaves behind: the trial table, the best graph, the report and the card.
+
+All are rewritten from the Optuna study at the end of every run (also a resumed one), so they always
+describe every trial finished so far.
+"""
+
+from __future__ import annotations
+
+import platform
+import re
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+import feint
+from feint.graph.distributions import parse_distribution
+from feint.graph.overrides import lookup, same, write_extending_graph
+from feint.io import write_json_atomic, write_text_atomic
+
+if TYPE_CHECKING:
+    from feint.tuning.tune import Tuner
+
+
+def trial_table(study: Any) -> pd.DataFrame:
+    """One row per trial: state, whether it is the base graph, scores, seconds, parameter values."""
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        a = t.user_attrs
+        rows.append(
+            {
+                "trial": t.number,
+                "state": t.state.name,
+                "base": bool(a.get("base", False)),
+                "score": t.value,
+                "balanced_accuracy": a.get("balanced_accuracy"),
+                "accuracy": a.get("accuracy"),
+                "gap": a.get("gap"),
+                "seconds": a.get("seconds"),
+                "renders": a.get("renders"),
+                "note": a.get("invalid") or (f"re-run of trial {a['rerun_of']}" if "rerun_of" in a else ""),
+                **t.params,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def changes(tuner: Tuner, overrides: dict[str, Any]) -> list[dict[str, str]]:
+    """Parameters whose distribution differs from the base graph's: (parameter, old, new)."""
+    found = []
+    for path, value in overrides.items():
+        old, new = lookup(tuner.graph, path), parse_distribution(value)
+        if not same(old, new):
+            found.append({"parameter": path, "base": old.describe(), "best": new.describe()})
+    return found
+
+
+def _best(study: Any) -> tuple[Any, Any]:
+    """The best finished trial (ties go to the earlier, so the base graph wins a tie) and the base trial."""
+    done = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
+    best = max(done, key=lambda t: (t.value, -t.number), default=None)
+    base = next((t for t in done if t.user_attrs.get("base")), None)
+    return best, base
+
+
+def _scores(trial: Any) -> dict[str, Any] | None:
+    if trial is None:
+        return None
+    keys = ("balanced_accuracy", "accuracy", "gap", "per_class_recall", "renders")
+    return {"trial": trial.number, "score": trial.value, **{k: trial.user_attrs.get(k) for k in keys}}
+
+
+def write_outputs(tuner: Tuner, study: Any, n_real: int, seconds: float, command: str) -> dict[str, Any]:
+    """trials.csv, best.yaml (when a trial finished), report.html and tune.json in the output folder."""
+    from feint.reports.tune import write_tune_report
+
+    s, out = tuner.settings, tuner.out
+    table = trial_table(study)
+    write_text_atomic(out / "trials.csv", table.to_csv(index=False))
+    best, base = _best(study)
+    changed: list[dict[str, str]] = []
+    if best is not None:
+        overrides = tuner.overrides(best)
+        changed = changes(tuner, overrides)
+        kept = {c["parameter"]: overrides[c["parameter"]] for c in changed}
+        moved = (
+            f"{s.objective} score {base.value:.4f} (base graph) -> {best.value:.4f}"
+            if base is not None
+            else f"{s.objective} score {best.value:.4f}"
+        )
+        header = (
+            f"Tuned by `feint tune`: trial {best.number} of {len(table)}, {moved}\n"
+            f"on {n_real} real validation images ({s.real}{f', split {s.split}' if s.split else ''}).\n"
+            f"Command: {command}"
+        )
+        write_extending_graph(out / "best.yaml", s.graph, kept, header)
+    states = table.state.value_counts().to_dict() if len(table) else {}
+    card = {
+        "identity": s.identity(tuner.merged),
+        "settings": s.model_dump(),
+        "command": command,
+        "base": _scores(base),
+        "best": _scores(best),
+        "changed": changed,
+        "trials": {k.lower(): int(v) for k, v in states.items()},
+        "n_real": n_real,
+        "seconds_last_run": round(seconds, 1),
+        "versions": {
+            "feint": feint.__version__,
+            "optuna": metadata.version("optuna"),
+            "blender": metadata.version("bpy"),
+            "python": platform.python_version(),
+        },
+    }
+    write_json_atomic(out / "tune.json", card)
+    write_tune_report(card, table, out, Path(out / "report.html"))
+    return card
+
+
+def log_to_mlflow(study: Any, out: Path) -> int:
+    """Log every finished trial not logged yet to the MLflow store in `out` (experiment `tune`): its
+    parameters, scores and seconds. Returns how many runs were added."""
+    from feint.studies.tracking import open_store
+
+    mlflow = open_store(out, "tune")
+    runs = mlflow.search_runs(experiment_names=["tune"], output_format="list")
+    logged = {r.data.tags.get("trial") for r in runs}
+    added = 0
+    for t in study.get_trials(deepcopy=False):
+        if t.state.name != "COMPLETE" or str(t.number) in logged:
+            continue
+        with mlflow.start_run(run_name=f"trial {t.number}"):
+            mlflow.set_tags({"trial": str(t.number), "base": str(bool(t.user_attrs.get("base")))})
+            mlflow.log_params({re.sub(r"[^\w\-. :/]", ":", k): v for k, v in t.params.items()})
+            keys = ("balanced_accuracy", "accuracy", "gap", "seconds")
+            mlflow.log_metrics({"score": t.value, **{k: t.user_attrs[k] for k in keys if k in t.user_attrs}})
+        added += 1
+    return added

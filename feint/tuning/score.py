@@ -1,0 +1,114 @@
+"""The cheap signals a tuning trial or an ablated graph is scored with, on cached backbone features.
+
+- zero-shot: a frozen-backbone head trained on the renders alone (the study's zero-shot recipe, a few
+  seconds), its balanced accuracy on the real photos: does the graph teach what the photos show?
+- domain gap: KID (kernel MMD, polynomial kernel) between render and real features of each class,
+  averaged over the classes: do the renders look like the photos to the backbone? 0 = same distribution.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from feint.errors import FeintError
+from feint.graph.loader import Graph
+from feint.studies.data import Part, first_per_class, labelled_part
+
+OBJECTIVES = ("zero-shot", "gap", "both")
+GAP_WEIGHT = 5.0  # `both`: balanced accuracy - 5 x gap; a gap 0.01 lower is worth 5 points of accuracy
+
+
+def resolve_classes(graph: Graph, dataset: Any, classes: list[str] | None, real: str | Path) -> list[str]:
+    """`classes`, or all of the real data's; each must be a class of the graph and of the real data."""
+    names = list(classes or dataset.classes)
+    for name in names:
+        if name not in graph.classes:
+            raise FeintError(
+                f"class {name!r} is not in graph {graph.name!r} (its classes: {', '.join(graph.classes)}); "
+                "pick classes with --classes"
+            )
+        if name not in dataset.classes:
+            raise FeintError(f"{real}: no images of class {name!r} (classes: {', '.join(dataset.classes)})")
+    return names
+
+
+def real_part(
+    path: str | Path,
+    split: str | None,
+    classes: Sequence[str] | None,
+    backbone: str,
+    image_size: int,
+    cache: Path | None = None,
+    progress: bool = False,
+) -> tuple[Part, list[str]]:
+    """Real images (any format feint reads) with their features, and the class order."""
+    from feint.datasets import load_dataset
+    from feint.datasets.select import keep_classes
+
+    dataset = load_dataset(Path(path), None, split)
+    if classes:
+        dataset = keep_classes(dataset, list(classes))
+    records = [r for r in dataset.records if r.primary_class is not None]
+    if not records:
+        raise FeintError(f"{path}: no labelled images")
+    names = list(classes) if classes else list(dataset.classes)
+    return labelled_part(records, names, backbone, image_size, progress, cache=cache), names
+
+
+def render_part(
+    root: Path, classes: list[str], per_class: int, backbone: str, image_size: int, cache: Path | None = None
+) -> Part:
+    """The first `per_class` renders of each class in `root`, with their features."""
+    return labelled_part(
+        first_per_class(root, classes, per_class), classes, backbone, image_size, False, cache=cache
+    )
+
+
+def zero_shot(
+    train: Part, test: Part, n_classes: int, seeds: Sequence[int] = (0, 1, 2), epochs: int = 30
+) -> dict[str, Any]:
+    """Mean accuracy, balanced accuracy and per-class recall on `test` of heads trained on `train`
+    (one head per seed: with a dozen renders per class one head is a noisy judge)."""
+    from feint.studies.runs import confusion
+    from feint.training.head import HeadConfig, train_head
+
+    acc, bal, recalls = [], [], []
+    for seed in seeds:
+        head = train_head(train.features, train.labels, n_classes, HeadConfig(epochs=epochs, seed=seed))
+        pred = head.predict_proba(test.features).argmax(1)
+        cm = confusion(test.labels, pred, n_classes)
+        recall = np.diag(cm) / np.maximum(cm.sum(1), 1)
+        acc.append(float((pred == test.labels).mean()))
+        bal.append(float(recall[cm.sum(1) > 0].mean()))
+        recalls.append(recall)
+    return {
+        "accuracy": float(np.mean(acc)),
+        "balanced_accuracy": float(np.mean(bal)),
+        "per_class_recall": np.mean(recalls, axis=0).tolist(),
+    }
+
+
+def domain_gap(real: Part, synthetic: Part, n_classes: int) -> float:
+    """Mean over classes of the KID between the class's real and rendered features (all images together
+    where no class has two of each)."""
+    from feint.analysis.failure import kid
+
+    gaps = [
+        kid(real.features[real.labels == c], synthetic.features[synthetic.labels == c])
+        for c in range(n_classes)
+    ]
+    gaps = [g for g in gaps if not np.isnan(g)]
+    return float(np.mean(gaps)) if gaps else kid(real.features, synthetic.features)
+
+
+def objective_value(objective: str, scores: dict[str, Any]) -> float:
+    """The number a trial maximises: balanced accuracy, minus the gap, or both together."""
+    if objective == "zero-shot":
+        return scores["balanced_accuracy"]
+    if objective == "gap":
+        return -scores["gap"]
+    return scores["balanced_accuracy"] - GAP_WEIGHT * scores["gap"]
