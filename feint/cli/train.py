@@ -10,18 +10,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from feint.cli import app
-from feint.errors import FeintError
-
-
-def _opt(*names: str, help: str, **kw: Any) -> Any:
-    return typer.Option(*names, help=help, **kw)
-
-
-def _csv(text: str | None) -> list[str]:
-    return [t.strip() for t in (text or "").split(",") if t.strip()]
+from feint.cli.options import comma_list, opt, validated
 
 
 class TrainOptions(BaseModel):
@@ -62,7 +54,7 @@ class TrainOptions(BaseModel):
         if not isinstance(value, str):
             return value
         mix = {}
-        for part in _csv(value):
+        for part in comma_list(value):
             source, _, weight = part.partition("=")
             try:
                 mix[source.strip()] = float(weight)
@@ -78,15 +70,6 @@ class TrainOptions(BaseModel):
         return mix
 
 
-def _validated(model: type[BaseModel], values: dict[str, Any]) -> Any:
-    try:
-        return model(**values)
-    except ValidationError as err:
-        first = err.errors()[0]
-        field = "--" + str(first["loc"][0]).replace("_", "-") if first["loc"] else "options"
-        raise FeintError(f"{field}: {first['msg']}") from None
-
-
 @app.command("train")
 def train_cmd(
     data: Annotated[
@@ -96,103 +79,103 @@ def train_cmd(
             "(each image keeps its source: real or synthetic)."
         ),
     ],
-    out: Annotated[Path, _opt("-o", "--out", help="Run folder (new, or an interrupted run with --resume).")],
+    out: Annotated[Path, opt("-o", "--out", help="Run folder (new, or an interrupted run with --resume).")],
     classes: Annotated[
         str | None,
-        _opt(
+        opt(
             "--classes",
             help="Train on these classes (a,b,c), in this order (default: all classes of the data).",
         ),
     ] = None,
     backbone: Annotated[
-        str, _opt("--backbone", help="Backbone name (see `feint backbones`).")
+        str, opt("--backbone", help="Backbone name (see `feint backbones`).")
     ] = "efficientnet_lite0",
     mode: Annotated[
         str,
-        _opt(
+        opt(
             "--mode",
             help="finetune: train backbone and head on augmented images; "
             "frozen: cached backbone features + a head (seconds).",
         ),
     ] = "finetune",
-    epochs: Annotated[int, _opt("--epochs", help="Epochs.")] = 10,
+    epochs: Annotated[int, opt("--epochs", help="Epochs.")] = 10,
     lr: Annotated[
         float | None,
-        _opt(
+        opt(
             "--lr", help="Peak learning rate (default 1e-4 finetune, 1e-3 frozen head); warm-up then cosine."
         ),
     ] = None,
-    batch: Annotated[int, _opt("--batch", help="Batch size.")] = 32,
-    size: Annotated[int, _opt("--size", help="Image side in pixels (images are resized to a square).")] = 224,
+    batch: Annotated[int, opt("--batch", help="Batch size.")] = 32,
+    size: Annotated[int, opt("--size", help="Image side in pixels (images are resized to a square).")] = 224,
     seed: Annotated[
-        int, _opt("--seed", help="Seed of everything: split, draws, augmentation, head init.")
+        int, opt("--seed", help="Seed of everything: split, draws, augmentation, head init.")
     ] = 0,
     split: Annotated[
-        str | None, _opt("--split", help="Use only this split of each dataset (e.g. train).")
+        str | None, opt("--split", help="Use only this split of each dataset (e.g. train).")
     ] = None,
     val: Annotated[
         float,
-        _opt(
+        opt(
             "--val",
             help="Fraction of the training groups held out to pick the best "
             "epoch (0: none, the last epoch is kept).",
         ),
     ] = 0.1,
     val_split: Annotated[
-        str | None, _opt("--val-split", help="Validate on this split of the first dataset instead.")
+        str | None, opt("--val-split", help="Validate on this split of the first dataset instead.")
     ] = None,
     mix: Annotated[
         str | None,
-        _opt(
+        opt(
             "--mix",
             help="Share of draws per source, e.g. real=0.7,synthetic=0.3 (default: each source counts 1).",
         ),
     ] = None,
     init: Annotated[
         Path | None,
-        _opt(
+        opt(
             "--init", help="Start from this run's weights (classes matched by name), e.g. synthetic -> real."
         ),
     ] = None,
     patience: Annotated[
-        int | None, _opt("--patience", help="Stop after N epochs without a better validation loss.")
+        int | None, opt("--patience", help="Stop after N epochs without a better validation loss.")
     ] = None,
-    hidden: Annotated[int, _opt("--hidden", help="Head: 0 linear, else an MLP with this hidden width.")] = 0,
-    dropout: Annotated[float, _opt("--dropout", help="Head dropout.")] = 0.2,
+    hidden: Annotated[int, opt("--hidden", help="Head: 0 linear, else an MLP with this hidden width.")] = 0,
+    dropout: Annotated[float, opt("--dropout", help="Head dropout.")] = 0.2,
     mirror: Annotated[
         bool,
-        _opt(
+        opt(
             "--mirror/--no-mirror", help="Frozen mode: the head also trains on features of mirrored images."
         ),
     ] = True,
-    weight_decay: Annotated[float, _opt("--weight-decay", help="AdamW weight decay.")] = 0.05,
-    warmup: Annotated[float, _opt("--warmup", help="Warm-up length in epochs.")] = 1.0,
+    weight_decay: Annotated[float, opt("--weight-decay", help="AdamW weight decay.")] = 0.05,
+    warmup: Annotated[float, opt("--warmup", help="Warm-up length in epochs.")] = 1.0,
     arch: Annotated[
         str | None,
-        _opt(
+        opt(
             "--arch",
             help="Add a backbone: architecture timm:<model> or torchvision:<model> (with --weights FILE).",
         ),
     ] = None,
     weights: Annotated[
-        Path | None, _opt("--weights", help="Add a backbone: its ImageNet weight file.")
+        Path | None, opt("--weights", help="Add a backbone: its ImageNet weight file.")
     ] = None,
-    fmt: Annotated[str | None, _opt("--format", help="Dataset format if not detected.")] = None,
+    fmt: Annotated[str | None, opt("--format", help="Dataset format if not detected.")] = None,
     cache: Annotated[
         Path | None,
-        _opt("--cache", help="Image/feature cache folder (default $FEINT_CACHE or ~/.cache/feint)."),
+        opt("--cache", help="Image/feature cache folder (default $FEINT_CACHE or ~/.cache/feint)."),
     ] = None,
-    device: Annotated[str, _opt("--device", help="cpu, or cuda where there is one.")] = "cpu",
-    resume: Annotated[bool, _opt("--resume", help="Continue the interrupted run in OUT.")] = False,
-    quiet: Annotated[bool, _opt("--quiet", "-q", help="No progress bars.")] = False,
+    device: Annotated[str, opt("--device", help="cpu, or cuda where there is one.")] = "cpu",
+    resume: Annotated[bool, opt("--resume", help="Continue the interrupted run in OUT.")] = False,
+    quiet: Annotated[bool, opt("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Train a classifier on real, synthetic or mixed data with an ImageNet-pretrained backbone."""
-    options = _validated(
+    options = validated(
         TrainOptions,
         dict(
             data=[str(d) for d in data],
             out=str(out),
-            classes=_csv(classes) or None,
+            classes=comma_list(classes) or None,
             split=split,
             format=fmt,
             val=val,
@@ -237,29 +220,29 @@ def train_cmd(
 def eval_cmd(
     run: Annotated[Path, typer.Argument(help="Run folder written by `feint train`.")],
     data: Annotated[Path, typer.Argument(help="Labelled test dataset, any format.")],
-    split: Annotated[str | None, _opt("--split", help="Evaluate on this split only (e.g. test).")] = None,
+    split: Annotated[str | None, opt("--split", help="Evaluate on this split only (e.g. test).")] = None,
     classes: Annotated[
-        str | None, _opt("--classes", help="Evaluate on these classes of the data only (a,b,c).")
+        str | None, opt("--classes", help="Evaluate on these classes of the data only (a,b,c).")
     ] = None,
     mapping: Annotated[
         Path | None,
-        _opt(
+        opt(
             "--map",
             help="Map model classes onto the data's names: lines "
             "'model_class,data_class' (empty: never predicted).",
         ),
     ] = None,
     out: Annotated[
-        Path | None, _opt("-o", "--out", help="Report folder (default RUN/eval-<DATA>[-SPLIT]).")
+        Path | None, opt("-o", "--out", help="Report folder (default RUN/eval-<DATA>[-SPLIT]).")
     ] = None,
     bootstrap: Annotated[
-        int, _opt("--bootstrap", help="Bootstrap resamples (by group) for 95 % intervals.", min=0)
+        int, opt("--bootstrap", help="Bootstrap resamples (by group) for 95 % intervals.", min=0)
     ] = 1000,
-    seed: Annotated[int, _opt("--seed", help="Bootstrap seed.")] = 0,
-    fmt: Annotated[str | None, _opt("--format", help="Dataset format if not detected.")] = None,
-    cache: Annotated[Path | None, _opt("--cache", help="Image/feature cache folder.")] = None,
-    device: Annotated[str, _opt("--device", help="cpu, or cuda where there is one.")] = "cpu",
-    quiet: Annotated[bool, _opt("--quiet", "-q", help="No progress bars.")] = False,
+    seed: Annotated[int, opt("--seed", help="Bootstrap seed.")] = 0,
+    fmt: Annotated[str | None, opt("--format", help="Dataset format if not detected.")] = None,
+    cache: Annotated[Path | None, opt("--cache", help="Image/feature cache folder.")] = None,
+    device: Annotated[str, opt("--device", help="cpu, or cuda where there is one.")] = "cpu",
+    quiet: Annotated[bool, opt("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Accuracy, balanced accuracy, per-class P/R/F1, confusion matrix, 95 % intervals, worst mistakes."""
     from feint.evaluation import evaluate
@@ -276,7 +259,7 @@ def eval_cmd(
         cache,
         not quiet,
         device=device,
-        classes=_csv(classes) or None,
+        classes=comma_list(classes) or None,
     )
     ci = r["bootstrap_95"]
     typer.echo(
@@ -299,10 +282,10 @@ def eval_cmd(
 def predict_cmd(
     run: Annotated[Path, typer.Argument(help="Run folder written by `feint train`.")],
     images: Annotated[list[Path], typer.Argument(help="Image files or folders (searched recursively).")],
-    out: Annotated[Path | None, _opt("-o", "--out", help="CSV file (default: print to stdout).")] = None,
-    top_k: Annotated[int, _opt("-k", "--top-k", help="Classes per image, best first.", min=1)] = 3,
-    cache: Annotated[Path | None, _opt("--cache", help="Image/feature cache folder.")] = None,
-    device: Annotated[str, _opt("--device", help="cpu, or cuda where there is one.")] = "cpu",
+    out: Annotated[Path | None, opt("-o", "--out", help="CSV file (default: print to stdout).")] = None,
+    top_k: Annotated[int, opt("-k", "--top-k", help="Classes per image, best first.", min=1)] = 3,
+    cache: Annotated[Path | None, opt("--cache", help="Image/feature cache folder.")] = None,
+    device: Annotated[str, opt("--device", help="cpu, or cuda where there is one.")] = "cpu",
 ) -> None:
     """Top-k classes and scores per image, as CSV."""
     from feint.evaluation import predict

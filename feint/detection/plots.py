@@ -10,12 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from feint.evaluation.plots import _pyplot, _save
+from feint.evaluation.plots import pyplot, save_figure
 
 
 def plot_curves(history: Sequence[dict[str, Any]], path: Path) -> None:
     """Loss (train, validation) and validation mAP per epoch, the best epoch marked (curves.png)."""
-    plt = _pyplot()
+    plt = pyplot()
     epochs = [h["epoch"] for h in history]
     fig, (ax_loss, ax_map) = plt.subplots(1, 2, figsize=(9, 3.4))
     ax_loss.plot(epochs, [h["train_loss"] for h in history], "o-", ms=3, label="train")
@@ -35,12 +35,12 @@ def plot_curves(history: Sequence[dict[str, Any]], path: Path) -> None:
         ax.legend(fontsize=8)
     ax_map.set_ylim(0, 1.02)
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_pr_curves(curves: dict[str, Any], path: Path, title: str = "") -> None:
     """Precision against recall at IoU 0.5, one line per class (COCO's interpolated precision)."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(4.8, 4.2))
     for name, precision in curves["precision"].items():
         ap = float(np.mean(precision))
@@ -55,7 +55,7 @@ def plot_pr_curves(curves: dict[str, Any], path: Path, title: str = "") -> None:
     ax.legend(fontsize=7, loc="lower left")
     ax.set_title(title or "precision-recall, IoU 0.5", fontsize=9)
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def class_colour(k: int) -> tuple[int, int, int]:

@@ -12,7 +12,7 @@ from feint.evaluation.metrics import normalise_rows
 from feint.io import write_bytes_atomic
 
 
-def _pyplot():  # noqa: ANN202
+def pyplot():  # noqa: ANN202
     import matplotlib
 
     matplotlib.use("Agg")
@@ -21,15 +21,15 @@ def _pyplot():  # noqa: ANN202
     return plt
 
 
-def _save(fig, path: Path, dpi: int = 90) -> None:  # noqa: ANN001
+def save_figure(fig, path: Path, dpi: int = 90) -> None:  # noqa: ANN001
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
-    _pyplot().close(fig)
+    pyplot().close(fig)
     write_bytes_atomic(path, buffer.getvalue())
 
 
 def plot_confusion(cm: np.ndarray, classes: Sequence[str], path: Path, title: str = "") -> None:
-    plt = _pyplot()
+    plt = pyplot()
     n = len(classes)
     side = max(3.2, 0.45 * n + 1.8)
     fig, axes = plt.subplots(1, 2, figsize=(2 * side + 0.6, side))
@@ -57,7 +57,7 @@ def plot_confusion(cm: np.ndarray, classes: Sequence[str], path: Path, title: st
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_mistakes(
@@ -71,12 +71,12 @@ def plot_mistakes(
     """The most confident wrong predictions, each titled 'true -> predicted (score)'."""
     from PIL import Image
 
-    plt = _pyplot()
+    plt = pyplot()
     if not paths:
         fig, ax = plt.subplots(figsize=(4, 1))
         ax.axis("off")
         ax.text(0.5, 0.5, "no mistakes", ha="center", va="center")
-        _save(fig, path)
+        save_figure(fig, path)
         return
     rows = -(-len(paths) // columns)
     cols = min(columns, len(paths))
@@ -90,4 +90,4 @@ def plot_mistakes(
             ax.imshow(np.asarray(img))
         ax.set_title(f"{t}\n-> {q} ({s:.2f})", fontsize=7)
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)

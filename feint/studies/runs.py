@@ -109,7 +109,7 @@ class RunStore:
         if path.exists():
             return json.loads(path.read_text())
         result = execute(cfg, data)
-        self._save(cfg, result, log)
+        self.save_figure(cfg, result, log)
         return result
 
     def get_or_run_many(
@@ -128,11 +128,11 @@ class RunStore:
             else:
                 missing[cfg.key()] = cfg
         for cfg, result in execute_on_ray(list(missing.values()), data, address):
-            self._save(cfg, result, log)
+            self.save_figure(cfg, result, log)
             results[cfg.key()] = result
         return [results[cfg.key()] for cfg in cfgs]
 
-    def _save(self, cfg: RunConfig, result: dict[str, Any], log: Any) -> None:
+    def save_figure(self, cfg: RunConfig, result: dict[str, Any], log: Any) -> None:
         write_json_atomic(self.folder / f"{cfg.key()}.json", result, indent=None)
         if log is not None:
             log(cfg, result)
