@@ -28,6 +28,7 @@ import numpy as np
 
 from feint.errors import FeintError
 from feint.io import write_bytes_atomic, write_json_atomic, write_text_atomic
+from feint.run_folder import prepare_run_folder
 
 MODES = ("finetune", "frozen")
 CHECKPOINT_FORMAT = "feint-classifier/1"
@@ -135,26 +136,8 @@ def _backbone_spec(cfg: TrainConfig):  # noqa: ANN202
 
 def _prepare_folder(cfg: TrainConfig, resume: bool) -> dict[str, Any] | None:
     """Create the run folder, or check that it is this run's to resume; returns last.pt if resuming."""
-    out = Path(cfg.out)
-    wanted = {k: v for k, v in asdict(cfg).items() if k not in RESUME_FREE}
-    if out.exists() and any(out.iterdir()):
-        config_file = out / "config.json"
-        if not config_file.is_file():
-            raise FeintError(f"{out}: folder exists and is not a feint run; pick a new folder")
-        if not resume:
-            raise FeintError(f"{out}: run folder exists; pass --resume to continue it, or pick a new folder")
-        had = {k: v for k, v in json.loads(config_file.read_text()).items() if k not in RESUME_FREE}
-        changed = sorted(k for k in set(had) | set(wanted) if had.get(k) != wanted.get(k))
-        if changed:
-            raise FeintError(
-                f"{out}: cannot resume with different settings ({', '.join(changed)}: was "
-                f"{had.get(changed[0])!r}, now {wanted.get(changed[0])!r})"
-            )
-        last = out / "last.pt"
-        return load_checkpoint(last) if last.is_file() else None
-    out.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(out / "config.json", asdict(cfg))
-    return None
+    last = prepare_run_folder(Path(cfg.out), asdict(cfg), resume, RESUME_FREE)
+    return load_checkpoint(last) if last is not None else None
 
 
 def _write_data_table(out: Path, train, val) -> None:  # noqa: ANN001

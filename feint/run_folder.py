@@ -1,0 +1,37 @@
+"""A run folder (classifier or detector): created with its config, or checked to be the same run to resume."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any
+
+from feint.errors import FeintError
+from feint.io import write_json_atomic
+
+
+def prepare_run_folder(
+    out: Path, config: dict[str, Any], resume: bool, resume_free: Collection[str]
+) -> Path | None:
+    """Create `out` with config.json, or check that it holds this very run (all settings equal but those in
+    `resume_free`) and `resume` was asked for; returns the run's last.pt when there is one to resume from."""
+    wanted = {k: v for k, v in config.items() if k not in resume_free}
+    if out.exists() and any(out.iterdir()):
+        config_file = out / "config.json"
+        if not config_file.is_file():
+            raise FeintError(f"{out}: folder exists and is not a feint run; pick a new folder")
+        if not resume:
+            raise FeintError(f"{out}: run folder exists; pass --resume to continue it, or pick a new folder")
+        had = {k: v for k, v in json.loads(config_file.read_text()).items() if k not in resume_free}
+        changed = sorted(k for k in set(had) | set(wanted) if had.get(k) != wanted.get(k))
+        if changed:
+            raise FeintError(
+                f"{out}: cannot resume with different settings ({', '.join(changed)}: was "
+                f"{had.get(changed[0])!r}, now {wanted.get(changed[0])!r})"
+            )
+        last = out / "last.pt"
+        return last if last.is_file() else None
+    out.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(out / "config.json", config)
+    return None
