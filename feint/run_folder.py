@@ -1,14 +1,16 @@
-"""A run folder (classifier or detector): created with its config, or checked to be the same run to resume."""
+"""A run folder (classifier or detector): created with its config, or checked to be the same run to resume;
+its checkpoints written atomically and read back with clear errors."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 from feint.errors import FeintError
-from feint.io import write_json_atomic
+from feint.io import write_bytes_atomic, write_json_atomic
 
 
 def prepare_run_folder(
@@ -35,3 +37,27 @@ def prepare_run_folder(
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out / "config.json", config)
     return None
+
+
+def save_checkpoint(obj: dict[str, Any], path: Path) -> None:
+    """torch.save, atomically: a kill mid-write never leaves a half checkpoint for --resume to trip on."""
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    write_bytes_atomic(path, buffer.getvalue())
+
+
+def read_checkpoint(path: Path, fmt: str, kind: str, run_hint: str) -> dict[str, Any]:
+    """A checkpoint of format `fmt` (e.g. feint-classifier/1); `kind` and `run_hint` word the errors."""
+    import torch
+
+    if not path.is_file():
+        raise FeintError(f"{path}: checkpoint not found (is {path.parent} {run_hint}?)")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as err:  # a truncated or foreign file
+        raise FeintError(f"{path}: unreadable checkpoint ({err})") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != fmt:
+        raise FeintError(f"{path}: not a feint {kind} checkpoint")
+    return ckpt

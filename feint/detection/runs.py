@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from feint.errors import FeintError
+from feint.run_folder import read_checkpoint
 
 CHECKPOINT_FORMAT = "feint-detector/1"
 
@@ -98,17 +99,7 @@ class DetectorRun:
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
-    import torch
-
-    if not path.is_file():
-        raise FeintError(f"{path}: checkpoint not found (is {path.parent} a `feint detect train` run?)")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as err:  # a truncated or foreign file
-        raise FeintError(f"{path}: unreadable checkpoint ({err})") from None
-    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
-        raise FeintError(f"{path}: not a feint detector checkpoint")
-    return ckpt
+    return read_checkpoint(path, CHECKPOINT_FORMAT, "detector", "a `feint detect train` run")
 
 
 def load_detector(path: str | Path, which: str = "best") -> DetectorRun:

@@ -180,9 +180,10 @@ def _train_torchvision(cfg: DetectConfig, resume: bool) -> dict[str, Any]:
     from feint.detection.models import build_detector
     from feint.detection.plots import plot_curves
     from feint.detection.runs import CHECKPOINT_FORMAT
+    from feint.run_folder import save_checkpoint
     from feint.training.backbones import get_spec
     from feint.training.loop import LoopState, warmup_cosine
-    from feint.training.run import save_checkpoint, versions
+    from feint.training.run import versions
 
     # --- data -----------------------------------------------------------------------------------------
     spec = get_spec(cfg.backbone)

@@ -15,7 +15,6 @@ ends with the same numbers as one that never stopped.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import platform
@@ -27,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from feint.errors import FeintError
-from feint.io import write_bytes_atomic, write_json_atomic, write_text_atomic
-from feint.run_folder import prepare_run_folder
+from feint.io import write_json_atomic, write_text_atomic
+from feint.run_folder import prepare_run_folder, read_checkpoint, save_checkpoint
 
 MODES = ("finetune", "frozen")
 CHECKPOINT_FORMAT = "feint-classifier/1"
@@ -100,26 +99,8 @@ def versions() -> dict[str, str]:
     return found
 
 
-def save_checkpoint(obj: dict[str, Any], path: Path) -> None:
-    import torch
-
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    write_bytes_atomic(path, buffer.getvalue())
-
-
 def load_checkpoint(path: Path) -> dict[str, Any]:
-    import torch
-
-    if not path.is_file():
-        raise FeintError(f"{path}: checkpoint not found (is {path.parent} a finished `feint train` run?)")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as err:  # a truncated or foreign file
-        raise FeintError(f"{path}: unreadable checkpoint ({err})") from None
-    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
-        raise FeintError(f"{path}: not a feint classifier checkpoint")
-    return ckpt
+    return read_checkpoint(path, CHECKPOINT_FORMAT, "classifier", "a finished `feint train` run")
 
 
 def _backbone_spec(cfg: TrainConfig):  # noqa: ANN202

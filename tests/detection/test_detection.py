@@ -16,11 +16,11 @@ import torch
 from detection_helpers import CLASSES, feint, make_coco, one_error_line
 from PIL import Image
 
+from feint import run_folder
 from feint.detection import DetectConfig, coco_scores, evaluate_detector, train_detector
 from feint.detection.plots import draw_detections
 from feint.detection.runs import Detections, DetectorRun, detect_images, load_checkpoint
 from feint.errors import FeintError
-from feint.training import run as training_run
 
 RUN_FILES = ("config.json", "run.json", "data.csv", "metrics.jsonl", "curves.png", "best.pt", "last.pt")
 TIMING = ("seconds", "images_per_second")
@@ -153,7 +153,7 @@ def test_loss_falls_and_a_resumed_run_ends_like_an_uninterrupted_one(four: Path,
     assert rows[-1]["train_loss"] < 0.6 * rows[0]["train_loss"], [h["train_loss"] for h in rows]
 
     split = four_config(four, tmp_path / "split")
-    real = training_run.save_checkpoint
+    real = run_folder.save_checkpoint
 
     def save(obj: dict[str, Any], path: Path) -> None:
         real(obj, path)
@@ -161,7 +161,7 @@ def test_loss_falls_and_a_resumed_run_ends_like_an_uninterrupted_one(four: Path,
             raise Killed
 
     with monkeypatch.context() as m:
-        m.setattr(training_run, "save_checkpoint", save)
+        m.setattr(run_folder, "save_checkpoint", save)
         with pytest.raises(Killed):
             train_detector(split)
     assert len(history(Path(split.out))) == 2
