@@ -82,6 +82,14 @@ def test_graph_round_trips_through_yaml(tmp_path):
             "classes.tug.models: folder not found",
         ),
         ("extends: nowhere.yaml\n", "nowhere.yaml: graph file not found"),
+        (
+            "extends: marine\nclasses:\n  tug:\n    overrides:\n      camera:\n        fill: -1\n",
+            ":6: classes.tug.overrides.camera.fill: -1 can reach -1, below the minimum 0.01",
+        ),
+        (
+            "extends: marine\nclasses:\n  tug:\n    overrides:\n      camera: {zoom: 2}\n",
+            "classes.tug.overrides.camera.zoom: camera has no parameter 'zoom'",
+        ),
     ],
 )
 def test_bad_graph_files_name_file_line_and_field(tmp_path, text, expected):
@@ -122,3 +130,24 @@ def test_camera_fill_sets_object_resolution():
     frame_width = p["camera.distance_m"] * 36.0 / p["camera.focal_length"]
     seen = p["ship.length_m"] * abs(np.sin(np.radians(p["camera.aspect_angle"])))
     assert seen / frame_width <= p["camera.fill"] * 1.05
+
+
+def test_class_overrides_apply_to_their_class_only(tmp_path):
+    path = tmp_path / "g.yaml"
+    path.write_text(
+        "extends: marine\nclasses:\n  tug:\n    overrides:\n"
+        "      camera: {fill: 0.3}\n      background: {kind: open_sea}\n"
+    )
+    graph = load_graph(path)
+    assert "classes.tug.overrides.camera.fill" in dict(graph.parameters())
+    base, changed = Sampler(load_graph("marine"), 5, 96), Sampler(graph, 5, 96)
+    seen = set()
+    for i in range(40):
+        a, b = base.sample(i).params, changed.sample(i).params
+        assert a["class"] == b["class"]
+        seen.add(a["class"])
+        if b["class"] == "tug":
+            assert (b["camera.fill"], b["background.kind"]) == (0.3, "open_sea")
+        else:  # other classes draw exactly what the graph without the override draws
+            assert (b["camera.fill"], b["background.kind"]) == (a["camera.fill"], a["background.kind"])
+    assert "tug" in seen and len(seen) > 2

@@ -180,3 +180,21 @@ def test_class_from_user_model_files(tmp_path):
     assert len(coco.getAnnIds()) == 3
     params = pd.read_parquet(out / "params.parquet")
     assert params["asset.file"].str.endswith("box.obj").all()
+
+
+@pytest.mark.parametrize(
+    "box, max_stretch, expected",
+    [
+        ((10, 50, 110, 60), 2.0, (10, 37, 110, 73)),  # long low hull: grown in height, centred
+        ((10, 50, 110, 60), 100.0, (10, 50, 110, 60)),  # within the limit: unchanged
+        ((100, 0, 110, 100), 2.0, (69, 0, 141, 100)),  # tall mast: grown in width
+        ((10, 95, 190, 100), 1.0, (10, 0, 190, 100)),  # cannot grow past the frame: clipped, shifted in
+    ],
+)
+def test_crop_stretch_is_limited(box, max_stretch, expected):
+    from feint.render.post import limit_stretch
+
+    grown = limit_stretch(box, (100, 200), 1.44, max_stretch)
+    assert grown == expected
+    x0, y0, x1, y1 = grown
+    assert 0 <= x0 < x1 <= 200 and 0 <= y0 < y1 <= 100

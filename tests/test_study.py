@@ -72,3 +72,24 @@ def test_tiny_study_runs_resumes_and_reports(tiny_spec, tmp_path, monkeypatch):
     assert 'src="http' not in page  # self-contained
     failure = json.loads((out / "failure" / "failure.json").read_text())
     assert set(failure["classes"]) == {"sailboat", "submarine"}
+
+    # `feint study compare`: the zero-shot table equals the mean of the zero-shot runs' own numbers
+    from typer.testing import CliRunner
+
+    from feint.cli import _register, app
+    from feint.errors import FeintError
+
+    _register()
+
+    zero = [
+        json.loads((out / "runs" / f"{k}.json").read_text()) for k in table[table.step == "zero_shot"].run
+    ]
+    cli = CliRunner().invoke(
+        app, ["study", "compare", str(out), str(out), "--labels", "a,b", "--figure", str(tmp_path / "cm.png")]
+    )
+    assert cli.exit_code == 0, cli.output
+    recall = sum(z["per_class_recall"]["submarine"] for z in zero) / len(zero)
+    assert f"| submarine | {recall:.2f} | {recall:.2f} |" in cli.output
+    assert (tmp_path / "cm.png").stat().st_size > 1000
+    wrong = CliRunner().invoke(app, ["study", "compare", str(tmp_path)])
+    assert isinstance(wrong.exception, FeintError) and "not a finished study folder" in str(wrong.exception)

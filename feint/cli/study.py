@@ -17,7 +17,15 @@ def run(
     study: str = typer.Argument(..., help="Study YAML, or a built-in study (ships4, ships10)."),
     real: str = typer.Option(None, "--real", help="Real data (overrides the study file)."),
     test: str = typer.Option(None, "--test", help="A separate real test set (else a group-disjoint split)."),
+    graph: str = typer.Option(
+        None, "--graph", help="Graph YAML or built-in name to render (overrides the study file's)."
+    ),
     out: Path = typer.Option(None, "-o", "--out", help="Study folder (default runs/study-NAME)."),
+    align: bool = typer.Option(
+        None,
+        "--align/--no-align",
+        help="Centre render and real features on their own means (default: the study file's, on).",
+    ),
     quick: bool = typer.Option(
         False, "--quick", help="The reduced study: few fractions, one seed, few renders."
     ),
@@ -41,9 +49,11 @@ def run(
     from feint.training.cache import cache_root
 
     check_executor(executor)
-    spec = load_study(study, real, test)
+    spec = load_study(study, real, test, graph)
     if quick:
         spec = spec.quick_version()
+    if align is not None:
+        spec = spec.model_copy(update={"align": align})
     out = out or Path("runs") / f"study-{spec.name}"
     tracker = None
     if mlflow:
@@ -57,3 +67,30 @@ def run(
         f"zero-shot {h.get('zero_shot_accuracy', float('nan')):.3f}, 100 % real "
         f"{h.get('real_100_accuracy', float('nan')):.3f}; report: {out / 'report.html'}"
     )
+
+
+@study_app.command("compare")
+def compare(
+    folders: list[Path] = typer.Argument(..., help="Finished study folders, each with a zero_shot step."),
+    labels: str = typer.Option(
+        None, "--labels", help="Comma-separated column names (default: folder names)."
+    ),
+    per_class: int = typer.Option(
+        None, "--per-class", help="Compare the runs with this many renders per class (default: the most)."
+    ),
+    figure: Path = typer.Option(
+        None, "--figure", help="Also write the confusion matrices side by side (PNG)."
+    ),
+) -> None:
+    """Zero-shot accuracy and per-class recall of several studies as a markdown table (mean over seeds)."""
+    from feint.errors import FeintError
+    from feint.reports.compare import markdown_table, plot_confusions, read_zero_shot
+
+    names = [s.strip() for s in labels.split(",")] if labels else [None] * len(folders)
+    if len(names) != len(folders):
+        raise FeintError(f"--labels: {len(names)} labels for {len(folders)} folders")
+    results = [read_zero_shot(f, n, per_class) for f, n in zip(folders, names, strict=True)]
+    typer.echo(markdown_table(results))
+    if figure is not None:
+        plot_confusions(results, figure)
+        typer.echo(f"confusion matrices: {figure}")

@@ -47,6 +47,11 @@ def tune_cmd(
         "render and real features, lower is better) or both (accuracy - 5 x gap).",
     ),
     workers: int = typer.Option(1, min=1, help="Trials run side by side (processes sharing optuna.db)."),
+    align: bool = typer.Option(
+        True,
+        "--align/--no-align",
+        help="Score zero-shot with render and real features centred on their own means (as studies do).",
+    ),
     seed: int = typer.Option(0, help="Render and sampler seed: the run is reproducible with one worker."),
     backbone: str = typer.Option("efficientnet_lite0", help="Frozen backbone of the features."),
     image_size: int = typer.Option(224, "--image-size", min=16, help="Backbone input size."),
@@ -77,6 +82,7 @@ def tune_cmd(
         image_size=image_size,
         trials=trials,
         workers=workers,
+        align=align,
     )
     card = tune(settings, out, cache, command=shlex.join(["feint", *sys.argv[1:]]), mlflow=mlflow)
     base, best = card["base"], card["best"]

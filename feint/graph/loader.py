@@ -157,6 +157,10 @@ def _describe(err: ValidationError, chain: list[_Source]) -> str:
     """The first validation error as `file:line: field: message` (+ how many more)."""
     first = err.errors()[0]
     loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    msg = first["msg"].removeprefix("Value error, ")
+    if not loc and ": " in msg:  # a graph-wide check names its field first: `classes.tug.overrides...: why`
+        path, msg = msg.split(": ", 1)
+        loc = tuple(path.split("."))
     field = ".".join(str(p) for p in loc) or "(top)"
     where = chain[0].name
     for src in chain:
@@ -164,7 +168,6 @@ def _describe(err: ValidationError, chain: list[_Source]) -> str:
         if line is not None and _has_path(src.data, loc[:1]):
             where = f"{src.name}:{line}"
             break
-    msg = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         msg = "unknown field (check the spelling; `feint graph show marine` lists the fields)"
     elif first["type"] == "missing":

@@ -48,7 +48,8 @@ def validate_graph(merged: dict[str, Any]) -> Graph:
     except ValidationError as err:
         first = err.errors()[0]
         field = ".".join(str(p) for p in first["loc"] if not str(p).startswith("function-"))
-        raise FeintError(f"{field}: {first['msg'].removeprefix('Value error, ')}") from None
+        msg = first["msg"].removeprefix("Value error, ")
+        raise FeintError(f"{field}: {msg}" if field else msg) from None
 
 
 def lookup(graph: Graph, path: str) -> Distribution:

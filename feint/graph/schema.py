@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from feint.graph.distributions import Distribution, Normal, parse_distribution
 
@@ -25,29 +25,34 @@ class Bounds:
     kind: str  # "number", "int" or "any" (labels and flags: no numeric bounds)
 
 
+def check_parameter(value: Any, low: float | None, high: float | None, kind: str) -> Distribution:
+    """`value` parsed into a Distribution whose whole support lies in [low, high] (ValueError if not)."""
+    dist = parse_distribution(value)
+    if kind == "any":
+        return dist
+    if isinstance(dist, Normal) and dist.low is None and dist.high is None and dist.std > 0:
+        # An open normal is fine where 4 sigma stay in bounds; it is truncated at the bounds.
+        if (low is None or dist.mean - 4 * dist.std >= low) and (
+            high is None or dist.mean + 4 * dist.std <= high
+        ):
+            dist = Normal(mean=dist.mean, std=dist.std, low=low, high=high)
+    support = dist.support()
+    if kind in ("number", "int"):
+        if support is None:
+            raise ValueError(f"expected a number or a numeric distribution, got {dist.describe()}")
+        lo, hi = support
+        if low is not None and lo < low:
+            raise ValueError(f"{dist.describe()} can reach {lo:g}, below the minimum {low:g}")
+        if high is not None and hi > high:
+            raise ValueError(f"{dist.describe()} can reach {hi:g}, above the maximum {high:g}")
+    return dist
+
+
 def param(low: float | None = None, high: float | None = None, kind: str = "number") -> Any:
     """An annotated parameter type: parsed into a Distribution and checked against [low, high]."""
 
     def check(value: Any) -> Distribution:
-        dist = parse_distribution(value)
-        if kind == "any":
-            return dist
-        if isinstance(dist, Normal) and dist.low is None and dist.high is None and dist.std > 0:
-            # An open normal is fine where 4 sigma stay in bounds; it is truncated at the bounds.
-            if (low is None or dist.mean - 4 * dist.std >= low) and (
-                high is None or dist.mean + 4 * dist.std <= high
-            ):
-                dist = Normal(mean=dist.mean, std=dist.std, low=low, high=high)
-        support = dist.support()
-        if kind in ("number", "int"):
-            if support is None:
-                raise ValueError(f"expected a number or a numeric distribution, got {dist.describe()}")
-            lo, hi = support
-            if low is not None and lo < low:
-                raise ValueError(f"{dist.describe()} can reach {lo:g}, below the minimum {low:g}")
-            if high is not None and hi > high:
-                raise ValueError(f"{dist.describe()} can reach {hi:g}, above the maximum {high:g}")
-        return dist
+        return check_parameter(value, low, high, kind)
 
     return Annotated[Distribution, BeforeValidator(check), Bounds(low, high, kind)]
 
@@ -80,17 +85,26 @@ class Section(BaseModel):
             elif isinstance(value, Section):
                 yield from value.parameters(path + ".")
             elif isinstance(value, dict):
-                for key, item in value.items():
-                    if isinstance(item, Section):
-                        yield from item.parameters(f"{path}.{key}.")
+                yield from _dict_parameters(value, path + ".")
 
     def to_yaml(self) -> dict[str, Any]:
         """Plain YAML-ready data that loads back into an equal graph (distributions in their YAML form)."""
         return {
             name: _plain(getattr(self, name))
             for name in type(self).model_fields
-            if getattr(self, name) is not None
+            if getattr(self, name) is not None and getattr(self, name) != {}
         }
+
+
+def _dict_parameters(value: dict[str, Any], prefix: str) -> Iterator[tuple[str, Distribution]]:
+    """The parameters inside a mapping: of its sections (classes) and nested distributions (overrides)."""
+    for key, item in value.items():
+        if isinstance(item, Section):
+            yield from item.parameters(f"{prefix}{key}.")
+        elif isinstance(item, Distribution):
+            yield f"{prefix}{key}", item
+        elif isinstance(item, dict):
+            yield from _dict_parameters(item, f"{prefix}{key}.")
 
 
 def _plain(value: Any) -> Any:
@@ -117,12 +131,15 @@ class RenderSection(Section):
 
 
 class ClassSpec(Section):
-    """One class of the channel: how often it is drawn and where its 3D models come from."""
+    """One class of the channel: how often it is drawn, where its 3D models come from, and `overrides`:
+    distributions of the graph's own parameters drawn instead for this class (`camera: {fill: ...}`),
+    since real photos frame a submarine differently from a carrier. The graph checks them."""
 
     weight: float = Field(default=1.0, ge=0)
     variant: Label | None = None
     models: str | None = None
     length: param(0.01, 2000) | None = None
+    overrides: dict[str, dict[str, Any]] = {}
 
 
 class ShipSection(Section):
@@ -188,6 +205,9 @@ class PostSection(Section):
 
     crop: Flag
     crop_margin: param(0, 2)
+    # The crop is widened on its short side until the resize stretches the ship by at most this factor
+    # (the photos are stretched crops, but a long low hull is never shown 6x taller than it is).
+    max_stretch: param(1, 100) = Field(default=100.0, validate_default=True)
     cutout: Flag
     low_detail: Flag
     low_detail_px: param(2, 4096, "int")
@@ -217,6 +237,36 @@ class MarineGraph(Section):
     camera: CameraSection
     post: PostSection
 
+    @model_validator(mode="after")
+    def _check_overrides(self) -> MarineGraph:
+        """Each class override names a parameter of the graph and keeps within that parameter's bounds."""
+        for cls, spec in self.classes.items():
+            for section_name, fields in spec.overrides.items():
+                section = getattr(self, section_name, None)
+                if not isinstance(section, Section) or section_name == "render":
+                    raise ValueError(f"classes.{cls}.overrides: {section_name!r} is no section of the graph")
+                if not isinstance(fields, dict):
+                    raise ValueError(f"classes.{cls}.overrides.{section_name}: expected a mapping")
+                for name, value in fields.items():
+                    where = f"classes.{cls}.overrides.{section_name}.{name}"
+                    if not isinstance(getattr(section, name, None), Distribution):
+                        raise ValueError(f"{where}: {section_name} has no parameter {name!r}")
+                    bounds = bounds_of(section, name)
+                    if bounds is not None and not isinstance(value, Distribution):
+                        try:
+                            fields[name] = check_parameter(value, bounds.low, bounds.high, bounds.kind)
+                        except ValueError as err:
+                            raise ValueError(f"{where}: {err}") from None
+        return self
+
     def class_names(self) -> list[str]:
         """Classes with a non-zero weight, in file order: these are the dataset's categories."""
         return [name for name, spec in self.classes.items() if spec.weight > 0]
+
+    def class_overrides(self, cls: str) -> list[tuple[str, Distribution]]:
+        """(dotted.path, distribution) drawn instead of the graph's own for class `cls`."""
+        return [
+            (f"{section}.{name}", dist)
+            for section, fields in self.classes[cls].overrides.items()
+            for name, dist in fields.items()
+        ]

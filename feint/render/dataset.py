@@ -119,12 +119,27 @@ def _prepare_output(job: RenderJob) -> None:
         previous = json.loads(spec_path.read_text())
         current = json.loads(json.dumps(job.spec()))
         changed = [k for k in current if k != "n" and previous.get(k) != current[k]]
+        if "graph" in changed and _same_graph(previous.get("graph"), job.graph):
+            changed.remove("graph")  # written by an older feint: fields added since take their defaults
         if changed:
             raise FeintError(f"{out}: --resume with different {', '.join(changed)} than the first run")
         if current["n"] != previous.get("n"):  # image i depends on (seed, i) only: n may grow or shrink
             write_json_atomic(spec_path, current)
         return
     write_json_atomic(spec_path, job.spec())
+
+
+def _same_graph(recorded: Any, graph: Any) -> bool:
+    """Whether a graph recorded in render.json reads, under today's schema, as `graph` (a field added to
+    the schema since has a default that keeps the old images: the folder can still be resumed)."""
+    from feint.graph.overrides import validate_graph
+
+    if not isinstance(recorded, dict):
+        return False
+    try:
+        return validate_graph(recorded) == graph
+    except FeintError:
+        return False
 
 
 def _load_records(job: RenderJob) -> list[dict[str, Any]]:

@@ -72,6 +72,29 @@ def crop_box(index: np.ndarray, labels: list[int], margin: float) -> tuple[int, 
     return box if box[2] - box[0] >= 2 and box[3] - box[1] >= 2 else None
 
 
+def limit_stretch(
+    box: tuple[int, int, int, int], shape: tuple[int, int], aspect: float, max_stretch: float
+) -> tuple[int, int, int, int]:
+    """`box` grown on its short side (centred, kept inside the (H, W) frame) so resizing it to `aspect`
+    (width / height) stretches one axis by at most `max_stretch`."""
+    x0, y0, x1, y1 = box
+    h, w = shape
+    ratio = (x1 - x0) / (y1 - y0) / aspect  # > 1: the resize stretches the box vertically
+    if max(ratio, 1 / ratio) <= max_stretch:
+        return box
+
+    def grow(lo: int, hi: int, size: float, limit: int) -> tuple[int, int]:
+        size = min(float(limit), size)
+        start = min(max(0.0, (lo + hi) / 2 - size / 2), limit - size)
+        return int(start), int(np.ceil(start + size))
+
+    if ratio > 1:
+        y0, y1 = grow(y0, y1, (x1 - x0) / aspect / max_stretch, h)
+    else:
+        x0, x1 = grow(x0, x1, (y1 - y0) * aspect / max_stretch, w)
+    return x0, y0, x1, y1
+
+
 def motion_blur(img: Image.Image, length: float, angle: float) -> Image.Image:
     """Average of copies shifted along a line: a straight camera shake of `length` pixels."""
     steps = max(2, int(np.ceil(length)) + 1)
@@ -98,6 +121,7 @@ def finish(
     idx = Image.fromarray(index.astype(np.int32), mode="I")
     box = crop_box(index, labels, post.crop_margin) if post.crop else None
     if box is not None:
+        box = limit_stretch(box, index.shape, post.out_width / post.out_height, post.max_stretch)
         img, idx = img.crop(box), idx.crop(box)
     size = (post.out_width, post.out_height)
     if img.size != size:

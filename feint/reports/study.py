@@ -182,7 +182,14 @@ def write_report(result: Any, data: Any, path: Path) -> None:
         parts.append(
             "<section id='zero-shot'><h2>Zero-shot: trained on renders only</h2>"
             f"<p>Accuracy {_pct(float(zs.accuracy.mean()))}, balanced "
-            f"{_pct(float(zs.balanced_accuracy.mean()))}.</p><table><tr><th>class</th><th>recall</th></tr>"
+            f"{_pct(float(zs.balanced_accuracy.mean()))}. "
+            + (
+                "Render and real features centred on their own means (domain alignment; the real mean "
+                "from the unlabelled train/val photos)."
+                if spec.align
+                else "No domain alignment."
+            )
+            + "</p><table><tr><th>class</th><th>recall</th></tr>"
             f"{rows}</table>" + _confusion(cm, spec.classes, "zero-shot confusion (counts)") + "</section>"
         )
 

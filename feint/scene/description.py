@@ -141,6 +141,7 @@ class PostSettings:
     jpeg_quality: int
     out_width: int
     out_height: int
+    max_stretch: float = 100.0  # a crop is widened so the resize stretches one axis at most this much
 
 
 @dataclass(frozen=True)

@@ -59,12 +59,15 @@ class Sampler:
         self.classes = graph.class_names()
         weights = np.array([graph.classes[c].weight for c in self.classes], dtype=np.float64)
         self.class_p = weights / weights.sum()
-        self._parameters = list(graph.parameters())
+        # The graph's own parameters; a class's `overrides` are drawn instead once the class is known.
+        self._parameters = [(n, d) for n, d in graph.parameters() if not n.startswith("classes.")]
+        self._overrides = {c: graph.class_overrides(c) for c in self.classes}
 
     def sample(self, index: int, attempt: int = 0) -> SceneDescription:
         seed = image_seed(self.seed, index, attempt)
         p: dict[str, Any] = {name: dist.sample(stream(seed, name)) for name, dist in self._parameters}
         cls = self.classes[int(stream(seed, "class").choice(len(self.classes), p=self.class_p))]
+        p.update({name: dist.sample(stream(seed, name)) for name, dist in self._overrides[cls]})
         ship = self._ship(seed, cls, p)
         extent = asset_extent(ship.asset)
         camera, view = self._camera(seed, p, extent)
@@ -132,6 +135,7 @@ class Sampler:
                 jpeg_quality=int(p["post.jpeg_quality"]),
                 out_width=out_w,
                 out_height=out_h,
+                max_stretch=p["post.max_stretch"],
             ),
             params=p,
             min_visible_px=int(p["render.min_visible_px"]),

@@ -69,6 +69,30 @@ class StudyData:
         return np.sort(np.concatenate(keep))
 
 
+def align_domains(data: StudyData) -> StudyData:
+    """The data with render features centred on the renders' mean and real features (train, val, test)
+    on the mean of the real train and val photos, labels unused: the simplest domain alignment (the
+    first moment of CORAL, AdaBN's idea for a frozen backbone). The offset between renders and photos in
+    feature space is then no longer something the head must bridge. The test photos never enter a mean."""
+    from dataclasses import replace
+
+    if data.synthetic is None or not len(data.synthetic.features):
+        return data
+    real_mean = np.concatenate([data.train.features, data.val.features]).mean(0)
+    synthetic_mean = data.synthetic.features.mean(0)
+
+    def shifted(part: Part, mean: np.ndarray) -> Part:
+        return replace(part, features=(part.features - mean).astype(part.features.dtype))
+
+    return replace(
+        data,
+        train=shifted(data.train, real_mean),
+        val=shifted(data.val, real_mean),
+        test=shifted(data.test, real_mean),
+        synthetic=shifted(data.synthetic, synthetic_mean),
+    )
+
+
 def load_real(spec: StudySpec):  # noqa: ANN201 - feint.datasets.Dataset
     """Real data with the study's classes (after the class map), split group-disjointly if no test set."""
     from feint.datasets import load_dataset

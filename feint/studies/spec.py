@@ -76,6 +76,9 @@ class StudySpec(Strict):
     grid_synthetic: list[int] = [0, 250, 500, 1000]
     ablations: AblationSpec = AblationSpec()
     synthetic_weight: float = Field(0.5, gt=0, lt=1, description="share of each batch drawn from renders")
+    # Centre render features on the renders' mean and real ones on the mean of the real train/val photos
+    # (labels unused): a large zero-shot gain for no cost (feint/studies/data.py align_domains).
+    align: bool = True
     quick: dict[str, object] = {}
 
     def quick_version(self) -> StudySpec:
@@ -91,8 +94,11 @@ class StudySpec(Strict):
         return StudySpec.model_validate(data)
 
 
-def load_study(ref: str | Path, real: str | None = None, test: str | None = None) -> StudySpec:
-    """A built-in study name or a YAML path; `real`/`test` override the file's paths."""
+def load_study(
+    ref: str | Path, real: str | None = None, test: str | None = None, graph: str | None = None
+) -> StudySpec:
+    """A built-in study name or a YAML path; `real`/`test`/`graph` override the file's. A graph file
+    named in the study file is read relative to the study file, as its real data is."""
     if str(ref) in BUILTIN_STUDIES:
         path = Path(str(resources.files("feint.studies") / "builtin" / f"{ref}.yaml"))
         base = Path.cwd()
@@ -119,6 +125,11 @@ def load_study(ref: str | Path, real: str | None = None, test: str | None = None
         )
     if test is not None:
         data["test"] = str(Path(test).resolve())
+    synthetic = data.get("synthetic") if isinstance(data.get("synthetic"), dict) else None
+    if graph is not None:
+        data["synthetic"] = {**(synthetic or {}), "graph": graph}
+    elif synthetic and str(synthetic.get("graph", "")).endswith((".yaml", ".yml")):
+        synthetic["graph"] = str((base / synthetic["graph"]).resolve())
     try:
         spec = StudySpec.model_validate(data)
     except ValidationError as err:

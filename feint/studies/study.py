@@ -120,6 +120,7 @@ class StudyRunner:
             s.synthetic_weight,
             kw.get("validate", False),
             self.fp,
+            s.align,
         )
 
     def _run_all(self, calls: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -263,8 +264,19 @@ class StudyRunner:
             return {k: float(np.mean([r[k] for r in results])) for k in ("accuracy", "balanced_accuracy")}
 
         return run_ablations(
-            merged, self._ablation_features(), s.classes, per_class, s.synthetic.size, s.synthetic.seed,
-            self.cache, score, s.backbone, s.image_size, None, s.synthetic.workers, self.progress,
+            merged,
+            self._ablation_features(),
+            s.classes,
+            per_class,
+            s.synthetic.size,
+            s.synthetic.seed,
+            self.cache,
+            score,
+            s.backbone,
+            s.image_size,
+            None,
+            s.synthetic.workers,
+            self.progress,
         )
 
     def _log(self, step: str) -> Any:

@@ -69,17 +69,26 @@ def render_part(
 
 
 def zero_shot(
-    train: Part, test: Part, n_classes: int, seeds: Sequence[int] = (0, 1, 2), epochs: int = 30
+    train: Part,
+    test: Part,
+    n_classes: int,
+    seeds: Sequence[int] = (0, 1, 2),
+    epochs: int = 30,
+    align: bool = True,
 ) -> dict[str, Any]:
     """Mean accuracy, balanced accuracy and per-class recall on `test` of heads trained on `train`
-    (one head per seed: with a dozen renders per class one head is a noisy judge)."""
+    (one head per seed: with a dozen renders per class one head is a noisy judge). `align`: the study's
+    domain alignment, each side centred on its own mean (the validation photos' labels stay unused)."""
     from feint.studies.runs import confusion
     from feint.training.head import HeadConfig, train_head
 
+    x_train, x_test = train.features, test.features
+    if align:
+        x_train, x_test = x_train - x_train.mean(0), x_test - x_test.mean(0)
     acc, bal, recalls = [], [], []
     for seed in seeds:
-        head = train_head(train.features, train.labels, n_classes, HeadConfig(epochs=epochs, seed=seed))
-        pred = head.predict_proba(test.features).argmax(1)
+        head = train_head(x_train, train.labels, n_classes, HeadConfig(epochs=epochs, seed=seed))
+        pred = head.predict_proba(x_test).argmax(1)
         cm = confusion(test.labels, pred, n_classes)
         recall = np.diag(cm) / np.maximum(cm.sum(1), 1)
         acc.append(float((pred == test.labels).mean()))

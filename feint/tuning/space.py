@@ -214,7 +214,10 @@ def make_knob(path: str, entry: SpaceEntry, base: Distribution, field: Bounds | 
 
 
 def _field_bounds(graph: Graph, path: str) -> Bounds | None:
-    *parents, leaf = path.split(".")
+    parts = path.split(".")
+    if len(parts) == 5 and parts[0] == "classes" and parts[2] == "overrides":  # a class's own draw
+        parts = parts[3:]
+    *parents, leaf = parts
     node: Any = graph
     for key in parents:
         node = node.get(key) if isinstance(node, dict) else getattr(node, key, None)

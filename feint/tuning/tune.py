@@ -72,6 +72,7 @@ class TuneSettings(BaseModel):
     backbone: str = "efficientnet_lite0"
     image_size: int = Field(224, ge=16)
     head_seeds: list[int] = [0, 1, 2]
+    align: bool = True  # score zero-shot as the study does: render and real features centred apart
     trials: int = Field(20, ge=1)
     workers: int = Field(1, ge=1)
 
@@ -178,7 +179,7 @@ class Tuner:
             merged, s.classes, s.per_class, s.size, s.seed, self.out, 1, self.threads, progress=False
         )
         synthetic = render_part(root, s.classes, s.per_class, s.backbone, s.image_size, self.cache)
-        scores = zero_shot(synthetic, self.real(), len(s.classes), s.head_seeds)
+        scores = zero_shot(synthetic, self.real(), len(s.classes), s.head_seeds, align=s.align)
         scores["gap"] = domain_gap(self.real(), synthetic, len(s.classes))
         value = objective_value(s.objective, scores)
         note = f"feint tune trial {trial.number}: {s.objective} score {value:.4f}"

@@ -83,8 +83,9 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "racing_sail": ("1c1c1e", "2a2a2c", "3b3a36", "5a5246"),
     "spinnaker": ("d13b2a", "1f5fbf", "f4d21f", "2f8a4a", "f08a1e", "7a2a8a", "f2f2ee"),
     "submarine": ("111214", "17181a", "1c1d1f", "222326", "0d0e10", "2a2b2d"),
-    "tug_hull": ("a3241c", "c4301f", "1c1c1e", "1f3a6b", "284e8f", "e0701f", "2e6b3a", "f0c419", "5a5f63"),
-    "tug_upper": ("f2f2ee", "f0e9d2", "e8e8e2", "f4d21f", "d9d9d4", "c4301f"),
+    # tugs in photos: mostly dark red or black hulls under white houses; a few blue, orange or yellow ones
+    "tug_hull": ("8a1f18", "a3241c", "1c1c1e", "23262b", "1f3a6b", "a3241c", "1c1c1e", "e0701f", "5a5f63"),
+    "tug_upper": ("f2f2ee", "f0e9d2", "e8e8e2", "f2f2ee", "d9d9d4", "f4d21f"),
     "lifeboat": ("f06a10", "f08a1e", "f4b41f", "e8501a"),
     "rib_tube": ("2b2b2d", "3a3a3c", "5a5f63", "e06a1a", "1f2f4a", "8a8f93"),
     "wood": ("8a5a32", "a0703f", "b88a55", "6b4426"),

@@ -42,7 +42,7 @@ def sample(rng: np.random.Generator, variant: str | None = None) -> dict[str, An
         "nose": S.uniform(rng, 0.08, 0.16),
         "tail": S.uniform(rng, 0.25, 0.38),
         "tail_power": S.uniform(rng, 1.4, 2.2),
-        "depth": S.uniform(rng, 0.0, 1.0) ** 2,
+        "depth": S.uniform(rng, 0.2, 1.0),  # most photos show the hull awash, the sail above
         "color": color,
         "casing_color": shade(color, S.uniform(rng, 0.8, 1.3)),
         "casing": variant != "ssn" or S.chance(rng, 0.3),
