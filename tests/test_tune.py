@@ -145,6 +145,12 @@ def test_tiny_tuning_run_resumes_after_a_kill_and_extends(val, tmp_path, monkeyp
     assert any(not same(lookup(load_graph(out / "trials" / "0002.yaml"), p), lookup(base, p)) for p in tried)
     card = json.loads((out / "tune.json").read_text())
     assert card["best"]["score"] >= card["base"]["score"] and card["command"].startswith("feint tune marine")
+    # the base graph and the best trials are scored again on other renders; the best mean wins
+    confirmed = {int(k): v for k, v in json.loads((out / "confirm.json").read_text()).items()}
+    assert set(confirmed) == {0, 2}  # trial 1 was killed: the base and the one other finished trial
+    means = {n: (trials.score[n] + v) / 2 for n, v in confirmed.items()}
+    assert card["best"]["trial"] == max(means, key=lambda n: (means[n], -n))
+    assert card["best"]["score"] == pytest.approx(means[card["best"]["trial"]])
     assert "id='changes'" in (out / "report.html").read_text()
 
     renders = _renders(out)

@@ -17,8 +17,9 @@ from feint.cli import app
 if TYPE_CHECKING:
     from feint.datasets import Dataset
 
-data_app = typer.Typer(help="Convert, split, subsample, select, merge and inspect datasets.",
-                       no_args_is_help=True)
+data_app = typer.Typer(
+    help="Convert, split, subsample, select, merge and inspect datasets.", no_args_is_help=True
+)
 app.add_typer(data_app, name="data")
 
 
@@ -30,8 +31,13 @@ def _opt(*names: str, help: str, **kw: Any) -> Any:
 Src = Annotated[Path, typer.Argument(help="Dataset folder (format detected), or a .json/.csv/.yaml file.")]
 Out = Annotated[Path, _opt("-o", "--out", help="Output folder: new, empty, or an earlier output.")]
 Format = Annotated[str | None, _opt("--format", help="Input: feint, coco, yolo, manifest, imagefolder.")]
-To = Annotated[str | None, _opt("--to", help="Output format: coco, yolo, imagefolder, manifest "
-                                            "(default: the input's; coco for renders).")]
+To = Annotated[
+    str | None,
+    _opt(
+        "--to",
+        help="Output format: coco, yolo, imagefolder, manifest (default: the input's; coco for renders).",
+    ),
+]
 Split = Annotated[str | None, _opt("--split", help="Read only this split of the input.")]
 Copy = Annotated[bool, _opt("--copy", help="Copy the images (default: link or reference them).")]
 Check = Annotated[bool, _opt("--check", help="Decode every image first (finds truncated/corrupt files).")]
@@ -44,20 +50,36 @@ Fraction = Annotated[float | None, _opt("--fraction", help="Keep this fraction o
 PerClass = Annotated[int | None, _opt("--per-class", help="Keep about N images per class (whole groups).")]
 InSplit = Annotated[str | None, _opt("--in-split", help="Thin only this split; keep the other splits whole.")]
 Classes = Annotated[str | None, _opt("--classes", help="Keep these classes (a,b,c), in this order.")]
-Mapping = Annotated[Path | None, _opt("--map", help="Class mapping file: YAML 'from: to' or CSV 'from,to' "
-                                                   "lines; an empty target drops the class.")]
-Where = Annotated[list[str] | None, _opt("--where", help="Keep images where COLUMN OP VALUE, e.g. "
-                                                         "low_detail=0 (repeatable; all must hold).")]
-Inputs = Annotated[list[Path] | None, typer.Argument(help="Datasets to merge; each keeps its source "
-                                                          "(real, unless a feint render).")]
+Mapping = Annotated[
+    Path | None,
+    _opt(
+        "--map",
+        help="Class mapping file: YAML 'from: to' or CSV 'from,to' lines; an empty target drops the class.",
+    ),
+]
+Where = Annotated[
+    list[str] | None,
+    _opt("--where", help="Keep images where COLUMN OP VALUE, e.g. low_detail=0 (repeatable; all must hold)."),
+]
+Inputs = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Datasets to merge; each keeps its source (real, unless a feint render)."),
+]
 Synthetic = Annotated[list[Path] | None, _opt("--synthetic", help="A synthetic dataset (repeatable).")]
-FillSplit = Annotated[str | None, _opt("--fill-split", help="Give this split to images without one "
-                                                         "(e.g. synthetic images joining train).")]
+FillSplit = Annotated[
+    str | None,
+    _opt("--fill-split", help="Give this split to images without one (e.g. synthetic images joining train)."),
+]
 JsonOut = Annotated[Path | None, _opt("--json", help="Also write the numbers to this JSON file.")]
 
 # What a command writes when --to is not given: the input's own format (renders become COCO).
-_DEFAULT_OUT = {"feint": "coco", "coco": "coco", "yolo": "yolo", "manifest": "manifest",
-                "imagefolder": "imagefolder"}
+_DEFAULT_OUT = {
+    "feint": "coco",
+    "coco": "coco",
+    "yolo": "yolo",
+    "manifest": "manifest",
+    "imagefolder": "imagefolder",
+}
 
 
 def _load(src: Path, fmt: str | None, split: str | None) -> Dataset:
@@ -66,14 +88,25 @@ def _load(src: Path, fmt: str | None, split: str | None) -> Dataset:
     return load_dataset(src, fmt, split)
 
 
-def _write(dataset: Dataset, out: Path, to: str | None, command: str, inputs: list[Path], params: dict,
-           copy: bool, check: bool) -> None:
+def _write(
+    dataset: Dataset,
+    out: Path,
+    to: str | None,
+    command: str,
+    inputs: list[Path],
+    params: dict,
+    copy: bool,
+    check: bool,
+) -> None:
     from feint.datasets.output import write_dataset
 
     to = to or _DEFAULT_OUT.get(dataset.format or "", "coco")
     notes = write_dataset(dataset, out, to, command, inputs, params, copy, check)
-    parts = [f"{len(dataset)} images", f"{len(dataset.classes)} classes",
-             f"{sum(len(r.boxes) for r in dataset.records)} boxes"]
+    parts = [
+        f"{len(dataset)} images",
+        f"{len(dataset.classes)} classes",
+        f"{sum(len(r.boxes) for r in dataset.records)} boxes",
+    ]
     if dataset.splits:
         parts.append(", ".join(f"{s} {sum(r.split == s for r in dataset.records)}" for s in dataset.splits))
     sources = sorted({r.source for r in dataset.records})
@@ -150,8 +183,16 @@ def subsample_cmd(
 
     dataset = _load(src, fmt, split)
     result = subsample(dataset, seed, fraction, per_class, by, stratify, in_split)
-    params = {"format": dataset.format, "fraction": fraction, "per_class": per_class, "seed": seed,
-              "in_split": in_split, "split": split, "by": by, "stratify": stratify}
+    params = {
+        "format": dataset.format,
+        "fraction": fraction,
+        "per_class": per_class,
+        "seed": seed,
+        "in_split": in_split,
+        "split": split,
+        "by": by,
+        "stratify": stratify,
+    }
     _write(result, out, to, "subsample", [src], params, copy, check)
 
 
@@ -178,8 +219,13 @@ def select_cmd(
         result = map_classes(result, entries, mapping)
     if classes:
         result = keep_classes(result, _csv(classes))
-    params = {"format": dataset.format, "classes": classes, "map": str(mapping) if mapping else None,
-              "where": where or [], "split": split}
+    params = {
+        "format": dataset.format,
+        "classes": classes,
+        "map": str(mapping) if mapping else None,
+        "where": where or [],
+        "split": split,
+    }
     _write(result, out, to, "select", [src], params, copy, check)
     typer.echo(f"  kept {len(result)} of {len(dataset)} images")
 
@@ -205,8 +251,16 @@ def merge_cmd(
     datasets = [_load(p, fmt, None) for p in real + syn]
     result = merge(datasets, [None] * len(real) + ["synthetic"] * len(syn), fill_split)
     params = {"inputs": [str(p) for p in real], "synthetic": [str(p) for p in syn], "fill_split": fill_split}
-    _write(result, out, to or ("coco" if result.has_boxes else "manifest"), "merge", real + syn, params, copy,
-           check)
+    _write(
+        result,
+        out,
+        to or ("coco" if result.has_boxes else "manifest"),
+        "merge",
+        real + syn,
+        params,
+        copy,
+        check,
+    )
 
 
 @data_app.command("stats")

@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from feint.cli import app
 from feint.cli.options import comma_list, opt, validated
 
-detect_app = typer.Typer(help="Train object detectors, draw their boxes, measure COCO mAP.",
-                         no_args_is_help=True)
+detect_app = typer.Typer(
+    help="Train object detectors, draw their boxes, measure COCO mAP.", no_args_is_help=True
+)
 app.add_typer(detect_app, name="detect")
 
 
@@ -49,36 +50,69 @@ class DetectOptions(BaseModel):
 
 @detect_app.command("train")
 def train_cmd(
-    data: Annotated[Path, typer.Argument(help="Dataset with boxes: a feint render, COCO json, YOLO data.yaml "
-                                              "or a `feint data split` folder (its train split is used).")],
+    data: Annotated[
+        Path,
+        typer.Argument(
+            help="Dataset with boxes: a feint render, COCO json, YOLO data.yaml "
+            "or a `feint data split` folder (its train split is used)."
+        ),
+    ],
     out: Annotated[Path, opt("-o", "--out", help="Run folder (new, or an interrupted run with --resume).")],
-    model: Annotated[str, opt("--model", help="fasterrcnn (torchvision, on an offline ImageNet backbone), "
-                                               "or a YOLO model yaml/.pt with the extra feint\\[yolo] "
-                                               "(AGPL-3.0).")] = "fasterrcnn",
-    backbone: Annotated[str, opt("--backbone", help="Backbone of fasterrcnn (see `feint backbones`).")
-                        ] = "mobilenet_v2",
+    model: Annotated[
+        str,
+        opt(
+            "--model",
+            help="fasterrcnn (torchvision, on an offline ImageNet backbone), "
+            "or a YOLO model yaml/.pt with the extra feint\\[yolo] "
+            "(AGPL-3.0).",
+        ),
+    ] = "fasterrcnn",
+    backbone: Annotated[
+        str, opt("--backbone", help="Backbone of fasterrcnn (see `feint backbones`).")
+    ] = "mobilenet_v2",
     size: Annotated[int, opt("--size", help="Longer image side in pixels (aspect kept).")] = 320,
     batch: Annotated[int, opt("--batch", help="Images per step.")] = 4,
     epochs: Annotated[int, opt("--epochs", help="Epochs.")] = 20,
     workers: Annotated[int, opt("--workers", help="Image-decoding processes (0: in the main process).")] = 0,
-    lr: Annotated[float | None, opt("--lr", help="Peak learning rate (default 0.01 SGD, 1e-4 AdamW); "
-                                                  "warm-up then cosine.")] = None,
+    lr: Annotated[
+        float | None,
+        opt("--lr", help="Peak learning rate (default 0.01 SGD, 1e-4 AdamW); warm-up then cosine."),
+    ] = None,
     optimizer: Annotated[str, opt("--optimizer", help="sgd (momentum 0.9) or adamw.")] = "sgd",
     weight_decay: Annotated[float, opt("--weight-decay", help="Weight decay.")] = 1e-4,
     warmup: Annotated[float, opt("--warmup", help="Warm-up length in epochs.")] = 1.0,
-    seed: Annotated[int, opt("--seed", help="Seed of everything: head init, shuffling, flips, "
-                                             "sampling.")] = 0,
-    classes: Annotated[str | None, opt("--classes", help="Train on these classes (a,b,c), in this order "
-                                                         "(default: all classes of the data).")] = None,
-    split: Annotated[str | None, opt("--split", help="Train on this split (default: train, when the data "
-                                                      "has splits).")] = None,
-    val: Annotated[Path | None, opt("--val", help="Validation dataset (default: the data's val split, when "
-                                                   "it has one): mAP per epoch, best epoch.")] = None,
-    val_split: Annotated[str | None, opt("--val-split", help="Validate on this split (of --val, or of the "
-                                                              "data).")] = None,
+    seed: Annotated[
+        int, opt("--seed", help="Seed of everything: head init, shuffling, flips, sampling.")
+    ] = 0,
+    classes: Annotated[
+        str | None,
+        opt(
+            "--classes",
+            help="Train on these classes (a,b,c), in this order (default: all classes of the data).",
+        ),
+    ] = None,
+    split: Annotated[
+        str | None, opt("--split", help="Train on this split (default: train, when the data has splits).")
+    ] = None,
+    val: Annotated[
+        Path | None,
+        opt(
+            "--val",
+            help="Validation dataset (default: the data's val split, when "
+            "it has one): mAP per epoch, best epoch.",
+        ),
+    ] = None,
+    val_split: Annotated[
+        str | None, opt("--val-split", help="Validate on this split (of --val, or of the data).")
+    ] = None,
     fmt: Annotated[str | None, opt("--format", help="Dataset format if not detected.")] = None,
-    mlflow: Annotated[Path | None, opt("--mlflow", help="MLflow store folder the finished run is logged to "
-                                                         "(default: the run folder's parent).")] = None,
+    mlflow: Annotated[
+        Path | None,
+        opt(
+            "--mlflow",
+            help="MLflow store folder the finished run is logged to (default: the run folder's parent).",
+        ),
+    ] = None,
     no_mlflow: Annotated[bool, opt("--no-mlflow", help="Do not log to MLflow.")] = False,
     device: Annotated[str, opt("--device", help="cpu, or cuda where there is one.")] = "cpu",
     resume: Annotated[bool, opt("--resume", help="Continue the interrupted run in OUT.")] = False,
@@ -86,29 +120,55 @@ def train_cmd(
 ) -> None:
     """Train a detector: Faster R-CNN on an ImageNet backbone (default) or Ultralytics YOLO."""
     store = None if no_mlflow else str(mlflow or out.absolute().parent)
-    options = validated(DetectOptions, dict(
-        data=str(data), out=str(out), model=model, backbone=backbone, classes=comma_list(classes) or None,
-        split=split, val=str(val) if val else None, val_split=val_split, format=fmt, epochs=epochs,
-        batch=batch, size=size, optimizer=optimizer, lr=lr, weight_decay=weight_decay, warmup_epochs=warmup,
-        seed=seed, workers=workers, device=device, mlflow=store))
+    options = validated(
+        DetectOptions,
+        dict(
+            data=str(data),
+            out=str(out),
+            model=model,
+            backbone=backbone,
+            classes=comma_list(classes) or None,
+            split=split,
+            val=str(val) if val else None,
+            val_split=val_split,
+            format=fmt,
+            epochs=epochs,
+            batch=batch,
+            size=size,
+            optimizer=optimizer,
+            lr=lr,
+            weight_decay=weight_decay,
+            warmup_epochs=warmup,
+            seed=seed,
+            workers=workers,
+            device=device,
+            mlflow=store,
+        ),
+    )
     from feint.detection.train import DetectConfig, train_detector
 
     record = train_detector(DetectConfig(**options.model_dump(), progress=not quiet), resume=resume)
     best = record["best"]
-    val_text = (f"; validation mAP@0.5 {best['val_map50']:.3f}, mAP@0.5:0.95 {best['val_map']:.3f}"
-                if best.get("val_map") is not None else "")
+    val_text = (
+        f"; validation mAP@0.5 {best['val_map50']:.3f}, mAP@0.5:0.95 {best['val_map']:.3f}"
+        if best.get("val_map") is not None
+        else ""
+    )
     data = record["data"]
-    typer.echo(f"{out}: {record['model']}, {data['train']} training images ({data['train_boxes']} boxes), "
-               f"best epoch {record['best_epoch']}/{record['epochs_run']}{val_text}; "
-               f"{record['seconds_this_session']} s")
+    typer.echo(
+        f"{out}: {record['model']}, {data['train']} training images ({data['train_boxes']} boxes), "
+        f"best epoch {record['best_epoch']}/{record['epochs_run']}{val_text}; "
+        f"{record['seconds_this_session']} s"
+    )
 
 
 @detect_app.command("predict")
 def predict_cmd(
     run: Annotated[Path, typer.Argument(help="Run folder written by `feint detect train`.")],
     images: Annotated[list[Path], typer.Argument(help="Image files or folders (searched recursively).")],
-    out: Annotated[Path | None, opt("-o", "--out", help="Output folder (default RUN/detect-<first "
-                                                         "input>).")] = None,
+    out: Annotated[
+        Path | None, opt("-o", "--out", help="Output folder (default RUN/detect-<first input>).")
+    ] = None,
     conf: Annotated[float, opt("--conf", help="Keep boxes scoring at least this.", min=0.0, max=1.0)] = 0.25,
     grid: Annotated[int, opt("--grid", help="Images in grid.png.", min=1)] = 16,
     batch: Annotated[int, opt("--batch", help="Images per forward pass.", min=1)] = 4,
@@ -120,22 +180,28 @@ def predict_cmd(
 
     r = predict_detections(run, images, out, conf, grid, batch, workers, device)
     per_class = ", ".join(f"{c} {n}" for c, n in r["per_class"].items() if n)
-    typer.echo(f"{r['out']}: {r['images']} images, {r['boxes']} boxes with score >= {conf}"
-               f"{f' ({per_class})' if per_class else ''}; images/, grid.png, detections.json, images.json")
+    typer.echo(
+        f"{r['out']}: {r['images']} images, {r['boxes']} boxes with score >= {conf}"
+        f"{f' ({per_class})' if per_class else ''}; images/, grid.png, detections.json, images.json"
+    )
 
 
 @detect_app.command("eval")
 def eval_cmd(
     run: Annotated[Path, typer.Argument(help="Run folder written by `feint detect train`.")],
     data: Annotated[Path, typer.Argument(help="Labelled dataset with boxes, any format.")],
-    split: Annotated[str | None, opt("--split", help="Evaluate on this split (default: test, when the data "
-                                                      "has one).")] = None,
-    classes: Annotated[str | None, opt("--classes", help="Evaluate on these classes of the data only "
-                                                         "(a,b,c).")] = None,
-    class_agnostic: Annotated[bool, opt("--class-agnostic", help="Every class counts as one, 'object' "
-                                                                  "(a ship, whatever its type).")] = False,
-    out: Annotated[Path | None, opt("-o", "--out", help="Report folder (default RUN/detect-eval-<DATA>"
-                                                         "[-SPLIT]).")] = None,
+    split: Annotated[
+        str | None, opt("--split", help="Evaluate on this split (default: test, when the data has one).")
+    ] = None,
+    classes: Annotated[
+        str | None, opt("--classes", help="Evaluate on these classes of the data only (a,b,c).")
+    ] = None,
+    class_agnostic: Annotated[
+        bool, opt("--class-agnostic", help="Every class counts as one, 'object' (a ship, whatever its type).")
+    ] = False,
+    out: Annotated[
+        Path | None, opt("-o", "--out", help="Report folder (default RUN/detect-eval-<DATA>[-SPLIT]).")
+    ] = None,
     fmt: Annotated[str | None, opt("--format", help="Dataset format if not detected.")] = None,
     batch: Annotated[int, opt("--batch", help="Images per forward pass.", min=1)] = 4,
     workers: Annotated[int, opt("--workers", help="Image-decoding processes.", min=0)] = 0,
@@ -147,10 +213,14 @@ def eval_cmd(
 
     keep = comma_list(classes) or None
     r = evaluate_detector(run, data, split, out, fmt, class_agnostic, keep, batch, workers, device, not quiet)
-    typer.echo(f"{r['images']} images, {r['gt_boxes']} boxes: mAP@0.5 {r['map50']:.3f}, "
-               f"mAP@0.5:0.95 {r['map']:.3f}{' (class-agnostic)' if class_agnostic else ''}")
+    typer.echo(
+        f"{r['images']} images, {r['gt_boxes']} boxes: mAP@0.5 {r['map50']:.3f}, "
+        f"mAP@0.5:0.95 {r['map']:.3f}{' (class-agnostic)' if class_agnostic else ''}"
+    )
     for row in r["per_class"]:
         if row["ap"] is not None:
-            typer.echo(f"  {row['class']:<20} AP@0.5 {row['ap50']:.3f}  AP@0.5:0.95 {row['ap']:.3f}  "
-                       f"({row['gt_boxes']} boxes, {row['detections']} detections)")
+            typer.echo(
+                f"  {row['class']:<20} AP@0.5 {row['ap50']:.3f}  AP@0.5:0.95 {row['ap']:.3f}  "
+                f"({row['gt_boxes']} boxes, {row['detections']} detections)"
+            )
     typer.echo(f"report: {r['out']} (metrics.json, detections.json, ground_truth.json, pr_curves.png)")

@@ -144,9 +144,7 @@ def train_cmd(
     dropout: Annotated[float, opt("--dropout", help="Head dropout.")] = 0.2,
     mirror: Annotated[
         bool,
-        opt(
-            "--mirror/--no-mirror", help="Frozen mode: the head also trains on features of mirrored images."
-        ),
+        opt("--mirror/--no-mirror", help="Frozen mode: the head also trains on features of mirrored images."),
     ] = True,
     weight_decay: Annotated[float, opt("--weight-decay", help="AdamW weight decay.")] = 0.05,
     warmup: Annotated[float, opt("--warmup", help="Warm-up length in epochs.")] = 1.0,

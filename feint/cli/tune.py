@@ -47,6 +47,11 @@ def tune_cmd(
         "render and real features, lower is better) or both (accuracy - 5 x gap).",
     ),
     workers: int = typer.Option(1, min=1, help="Trials run side by side (processes sharing optuna.db)."),
+    confirm: int = typer.Option(
+        3,
+        min=0,
+        help="Score the base graph and this many best trials again on other renders; pick by the mean.",
+    ),
     align: bool = typer.Option(
         True,
         "--align/--no-align",
@@ -83,6 +88,7 @@ def tune_cmd(
         trials=trials,
         workers=workers,
         align=align,
+        confirm=confirm,
     )
     card = tune(settings, out, cache, command=shlex.join(["feint", *sys.argv[1:]]), mlflow=mlflow)
     base, best = card["base"], card["best"]

@@ -56,38 +56,66 @@ def changes(tuner: Tuner, overrides: dict[str, Any]) -> list[dict[str, str]]:
     return found
 
 
-def _best(study: Any) -> tuple[Any, Any]:
-    """The best finished trial (ties go to the earlier, so the base graph wins a tie) and the base trial."""
+def _best(study: Any, confirmed: dict[int, float]) -> tuple[Any, Any]:
+    """The best finished trial and the base trial. With `confirmed` scores (a second score on other
+    renders), the best is the confirmed trial with the highest mean of its two scores; ties go to the
+    earlier trial, so the base graph wins a tie."""
     done = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
-    best = max(done, key=lambda t: (t.value, -t.number), default=None)
+    pool = [t for t in done if t.number in confirmed] or done
+    best = max(pool, key=lambda t: (_mean_score(t, confirmed), -t.number), default=None)
     base = next((t for t in done if t.user_attrs.get("base")), None)
     return best, base
 
 
-def _scores(trial: Any) -> dict[str, Any] | None:
+def _mean_score(trial: Any, confirmed: dict[int, float]) -> float:
+    if trial.number in confirmed:
+        return (trial.value + confirmed[trial.number]) / 2
+    return trial.value
+
+
+def _scores(trial: Any, confirmed: dict[int, float]) -> dict[str, Any] | None:
     if trial is None:
         return None
     keys = ("balanced_accuracy", "accuracy", "gap", "per_class_recall", "renders")
-    return {"trial": trial.number, "score": trial.value, **{k: trial.user_attrs.get(k) for k in keys}}
+    return {
+        "trial": trial.number,
+        "score": _mean_score(trial, confirmed),
+        "trial_score": trial.value,
+        "confirm_score": confirmed.get(trial.number),
+        **{k: trial.user_attrs.get(k) for k in keys},
+    }
 
 
-def write_outputs(tuner: Tuner, study: Any, n_real: int, seconds: float, command: str) -> dict[str, Any]:
-    """trials.csv, best.yaml (when a trial finished), report.html and tune.json in the output folder."""
+def write_outputs(
+    tuner: Tuner,
+    study: Any,
+    n_real: int,
+    seconds: float,
+    command: str,
+    confirmed: dict[int, float] | None = None,
+) -> dict[str, Any]:
+    """trials.csv, best.yaml (when a trial finished), report.html and tune.json in the output folder.
+    `confirmed`: second scores of the best trials (`Tuner.confirm`); "score" is then their mean."""
     from feint.reports.tune import write_tune_report
 
     s, out = tuner.settings, tuner.out
+    confirmed = confirmed or {}
     table = trial_table(study)
+    if len(table):
+        table.insert(4, "confirm_score", [confirmed.get(n) for n in table.trial])
     write_text_atomic(out / "trials.csv", table.to_csv(index=False))
-    best, base = _best(study)
+    best, base = _best(study, confirmed)
     changed: list[dict[str, str]] = []
     if best is not None:
         overrides = tuner.overrides(best)
         changed = changes(tuner, overrides)
         kept = {c["parameter"]: overrides[c["parameter"]] for c in changed}
+        how = " (mean of the trial's score and a second one on other renders)" if confirmed else ""
         moved = (
-            f"{s.objective} score {base.value:.4f} (base graph) -> {best.value:.4f}"
+            f"{s.objective} score {_mean_score(base, confirmed):.4f} (base graph) -> "
+            f"{_mean_score(best, confirmed):.4f}{how}"
             if base is not None
-            else f"{s.objective} score {best.value:.4f}"
+            else f"{s.objective} score {_mean_score(best, confirmed):.4f}{how}"
         )
         header = (
             f"Tuned by `feint tune`: trial {best.number} of {len(table)}, {moved}\n"
@@ -100,8 +128,8 @@ def write_outputs(tuner: Tuner, study: Any, n_real: int, seconds: float, command
         "identity": s.identity(tuner.merged),
         "settings": s.model_dump(),
         "command": command,
-        "base": _scores(base),
-        "best": _scores(best),
+        "base": _scores(base, confirmed),
+        "best": _scores(best, confirmed),
         "changed": changed,
         "trials": {k.lower(): int(v) for k, v in states.items()},
         "n_real": n_real,

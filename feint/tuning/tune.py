@@ -75,9 +75,10 @@ class TuneSettings(BaseModel):
     align: bool = True  # score zero-shot as the study does: render and real features centred apart
     trials: int = Field(20, ge=1)
     workers: int = Field(1, ge=1)
+    confirm: int = Field(3, ge=0)  # best trials scored again on other renders before one is picked
 
     def identity(self, base_graph: dict[str, Any]) -> dict[str, Any]:
-        data = self.model_dump(exclude={"trials", "workers"})
+        data = self.model_dump(exclude={"trials", "workers", "confirm"})
         data["graph_sha"] = hashlib.sha1(
             json.dumps(base_graph, sort_keys=True, default=str).encode()
         ).hexdigest()
@@ -175,12 +176,7 @@ class Tuner:
             trial.set_user_attr("invalid", str(err))
             study.tell(trial, state=TrialState.PRUNED)
             return
-        root = render_balanced(
-            merged, s.classes, s.per_class, s.size, s.seed, self.out, 1, self.threads, progress=False
-        )
-        synthetic = render_part(root, s.classes, s.per_class, s.backbone, s.image_size, self.cache)
-        scores = zero_shot(synthetic, self.real(), len(s.classes), s.head_seeds, align=s.align)
-        scores["gap"] = domain_gap(self.real(), synthetic, len(s.classes))
+        scores, root = self.score(merged, s.seed)
         value = objective_value(s.objective, scores)
         note = f"feint tune trial {trial.number}: {s.objective} score {value:.4f}"
         write_extending_graph(self.out / "trials" / f"{trial.number:04d}.yaml", s.graph, overrides, note)
@@ -195,6 +191,38 @@ class Tuner:
         for key, attr in attrs.items():
             trial.set_user_attr(key, attr)
         study.tell(trial, value)
+
+    def score(self, merged: dict[str, Any], seed: int) -> tuple[dict[str, Any], Path]:
+        """Render the graph's images for `seed` (cached by graph and seed) and score them."""
+        s = self.settings
+        root = render_balanced(
+            merged, s.classes, s.per_class, s.size, seed, self.out, 1, self.threads, progress=False
+        )
+        synthetic = render_part(root, s.classes, s.per_class, s.backbone, s.image_size, self.cache)
+        scores = zero_shot(synthetic, self.real(), len(s.classes), s.head_seeds, align=s.align)
+        scores["gap"] = domain_gap(self.real(), synthetic, len(s.classes))
+        return scores, root
+
+    def confirm(self, study: Any, progress: bool = False) -> dict[int, float]:
+        """Score the base graph and the `confirm` best trials again on other images (render seed + 1):
+        with a few dozen renders per class the top of a trial table is partly luck (the winner's curse),
+        and the mean of two independent scores picks the best graph more reliably. Kept in
+        confirm.json, so a resumed run re-scores nothing."""
+        path = self.out / "confirm.json"
+        done = {int(k): v for k, v in json.loads(path.read_text()).items()} if path.is_file() else {}
+        complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
+        ranked = sorted(complete, key=lambda t: (-t.value, t.number))
+        picks = [t for t in complete if t.user_attrs.get("base")][:1]
+        picks += [t for t in ranked if not t.user_attrs.get("base")][: self.settings.confirm]
+        from tqdm import tqdm
+
+        for t in tqdm(picks, desc="confirm", unit="trial", disable=not progress, dynamic_ncols=True):
+            if t.number not in done:
+                merged = apply_overrides(self.merged, self.overrides(t))
+                scores, _ = self.score(merged, self.settings.seed + 1)
+                done[t.number] = objective_value(self.settings.objective, scores)
+                write_json_atomic(path, {str(k): v for k, v in sorted(done.items())})
+        return done
 
     def work(self, on_trial: Callable[[], None] | None = None) -> None:
         """Run trials until `trials` are finished or running (shared with any parallel worker)."""
@@ -346,11 +374,12 @@ def tune(
                 tuner.work(tick)
             else:
                 _run_parallel(settings, out, cache, max(1, (os.cpu_count() or 1) // settings.workers), tick)
+        confirmed = tuner.confirm(study, progress) if settings.confirm else {}
         if mlflow:
             from feint.tuning.outputs import log_to_mlflow
 
             log_to_mlflow(study, out)
-        return write_outputs(tuner, study, n_real, time.perf_counter() - started, command)
+        return write_outputs(tuner, study, n_real, time.perf_counter() - started, command, confirmed)
 
 
 def _run_parallel(
