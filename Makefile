@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench
+.PHONY: install demo test lint bench tune-marine realism-table
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -31,3 +31,20 @@ bench: install
 	$(BIN)/python benchmarks/ray_render.py
 	$(BIN)/python benchmarks/train.py
 	$(BIN)/python benchmarks/detect.py
+
+# Issue 8, reproducible: tune the hand-edited marine graph (examples/graphs/marine-v2.yaml) on the TRAIN part
+# of the ships4 study's own group-disjoint split of ships-dev (the test part is never read), 24 trials.
+REAL ?= ../shared/data/ships-dev
+SHIPS4 := aircraft_carrier,sailboat,submarine,tug
+tune-marine: install
+	$(BIN)/feint data select $(REAL) --classes $(SHIPS4) -o runs/ships4-real
+	$(BIN)/feint data split runs/ships4-real --ratios 0.7,0.1,0.2 --seed 0 -o runs/ships4-split
+	$(BIN)/feint tune examples/graphs/marine-v2.yaml --real runs/ships4-split --split train \
+		--classes $(SHIPS4) --trials 24 --per-class 30 --size 128 --confirm 3 -o runs/tune-marine
+
+# The README realism table: zero-shot per class of a graph on ships4 and ships10 (GRAPH=..., NAME=...).
+GRAPH ?= marine
+NAME ?= marine
+realism-table: install
+	$(BIN)/feint study run examples/studies/zero-shot-ships4.yaml --real $(REAL) --graph $(GRAPH) -o runs/zs4-$(NAME)
+	$(BIN)/feint study run examples/studies/zero-shot-ships10.yaml --real $(REAL) --graph $(GRAPH) -o runs/zs10-$(NAME)
