@@ -14,7 +14,16 @@ from pydantic import AfterValidator, Field
 
 from feint.assets.bottles.sets import FLOOR_COLORS, KINDS, SURFACE_COLORS, WALL_COLORS
 from feint.graph.distributions import Choice, Constant, Distribution
-from feint.graph.schema import Degrees, Flag, Fraction, Label, RenderSection, Section, param
+from feint.graph.schema import (
+    CameraEffectsSection,
+    Degrees,
+    Flag,
+    Fraction,
+    Label,
+    RenderSection,
+    Section,
+    param,
+)
 
 ARRANGEMENTS = ("standing", "lying", "grouped")
 LIGHT_KINDS = ("area", "sun")
@@ -113,17 +122,8 @@ class BottleCameraSection(Section):
     aim_y: param(-1, 1)
 
 
-class BottlePostSection(Section):
+class BottlePostSection(CameraEffectsSection):
     """Camera and delivery effects on the rendered pixels; no crop: the whole frame is delivered."""
-
-    focus_blur: param(0, 100)
-    motion_blur: param(0, 100)
-    motion_angle: Degrees
-    noise: param(0, 1)
-    exposure: param(-10, 10)
-    contrast: param(0, 3)
-    saturation: param(0, 3)
-    jpeg_quality: param(1, 100, "int")
 
 
 class BottlesGraph(Section):

@@ -200,8 +200,23 @@ class CameraSection(Section):
     aim_y: param(-1, 1)
 
 
-class PostSection(Section):
-    """Camera and delivery effects applied to the rendered pixels (and the labels, for geometry)."""
+class CameraEffectsSection(Section):
+    """What a camera and a photo's delivery do to pixels, in every channel: blur, shake, noise, exposure,
+    colour and JPEG compression (feint/render/post.py applies them)."""
+
+    focus_blur: param(0, 100)
+    motion_blur: param(0, 100)
+    motion_angle: Degrees
+    noise: param(0, 1)
+    exposure: param(-10, 10)
+    contrast: param(0, 3)
+    saturation: param(0, 3)
+    jpeg_quality: param(1, 100, "int")
+
+
+class PostSection(CameraEffectsSection):
+    """The camera effects, and how ship photos were delivered: crops stretched to one size, cut-outs on
+    black, tiny crops blown up (the labels follow every geometric step)."""
 
     crop: Flag
     crop_margin: param(0, 2)
@@ -211,14 +226,6 @@ class PostSection(Section):
     cutout: Flag
     low_detail: Flag
     low_detail_px: param(2, 4096, "int")
-    focus_blur: param(0, 100)
-    motion_blur: param(0, 100)
-    motion_angle: Degrees
-    noise: param(0, 1)
-    exposure: param(-10, 10)
-    contrast: param(0, 3)
-    saturation: param(0, 3)
-    jpeg_quality: param(1, 100, "int")
 
 
 class MarineGraph(Section):

@@ -25,6 +25,7 @@ from feint.assets.bottles.sets import sample_prop, sample_set, support
 from feint.assets.mesh import rotation_matrix
 from feint.assets.ships.palette import srgb_to_linear
 from feint.graph.bottles import WORLD_TINTS, BottlesGraph
+from feint.scene.camera import SENSOR_WIDTH_MM, aimed_camera, view_axes
 from feint.scene.description import (
     AssetRef,
     Atmosphere,
@@ -41,7 +42,6 @@ from feint.scene.description import (
 from feint.scene.placement import Item, Packer, Spot
 from feint.scene.seeds import image_seed, stream
 
-SENSOR_WIDTH_MM = 36.0
 LAMP_DISTANCE = 2.0  # metres from the bottles to the key lamp (its size is the light's softness there)
 CLEAR_AIR = Atmosphere(visibility=50_000.0, haze_color=(0.62, 0.66, 0.70))
 SHELF_VIEW = (45.0, 20.0)  # most azimuth, elevation (degrees) that still see under the board above
@@ -259,9 +259,7 @@ class BottleSampler:
         az, el = math.radians(azimuth), math.radians(elevation)
         back = np.array([math.sin(az) * math.cos(el), -math.cos(az) * math.cos(el), math.sin(el)])
         target = (corners.min(axis=0) + corners.max(axis=0)) / 2
-        right = np.cross(-back, [0.0, 0.0, 1.0])
-        right /= max(np.linalg.norm(right), 1e-9)
-        up = np.cross(right, -back)
+        right, up = view_axes(-back)
         rel = corners - target
         focal = p["camera.focal_length"]
         frame_per_metre = SENSOR_WIDTH_MM / focal
@@ -271,8 +269,6 @@ class BottleSampler:
             distance = float(p["camera.distance"])
         distance = max(distance, 0.25)
         location = target + distance * back
-        frame_w = distance * frame_per_metre
-        look_at = target + frame_w * (p["camera.aim_x"] * right + p["camera.aim_y"] / aspect * up)
         p.update(
             {
                 "camera.distance_m": float(distance),
@@ -281,14 +277,8 @@ class BottleSampler:
                 "camera.elevation_deg": float(elevation),
             }
         )
-        camera = Camera(
-            tuple(float(v) for v in location),
-            tuple(float(v) for v in look_at),
-            float(focal),
-            SENSOR_WIDTH_MM,
-            float(p["camera.roll"]),
-            clip_end=1000.0,
-        )
+        aim = (p["camera.aim_x"], p["camera.aim_y"])
+        camera = aimed_camera(location, target, focal, aspect, aim, p["camera.roll"], clip_end=1000.0)
         return camera, back, target
 
     def _lighting(

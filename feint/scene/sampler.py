@@ -16,6 +16,7 @@ import numpy as np
 from feint.assets import asset_extent
 from feint.assets.ships import get_ship_builder, list_ship_classes
 from feint.graph.schema import MarineGraph
+from feint.scene.camera import SENSOR_WIDTH_MM, aimed_camera
 from feint.scene.description import (
     AssetRef,
     Atmosphere,
@@ -46,7 +47,6 @@ HAZE_TINTS: dict[str, tuple[float, float, float]] = {
     "blue": (0.50, 0.62, 0.80),
     "warm": (0.75, 0.68, 0.58),
 }
-SENSOR_WIDTH_MM = 36.0
 
 
 class Sampler:
@@ -187,13 +187,6 @@ class Sampler:
             location[2] = float(p["camera.height"])
         location[2] = max(location[2], 0.3)
 
-        view = target - location
-        view /= np.linalg.norm(view)
-        right = np.cross(view, [0.0, 0.0, 1.0])
-        right /= max(np.linalg.norm(right), 1e-9)
-        cam_up = np.cross(right, view)
-        frame_w = distance * frame_per_metre
-        look_at = target + frame_w * (p["camera.aim_x"] * right + p["camera.aim_y"] / aspect * cam_up)
         p.update(
             {
                 "camera.distance_m": float(distance),
@@ -201,13 +194,11 @@ class Sampler:
                 "camera.elevation_deg": float(elevation),
             }
         )
-        camera = Camera(
-            tuple(float(v) for v in location),
-            tuple(float(v) for v in look_at),
-            float(focal),
-            SENSOR_WIDTH_MM,
-            float(p["camera.roll"]),
+        camera = aimed_camera(
+            location, target, focal, aspect, (p["camera.aim_x"], p["camera.aim_y"]), p["camera.roll"]
         )
+        view = target - location
+        view /= np.linalg.norm(view)
         return camera, view
 
     def _background(
