@@ -21,7 +21,7 @@ from feint.graph import load_graph
 from feint.graph.loader import load_graph_dict
 from feint.graph.overrides import apply_overrides, lookup, same, validate_graph
 from feint.tuning import tune as tune_module
-from feint.tuning.ablate import FEATURES, feature_table
+from feint.tuning.ablate import FEATURES, feature_table, switched_off
 from feint.tuning.space import load_space
 from feint.tuning.tune import Tuner, make_settings, tune
 
@@ -258,7 +258,16 @@ def test_base_trial_is_the_graph_and_an_impossible_proposal_is_pruned(val, tmp_p
 def test_builtin_ablation_features_make_valid_graphs():
     merged, _ = load_graph_dict("marine")
     for name, overrides in FEATURES["marine"].items():
-        assert validate_graph(apply_overrides(merged, overrides)).channel == "marine", name
+        graph = validate_graph(switched_off(merged, overrides))
+        for cls in graph.classes:  # off for every class: a class's own draw of it is switched off too
+            own = dict(graph.class_overrides(cls))
+            for path in overrides:
+                if path in own:
+                    assert same(own[path], lookup(graph, path)), (name, cls, path)
+    carriers = dict(
+        validate_graph(switched_off(merged, FEATURES["marine"]["cutout"])).class_overrides("aircraft_carrier")
+    )
+    assert carriers["post.cutout"].describe() == "False"  # the built-in graph has a carrier cut-out rate
     assert list(feature_table("marine", None, ["crop", "haze"])) == ["crop", "haze"]
     with pytest.raises(FeintError, match="unknown feature fog; known: clouds, haze"):
         feature_table("marine", None, ["fog"])

@@ -72,6 +72,19 @@ def feature_table(channel: str, table: Path | None = None, names: list[str] | No
     return {str(n): known[n] for n in names or known}
 
 
+def switched_off(merged: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """The graph with `overrides` applied, also to every class's own draw of the same parameters: a
+    feature switched off is off for every class (carriers' own cut-out rate included)."""
+    extra = {}
+    for cls, spec in (merged.get("classes") or {}).items():
+        own = (spec or {}).get("overrides") or {}
+        for path, value in overrides.items():
+            section, _, name = path.partition(".")
+            if name in (own.get(section) or {}):
+                extra[f"classes.{cls}.overrides.{path}"] = value
+    return apply_overrides(merged, {**overrides, **extra})
+
+
 def describe(overrides: dict[str, Any]) -> str:
     return "; ".join(f"{k}: {json.dumps(v)}" for k, v in overrides.items())
 
@@ -95,7 +108,7 @@ def run_ablations(
     `score(name, renders, render_folder)` -> accuracy, balanced_accuracy; one table row per graph."""
     graphs = {"full": merged}
     for name, overrides in features.items():
-        graphs[name] = apply_overrides(merged, overrides)
+        graphs[name] = switched_off(merged, overrides)
         try:
             validate_graph(graphs[name])  # every ablated graph is checked before anything renders
         except FeintError as err:
