@@ -13,7 +13,7 @@ import typer
 from pydantic import BaseModel, ConfigDict, Field
 
 from feint.cli import app
-from feint.cli.options import comma_list, opt, validated
+from feint.cli.options import DataFormat, Device, Quiet, Resume, TrainClasses, comma_list, opt, validated
 
 detect_app = typer.Typer(
     help="Train object detectors, draw their boxes, measure COCO mAP.", no_args_is_help=True
@@ -84,13 +84,7 @@ def train_cmd(
     seed: Annotated[
         int, opt("--seed", help="Seed of everything: head init, shuffling, flips, sampling.")
     ] = 0,
-    classes: Annotated[
-        str | None,
-        opt(
-            "--classes",
-            help="Train on these classes (a,b,c), in this order (default: all classes of the data).",
-        ),
-    ] = None,
+    classes: TrainClasses = None,
     split: Annotated[
         str | None, opt("--split", help="Train on this split (default: train, when the data has splits).")
     ] = None,
@@ -105,7 +99,7 @@ def train_cmd(
     val_split: Annotated[
         str | None, opt("--val-split", help="Validate on this split (of --val, or of the data).")
     ] = None,
-    fmt: Annotated[str | None, opt("--format", help="Dataset format if not detected.")] = None,
+    fmt: DataFormat = None,
     mlflow: Annotated[
         Path | None,
         opt(
@@ -114,9 +108,9 @@ def train_cmd(
         ),
     ] = None,
     no_mlflow: Annotated[bool, opt("--no-mlflow", help="Do not log to MLflow.")] = False,
-    device: Annotated[str, opt("--device", help="cpu, or cuda where there is one.")] = "cpu",
-    resume: Annotated[bool, opt("--resume", help="Continue the interrupted run in OUT.")] = False,
-    quiet: Annotated[bool, opt("--quiet", "-q", help="No progress bars.")] = False,
+    device: Device = "cpu",
+    resume: Resume = False,
+    quiet: Quiet = False,
 ) -> None:
     """Train a detector: Faster R-CNN on an ImageNet backbone (default) or Ultralytics YOLO."""
     store = None if no_mlflow else str(mlflow or out.absolute().parent)
@@ -173,7 +167,7 @@ def predict_cmd(
     grid: Annotated[int, opt("--grid", help="Images in grid.png.", min=1)] = 16,
     batch: Annotated[int, opt("--batch", help="Images per forward pass.", min=1)] = 4,
     workers: Annotated[int, opt("--workers", help="Image-decoding processes.", min=0)] = 0,
-    device: Annotated[str, opt("--device", help="cpu, or cuda where there is one.")] = "cpu",
+    device: Device = "cpu",
 ) -> None:
     """Boxes and scores drawn on every image, a grid PNG, and the boxes as COCO results JSON."""
     from feint.detection import predict_detections
@@ -202,11 +196,11 @@ def eval_cmd(
     out: Annotated[
         Path | None, opt("-o", "--out", help="Report folder (default RUN/detect-eval-<DATA>[-SPLIT]).")
     ] = None,
-    fmt: Annotated[str | None, opt("--format", help="Dataset format if not detected.")] = None,
+    fmt: DataFormat = None,
     batch: Annotated[int, opt("--batch", help="Images per forward pass.", min=1)] = 4,
     workers: Annotated[int, opt("--workers", help="Image-decoding processes.", min=0)] = 0,
-    device: Annotated[str, opt("--device", help="cpu, or cuda where there is one.")] = "cpu",
-    quiet: Annotated[bool, opt("--quiet", "-q", help="No progress bars.")] = False,
+    device: Device = "cpu",
+    quiet: Quiet = False,
 ) -> None:
     """COCO mAP@0.5 and mAP@0.5:0.95, AP per class, precision-recall curves (pycocotools)."""
     from feint.detection import evaluate_detector

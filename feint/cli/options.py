@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel, ValidationError
@@ -13,6 +13,19 @@ from feint.errors import FeintError
 def opt(*names: str, help: str, **kw: Any) -> Any:
     """A typer option with its help text (keyword-only, so every option says what it does)."""
     return typer.Option(*names, help=help, **kw)
+
+
+# Options several commands declare alike (`feint train`, `feint detect train`, `feint eval`, ...).
+TrainClasses = Annotated[
+    str | None,
+    opt(
+        "--classes", help="Train on these classes (a,b,c), in this order (default: all classes of the data)."
+    ),
+]
+DataFormat = Annotated[str | None, opt("--format", help="Dataset format if not detected.")]
+Device = Annotated[str, opt("--device", help="cpu, or cuda where there is one.")]
+Resume = Annotated[bool, opt("--resume", help="Continue the interrupted run in OUT.")]
+Quiet = Annotated[bool, opt("--quiet", "-q", help="No progress bars.")]
 
 
 def comma_list(text: str | None) -> list[str]:

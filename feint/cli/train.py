@@ -13,7 +13,7 @@ import typer
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from feint.cli import app
-from feint.cli.options import comma_list, opt, validated
+from feint.cli.options import DataFormat, Device, Quiet, Resume, TrainClasses, comma_list, opt, validated
 
 
 class TrainOptions(BaseModel):
@@ -80,13 +80,7 @@ def train_cmd(
         ),
     ],
     out: Annotated[Path, opt("-o", "--out", help="Run folder (new, or an interrupted run with --resume).")],
-    classes: Annotated[
-        str | None,
-        opt(
-            "--classes",
-            help="Train on these classes (a,b,c), in this order (default: all classes of the data).",
-        ),
-    ] = None,
+    classes: TrainClasses = None,
     backbone: Annotated[
         str, opt("--backbone", help="Backbone name (see `feint backbones`).")
     ] = "efficientnet_lite0",
@@ -158,14 +152,14 @@ def train_cmd(
     weights: Annotated[
         Path | None, opt("--weights", help="Add a backbone: its ImageNet weight file.")
     ] = None,
-    fmt: Annotated[str | None, opt("--format", help="Dataset format if not detected.")] = None,
+    fmt: DataFormat = None,
     cache: Annotated[
         Path | None,
         opt("--cache", help="Image/feature cache folder (default $FEINT_CACHE or ~/.cache/feint)."),
     ] = None,
-    device: Annotated[str, opt("--device", help="cpu, or cuda where there is one.")] = "cpu",
-    resume: Annotated[bool, opt("--resume", help="Continue the interrupted run in OUT.")] = False,
-    quiet: Annotated[bool, opt("--quiet", "-q", help="No progress bars.")] = False,
+    device: Device = "cpu",
+    resume: Resume = False,
+    quiet: Quiet = False,
 ) -> None:
     """Train a classifier on real, synthetic or mixed data with an ImageNet-pretrained backbone."""
     options = validated(
@@ -237,10 +231,10 @@ def eval_cmd(
         int, opt("--bootstrap", help="Bootstrap resamples (by group) for 95 % intervals.", min=0)
     ] = 1000,
     seed: Annotated[int, opt("--seed", help="Bootstrap seed.")] = 0,
-    fmt: Annotated[str | None, opt("--format", help="Dataset format if not detected.")] = None,
+    fmt: DataFormat = None,
     cache: Annotated[Path | None, opt("--cache", help="Image/feature cache folder.")] = None,
-    device: Annotated[str, opt("--device", help="cpu, or cuda where there is one.")] = "cpu",
-    quiet: Annotated[bool, opt("--quiet", "-q", help="No progress bars.")] = False,
+    device: Device = "cpu",
+    quiet: Quiet = False,
 ) -> None:
     """Accuracy, balanced accuracy, per-class P/R/F1, confusion matrix, 95 % intervals, worst mistakes."""
     from feint.evaluation import evaluate
@@ -283,7 +277,7 @@ def predict_cmd(
     out: Annotated[Path | None, opt("-o", "--out", help="CSV file (default: print to stdout).")] = None,
     top_k: Annotated[int, opt("-k", "--top-k", help="Classes per image, best first.", min=1)] = 3,
     cache: Annotated[Path | None, opt("--cache", help="Image/feature cache folder.")] = None,
-    device: Annotated[str, opt("--device", help="cpu, or cuda where there is one.")] = "cpu",
+    device: Device = "cpu",
 ) -> None:
     """Top-k classes and scores per image, as CSV."""
     from feint.evaluation import predict

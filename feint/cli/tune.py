@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from feint.cli import app
+from feint.cli.options import comma_list
 
 GRAPH_ARG = typer.Argument(..., help="Graph YAML file or built-in graph name (marine, bottles).")
 CACHE_OPT = typer.Option(
@@ -18,7 +19,7 @@ CACHE_OPT = typer.Option(
 
 
 def _classes(text: str | None) -> list[str] | None:
-    return [c.strip() for c in text.split(",") if c.strip()] if text else None
+    return comma_list(text) or None
 
 
 @app.command("tune")
