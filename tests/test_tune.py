@@ -4,6 +4,7 @@ writes a valid graph; bad search spaces are one-line errors; an ablation run wri
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import sys
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from feint.graph.loader import load_graph_dict
 from feint.graph.overrides import apply_overrides, lookup, same, validate_graph
 from feint.tuning import tune as tune_module
 from feint.tuning.ablate import FEATURES, feature_table, switched_off
-from feint.tuning.space import load_space
+from feint.tuning.space import build_space, load_space
 from feint.tuning.tune import Tuner, make_settings, tune
 
 CLASSES = ["sailboat", "submarine"]
@@ -130,7 +131,8 @@ def test_tiny_tuning_run_resumes_after_a_kill_and_extends(val, tmp_path, monkeyp
     trials = _trials(out)
     assert list(trials.state) == ["COMPLETE", "FAIL", "COMPLETE"]  # trial 1 killed, run again as trial 2
     assert trials.note.iloc[2] == "re-run of trial 1" and bool(trials.base.iloc[0])
-    params = [c for c in trials.columns if "=" in c or c.endswith((".low", ".high", ".p"))]
+    knobs = (".centre", ".width", ".mean", ".std", ".p")
+    params = [c for c in trials.columns if "=" in c or c.endswith(knobs)]
     assert np.allclose(trials.loc[1, params].astype(float), trials.loc[2, params].astype(float))
 
     base = load_graph("marine")
@@ -253,6 +255,40 @@ def test_base_trial_is_the_graph_and_an_impossible_proposal_is_pruned(val, tmp_p
     done = study.trials[0]
     assert done.state.name == "PRUNED" and done.user_attrs["invalid"] == "camera.elevation: every weight is 0"
     assert tune_module.count_finished(study) == 1
+
+
+def test_a_tuned_range_keeps_a_floor_width_inside_its_bounds():
+    """A range is tuned as centre + width: no trial narrows it below a quarter of its bounds (a noisy
+    small batch once collapsed camera.fill to 1.044-1.047), and a centre near a bound shifts the range in."""
+    merged, _ = load_graph_dict("marine")
+    graph = validate_graph(
+        apply_overrides(
+            merged,
+            {"camera.fill": {"uniform": [0.75, 1.05]}, "camera.focal_length": {"loguniform": [35, 400]}},
+        )
+    )
+    space = build_space(
+        {
+            "camera.fill": {"range": [0.5, 1.3]},
+            "camera.focal_length": {"range": [20, 1000]},
+            "post.jpeg_quality": {"range": [30, 100]},
+        },
+        graph,
+        "test",
+    )
+    dists = space.distributions()
+    for knob in space.knobs:
+        centre, width = dists[f"{knob.path}.centre"], dists[f"{knob.path}.width"]
+        for c in (centre.low, (centre.low + centre.high) / 2, centre.high):
+            value = knob.value({f"{knob.path}.centre": c, f"{knob.path}.width": width.low})
+            (kind, (lo, hi)), = value.items()
+            assert knob.low <= lo < hi <= knob.high, (knob.path, value)
+            if kind == "loguniform":
+                assert math.log(hi / lo) >= 0.25 * math.log(knob.high / knob.low) * 0.99, value
+            else:
+                assert hi - lo >= 0.25 * (knob.high - knob.low) - 1, value
+    fill = next(k for k in space.knobs if k.path == "camera.fill")
+    assert fill.value({"camera.fill.centre": 1.3, "camera.fill.width": 0.2}) == {"uniform": [1.1, 1.3]}
 
 
 def test_builtin_ablation_features_make_valid_graphs():

@@ -2,14 +2,18 @@
 
 A space file maps a parameter's dotted path to how it is tuned:
 
-    camera.fill: {range: true}              # move both ends of a uniform/loguniform/randint range,
+    camera.fill: {range: true}              # move and resize a uniform/loguniform/randint range,
     camera.focal_length: {range: [20, 1000]}  # ... within the given bounds (default: one range width
                                             #     beyond each end, inside the field's allowed values)
     camera.elevation: {weights: true}       # re-weight the values of a choice (values stay as they are)
     post.crop: {probability: true}          # the p of a bernoulli (or of a true/false constant)
 
-A normal distribution's `range` moves its mean (within the bounds) and scales its std (x0.25 .. x2).
-The bounds must hold the graph's current distribution: the first trial scores the graph as it is.
+A `range` is tuned as a centre and a width (in log space for a loguniform), not as two free ends: the
+width has a floor of a quarter of the bounds' span (or the current width, if that is narrower), so a trial
+cannot collapse a randomised parameter to a near-constant that wins a small noisy batch by luck (seen in
+the first tuning run: camera.fill 1.044-1.047). A normal distribution's `range` moves its mean (within the
+bounds) and scales its std (x0.25 .. x2). The bounds must hold the graph's current distribution: the
+first trial scores the graph as it is.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ from feint.graph.distributions import (
 )
 from feint.graph.loader import Graph
 from feint.graph.schema import Bounds, Section, bounds_of
+
+MIN_WIDTH = 0.25  # the narrowest a tuned range may become, as a share of its bounds' span
 
 
 class SpaceEntry(BaseModel):
@@ -89,7 +95,7 @@ class Knob:
     high: float = 1.0
 
     def distributions(self) -> dict[str, Any]:
-        from optuna.distributions import FloatDistribution, IntDistribution
+        from optuna.distributions import FloatDistribution
 
         b = self.base
         if self.kind == "weights":
@@ -102,11 +108,28 @@ class Knob:
                 f"{self.path}.mean": FloatDistribution(self.low, self.high),
                 f"{self.path}.std": FloatDistribution(b.std / 4, b.std * 2, log=True),
             }
-        if isinstance(b, RandInt):
-            ends = IntDistribution(int(self.low), int(self.high))
-        else:
-            ends = FloatDistribution(self.low, self.high, log=isinstance(b, LogUniform))
-        return {f"{self.path}.low": ends, f"{self.path}.high": ends}
+        lo, hi = self._span(self.low), self._span(self.high)
+        return {
+            f"{self.path}.centre": FloatDistribution(lo, hi),
+            f"{self.path}.width": FloatDistribution(self._min_width(), hi - lo),
+        }
+
+    def _span(self, x: float) -> float:
+        """A range end on the scale the centre and width are tuned on (log for a loguniform)."""
+        return math.log(x) if isinstance(self.base, LogUniform) else float(x)
+
+    def _min_width(self) -> float:
+        current = self._span(self.base.high) - self._span(self.base.low)  # type: ignore[attr-defined]
+        return min(current, MIN_WIDTH * (self._span(self.high) - self._span(self.low)))
+
+    def _ends(self, params: dict[str, Any]) -> tuple[float, float]:
+        """The range of a trial's centre and width, shifted inside the bounds rather than clipped (so the
+        width is kept), back on the parameter's own scale."""
+        lo, hi = self._span(self.low), self._span(self.high)
+        width = min(float(params[f"{self.path}.width"]), hi - lo)
+        start = min(max(float(params[f"{self.path}.centre"]) - width / 2, lo), hi - width)
+        ends = (start, start + width)
+        return tuple(math.exp(e) for e in ends) if isinstance(self.base, LogUniform) else ends  # type: ignore[return-value]
 
     def base_params(self) -> dict[str, float]:
         b = self.base
@@ -119,7 +142,8 @@ class Knob:
             return {f"{self.path}.p": p}
         if isinstance(b, Normal):
             return {f"{self.path}.mean": b.mean, f"{self.path}.std": b.std}
-        return {f"{self.path}.low": b.low, f"{self.path}.high": b.high}  # type: ignore[attr-defined]
+        lo, hi = self._span(b.low), self._span(b.high)  # type: ignore[attr-defined]
+        return {f"{self.path}.centre": (lo + hi) / 2, f"{self.path}.width": hi - lo}
 
     def value(self, params: dict[str, Any]) -> Any:
         """The YAML distribution for a trial's values of this knob's parameters."""
@@ -142,9 +166,9 @@ class Knob:
             }
             body.update({k: v for k, v in (("low", b.low), ("high", b.high)) if v is not None})
             return {"normal": body}
-        lo, hi = sorted((params[f"{self.path}.low"], params[f"{self.path}.high"]))
+        lo, hi = self._ends(params)
         if isinstance(b, RandInt):
-            return {"randint": [int(lo), int(hi)]}
+            return {"randint": [round(lo), round(hi)]}
         log = isinstance(b, LogUniform)
         ends = [_round(lo, self.low, self.high, log), _round(hi, self.low, self.high, log)]
         return {"loguniform" if log else "uniform": ends}
