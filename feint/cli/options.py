@@ -26,6 +26,27 @@ DataFormat = Annotated[str | None, opt("--format", help="Dataset format if not d
 Device = Annotated[str, opt("--device", help="cpu, or cuda where there is one.")]
 Resume = Annotated[bool, opt("--resume", help="Continue the interrupted run in OUT.")]
 Quiet = Annotated[bool, opt("--quiet", "-q", help="No progress bars.")]
+Align = Annotated[
+    str | None,
+    opt(
+        "--align",
+        help="Domain alignment of render and real features: match (renders moved onto the photos' "
+        "per-feature mean and std), centre (each on its own mean), auto (match for renders alone, centre "
+        "with real photos in training) or none. Default: the study file's; auto elsewhere.",
+    ),
+]
+
+
+def alignment(value: str | None) -> Any:
+    """An --align value checked (None stays None: the caller's default)."""
+    from feint.training.align import alignment_of
+
+    if value is None:
+        return None
+    try:
+        return alignment_of(value)
+    except ValueError as err:
+        raise FeintError(f"--align: {err}") from None
 
 
 def comma_list(text: str | None) -> list[str]:

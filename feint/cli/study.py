@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from feint.cli import app
+from feint.cli.options import Align, alignment
 
 study_app = typer.Typer(help="Measure how much real data synthetic data replaces.", no_args_is_help=True)
 app.add_typer(study_app, name="study")
@@ -21,11 +22,7 @@ def run(
         None, "--graph", help="Graph YAML or built-in name to render (overrides the study file's)."
     ),
     out: Path = typer.Option(None, "-o", "--out", help="Study folder (default runs/study-NAME)."),
-    align: bool = typer.Option(
-        None,
-        "--align/--no-align",
-        help="Centre render and real features on their own means (default: the study file's, on).",
-    ),
+    align: Align = None,
     quick: bool = typer.Option(
         False, "--quick", help="The reduced study: few fractions, one seed, few renders."
     ),
@@ -52,8 +49,8 @@ def run(
     spec = load_study(study, real, test, graph)
     if quick:
         spec = spec.quick_version()
-    if align is not None:
-        spec = spec.model_copy(update={"align": align})
+    if alignment(align) is not None:
+        spec = spec.model_copy(update={"align": alignment(align)})
     out = out or Path("runs") / f"study-{spec.name}"
     tracker = None
     if mlflow:

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from feint.cli import app
-from feint.cli.options import comma_list
+from feint.cli.options import Align, alignment, comma_list
 
 GRAPH_ARG = typer.Argument(..., help="Graph YAML file or built-in graph name (marine, bottles).")
 CACHE_OPT = typer.Option(
@@ -53,11 +53,7 @@ def tune_cmd(
         min=0,
         help="Score the base graph and this many best trials again on other renders; pick by the mean.",
     ),
-    align: bool = typer.Option(
-        True,
-        "--align/--no-align",
-        help="Score zero-shot with render and real features centred on their own means (as studies do).",
-    ),
+    align: Align = None,
     seed: int = typer.Option(0, help="Render and sampler seed: the run is reproducible with one worker."),
     backbone: str = typer.Option("efficientnet_lite0", help="Frozen backbone of the features."),
     image_size: int = typer.Option(224, "--image-size", min=16, help="Backbone input size."),
@@ -88,7 +84,7 @@ def tune_cmd(
         image_size=image_size,
         trials=trials,
         workers=workers,
-        align=align,
+        align=alignment(align) or "auto",
         confirm=confirm,
     )
     card = tune(settings, out, cache, command=shlex.join(["feint", *sys.argv[1:]]), mlflow=mlflow)

@@ -17,6 +17,7 @@ import pandas as pd  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from feint.io import write_text_atomic  # noqa: E402
+from feint.training.align import describe  # noqa: E402
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
 h1{margin-bottom:0}.sub{color:#666}table{border-collapse:collapse;margin:.5em 0}
@@ -183,12 +184,7 @@ def write_report(result: Any, data: Any, path: Path) -> None:
             "<section id='zero-shot'><h2>Zero-shot: trained on renders only</h2>"
             f"<p>Accuracy {_pct(float(zs.accuracy.mean()))}, balanced "
             f"{_pct(float(zs.balanced_accuracy.mean()))}. "
-            + (
-                "Render and real features centred on their own means (domain alignment; the real mean "
-                "from the unlabelled train/val photos)."
-                if spec.align
-                else "No domain alignment."
-            )
+            + describe(spec.align)
             + "</p><table><tr><th>class</th><th>recall</th></tr>"
             f"{rows}</table>" + _confusion(cm, spec.classes, "zero-shot confusion (counts)") + "</section>"
         )

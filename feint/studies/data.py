@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import pandas as pd
 from feint.errors import FeintError
 from feint.io import write_text_atomic
 from feint.studies.spec import StudySpec
+from feint.training.align import Alignment, aligners
 
 
 @dataclass
@@ -69,27 +71,27 @@ class StudyData:
         return np.sort(np.concatenate(keep))
 
 
-def align_domains(data: StudyData) -> StudyData:
-    """The data with render features centred on the renders' mean and real features (train, val, test)
-    on the mean of the real train and val photos, labels unused: the simplest domain alignment (the
-    first moment of CORAL, AdaBN's idea for a frozen backbone). The offset between renders and photos in
-    feature space is then no longer something the head must bridge. The test photos never enter a mean."""
+def align_domains(data: StudyData, how: Alignment = "auto", photos_trained: bool = False) -> StudyData:
+    """The data with render features aligned to the statistics of the real train and val photos and real
+    features (train, val, test) centred on them, labels unused (feint/training/align.py). The offset
+    between renders and photos in feature space is then no longer something the head must bridge. The
+    test photos never enter the statistics. `photos_trained`: the run trains on real photos too."""
     from dataclasses import replace
 
-    if data.synthetic is None or not len(data.synthetic.features):
+    if data.synthetic is None or not len(data.synthetic.features) or how == "none":
         return data
-    real_mean = np.concatenate([data.train.features, data.val.features]).mean(0)
-    synthetic_mean = data.synthetic.features.mean(0)
+    photos = np.concatenate([data.train.features, data.val.features])
+    synthetic, real = aligners(data.synthetic.features, photos, how, photos_trained)
 
-    def shifted(part: Part, mean: np.ndarray) -> Part:
-        return replace(part, features=(part.features - mean).astype(part.features.dtype))
+    def mapped(part: Part, f: Callable[[np.ndarray], np.ndarray]) -> Part:
+        return replace(part, features=f(part.features))
 
     return replace(
         data,
-        train=shifted(data.train, real_mean),
-        val=shifted(data.val, real_mean),
-        test=shifted(data.test, real_mean),
-        synthetic=shifted(data.synthetic, synthetic_mean),
+        train=mapped(data.train, real),
+        val=mapped(data.val, real),
+        test=mapped(data.test, real),
+        synthetic=mapped(data.synthetic, synthetic),
     )
 
 

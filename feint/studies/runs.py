@@ -31,7 +31,7 @@ class RunConfig:
     synthetic_weight: float
     validate: bool = False  # pick the best epoch on real validation (the epochs step only)
     data: str = ""  # fingerprint of the study data (classes, splits, backbone, size, renders)
-    align: bool = False  # centre render and real features on their own means (see `align_domains`)
+    align: str = "none"  # auto | match | centre | none (feint/training/align.py, `align_domains`)
 
     def key(self) -> str:
         return hashlib.sha1(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
@@ -44,10 +44,10 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, n: int) -> np.ndarray:
 def execute(cfg: RunConfig, data: StudyData) -> dict[str, Any]:
     """Train the head the config describes; return metrics on the real test set."""
     from feint.studies.data import align_domains
+    from feint.training.align import alignment_of
     from feint.training.head import HeadConfig, train_head
 
-    if cfg.align:
-        data = align_domains(data)
+    data = align_domains(data, alignment_of(cfg.align), photos_trained=cfg.real_fraction > 0)
 
     real_idx = data.real_subset(cfg.real_fraction, cfg.seed) if cfg.real_fraction > 0 else np.zeros(0, int)
     syn_idx = data.synthetic_subset(cfg.synthetic_per_class)

@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from feint.errors import FeintError
+from feint.training.align import AlignmentField
 
 BUILTIN_STUDIES = ("ships4", "ships10")
 
@@ -76,9 +77,9 @@ class StudySpec(Strict):
     grid_synthetic: list[int] = [0, 250, 500, 1000]
     ablations: AblationSpec = AblationSpec()
     synthetic_weight: float = Field(0.5, gt=0, lt=1, description="share of each batch drawn from renders")
-    # Centre render features on the renders' mean and real ones on the mean of the real train/val photos
-    # (labels unused): a large zero-shot gain for no cost (feint/studies/data.py align_domains).
-    align: bool = True
+    # Align render features to the statistics of the real train/val photos (labels unused): a large
+    # zero-shot gain for no cost (feint/training/align.py).
+    align: AlignmentField = "auto"
     quick: dict[str, object] = {}
 
     def quick_version(self) -> StudySpec:

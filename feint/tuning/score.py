@@ -17,6 +17,7 @@ import numpy as np
 from feint.errors import FeintError
 from feint.graph.loader import Graph
 from feint.studies.data import Part, first_per_class, labelled_part
+from feint.training.align import Alignment, aligners
 
 OBJECTIVES = ("zero-shot", "gap", "both")
 GAP_WEIGHT = 5.0  # `both`: balanced accuracy - 5 x gap; a gap 0.01 lower is worth 5 points of accuracy
@@ -74,17 +75,17 @@ def zero_shot(
     n_classes: int,
     seeds: Sequence[int] = (0, 1, 2),
     epochs: int = 30,
-    align: bool = True,
+    align: Alignment = "auto",
 ) -> dict[str, Any]:
     """Mean accuracy, balanced accuracy and per-class recall on `test` of heads trained on `train`
     (one head per seed: with a dozen renders per class one head is a noisy judge). `align`: the study's
-    domain alignment, each side centred on its own mean (the validation photos' labels stay unused)."""
+    domain alignment, the renders moved onto the photos' statistics (the validation photos' labels stay
+    unused; feint/training/align.py)."""
     from feint.studies.runs import confusion
     from feint.training.head import HeadConfig, train_head
 
-    x_train, x_test = train.features, test.features
-    if align:
-        x_train, x_test = x_train - x_train.mean(0), x_test - x_test.mean(0)
+    for_renders, for_photos = aligners(train.features, test.features, align)
+    x_train, x_test = for_renders(train.features), for_photos(test.features)
     acc, bal, recalls = [], [], []
     for seed in seeds:
         head = train_head(x_train, train.labels, n_classes, HeadConfig(epochs=epochs, seed=seed))

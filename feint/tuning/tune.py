@@ -41,6 +41,7 @@ from feint.graph.loader import load_graph, load_graph_dict
 from feint.graph.overrides import apply_overrides, validate_graph, write_extending_graph
 from feint.io import write_json_atomic
 from feint.studies.data import Part, render_balanced
+from feint.training.align import AlignmentField
 from feint.tuning.score import (
     domain_gap,
     objective_value,
@@ -72,7 +73,7 @@ class TuneSettings(BaseModel):
     backbone: str = "efficientnet_lite0"
     image_size: int = Field(224, ge=16)
     head_seeds: list[int] = [0, 1, 2]
-    align: bool = True  # score zero-shot as the study does: render and real features centred apart
+    align: AlignmentField = "auto"  # score zero-shot as the study does (feint/training/align.py)
     trials: int = Field(20, ge=1)
     workers: int = Field(1, ge=1)
     confirm: int = Field(3, ge=0)  # best trials scored again on other renders before one is picked
