@@ -43,12 +43,13 @@ tune-marine: install
 		--classes $(SHIPS4) --trials 24 --per-class 30 --size 128 --confirm 3 -o runs/tune-marine
 
 # The README realism table: zero-shot per class of a graph on ships4 and ships10 (GRAPH=..., NAME=...,
-# ALIGN=auto|match|centre|none for the table's other rows).
+# ALIGN=auto|match|centre|none for the table's other rows, RENDERS=-224 for the renders at 224 px).
 GRAPH ?= marine
 NAME ?= marine
 ALIGN ?= auto
+RENDERS ?=
 realism-table: install
-	$(BIN)/feint study run examples/studies/zero-shot-ships4.yaml --real $(REAL) --graph $(GRAPH) \
+	$(BIN)/feint study run examples/studies/zero-shot-ships4$(RENDERS).yaml --real $(REAL) --graph $(GRAPH) \
 		--align $(ALIGN) -o runs/zs4-$(NAME)
-	$(BIN)/feint study run examples/studies/zero-shot-ships10.yaml --real $(REAL) --graph $(GRAPH) \
+	$(BIN)/feint study run examples/studies/zero-shot-ships10$(RENDERS).yaml --real $(REAL) --graph $(GRAPH) \
 		--align $(ALIGN) -o runs/zs10-$(NAME)
