@@ -49,8 +49,9 @@ def run(
     spec = load_study(study, real, test, graph)
     if quick:
         spec = spec.quick_version()
-    if alignment(align) is not None:
-        spec = spec.model_copy(update={"align": alignment(align)})
+    chosen = alignment(align)
+    if chosen is not None:
+        spec = spec.model_copy(update={"align": chosen})
     out = out or Path("runs") / f"study-{spec.name}"
     tracker = None
     if mlflow:
