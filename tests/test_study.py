@@ -70,6 +70,7 @@ def test_tiny_study_runs_resumes_and_reports(tiny_spec, tmp_path, monkeypatch):
         assert f"id='{section}'" in page, section
     assert len(re.findall(r"data:image/png;base64,", page)) >= 6
     assert 'src="http' not in page  # self-contained
+    assert f"at {tiny_spec.synthetic.size} px from graph" in page  # the render size is part of the setup
     failure = json.loads((out / "failure" / "failure.json").read_text())
     assert set(failure["classes"]) == {"sailboat", "submarine"}
 
