@@ -94,3 +94,27 @@ def test_tiny_study_runs_resumes_and_reports(tiny_spec, tmp_path, monkeypatch):
     assert (tmp_path / "cm.png").stat().st_size > 1000
     wrong = CliRunner().invoke(app, ["study", "compare", str(tmp_path)])
     assert isinstance(wrong.exception, FeintError) and "not a finished study folder" in str(wrong.exception)
+
+
+def test_a_study_uses_the_renders_it_asked_for_whatever_the_cache_holds(tiny_spec, tmp_path):
+    """A render folder extended by a bigger study (same graph, seed and size) must not change a smaller
+    study's synthetic set, its alignment statistics or its run keys."""
+    import numpy as np
+
+    from feint.graph.loader import load_graph_dict
+    from feint.studies.data import prepare, render_balanced
+    from feint.studies.study import fingerprint
+
+    spec = tiny_spec.model_copy(update={"steps": ["zero_shot"]})
+    per_class = spec.synthetic.per_class
+    before = prepare(spec, tmp_path, progress=False)
+    assert np.bincount(before.synthetic.labels).tolist() == [per_class] * len(spec.classes)
+
+    merged, _ = load_graph_dict(spec.synthetic.graph)
+    s = spec.synthetic
+    render_balanced(merged, spec.classes, per_class + 4, s.size, s.seed, tmp_path, s.workers, progress=False)
+    after = prepare(spec, tmp_path, progress=False)
+    assert after.synthetic_root == before.synthetic_root
+    assert [p.name for p in after.synthetic.paths] == [p.name for p in before.synthetic.paths]
+    assert np.array_equal(after.synthetic.features, before.synthetic.features)
+    assert fingerprint(spec, after) == fingerprint(spec, before)

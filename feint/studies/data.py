@@ -233,7 +233,6 @@ def prepare(
 ) -> StudyData:
     """Load and split the real data, render the synthetic set (on `executor`), compute (or reuse) all
     features."""
-    from feint.datasets import load_dataset
 
     real, test_set = load_real(spec)
     by_split = {name: [r for r in real.records if r.split == name] for name in ("train", "val", "test")}
@@ -247,6 +246,8 @@ def prepare(
     synthetic, root = None, None
     if any(s in spec.steps for s in ("zero_shot", "failure", "finetune", "grid", "ablations")):
         root = render_synthetic(spec, cache, progress, executor, address)
-        records = [r for r in load_dataset(root).records if r.primary_class in spec.classes]
+        # exactly the renders asked for: the cached folder may hold more (a bigger study extended it), and
+        # the alignment statistics and failure analysis must not depend on the cache's history
+        records = first_per_class(root, spec.classes, spec.synthetic.per_class)
         synthetic = labelled_part(records, *args, meta=pd.DataFrame([r.meta for r in records]))
     return StudyData(spec.classes, parts["train"], parts["val"], parts["test"], synthetic, root)

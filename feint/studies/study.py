@@ -44,6 +44,7 @@ def fingerprint(spec: StudySpec, data: StudyData) -> str:
         [str(p) for p in data.train.paths],
         [str(p) for p in data.test.paths],
         str(data.synthetic_root),
+        [] if data.synthetic is None else [p.name for p in data.synthetic.paths],
     ]
     return hashlib.sha1(json.dumps(parts).encode()).hexdigest()[:12]
 
