@@ -32,6 +32,7 @@ class Part:
     groups: list[str]
     features: np.ndarray
     meta: pd.DataFrame | None = None  # render parameters (synthetic) or manifest columns (real)
+    mirrored: np.ndarray | None = None  # features of the left-right mirrored images (real train photos)
 
 
 @dataclass
@@ -84,7 +85,9 @@ def align_domains(data: StudyData, how: Alignment = "auto", photos_trained: bool
     synthetic, real = aligners(data.synthetic.features, photos, how, photos_trained)
 
     def mapped(part: Part, f: Callable[[np.ndarray], np.ndarray]) -> Part:
-        return replace(part, features=f(part.features))
+        return replace(
+            part, features=f(part.features), mirrored=None if part.mirrored is None else f(part.mirrored)
+        )
 
     return replace(
         data,
@@ -216,16 +219,20 @@ def labelled_part(
     progress: bool,
     meta: pd.DataFrame | None = None,
     cache: Path | None = None,
+    mirrored: bool = False,
 ) -> Part:
-    """Records of `classes` as a `Part`: paths, labels, groups and their (cached) backbone features."""
+    """Records of `classes` as a `Part`: paths, labels, groups and their (cached) backbone features;
+    `mirrored`: also the features of the mirrored images."""
     from feint.training.cache import feature_rows
 
     paths = [r.image for r in records]
     labels = np.array([classes.index(r.primary_class) for r in records], dtype=np.int64)
-    features = feature_rows(
-        paths, backbone, size, cache, sizes=[(r.width, r.height) for r in records], progress=progress
-    )
-    return Part(paths, labels, [r.group for r in records], features, meta)
+    sizes = [(r.width, r.height) for r in records]
+    features = feature_rows(paths, backbone, size, cache, sizes=sizes, progress=progress)
+    flipped = None
+    if mirrored:
+        flipped = feature_rows(paths, backbone, size, cache, sizes, progress=progress, mirrored=True)
+    return Part(paths, labels, [r.group for r in records], features, meta, flipped)
 
 
 def prepare(
@@ -242,7 +249,10 @@ def prepare(
         if not records:
             raise FeintError(f"{spec.real}: the {name} split is empty (too few groups per class?)")
     args = (spec.classes, spec.backbone, spec.image_size, progress)
-    parts = {name: labelled_part(records, *args) for name, records in by_split.items()}
+    parts = {
+        name: labelled_part(records, *args, mirrored=spec.mirror and name == "train")
+        for name, records in by_split.items()
+    }
     synthetic, root = None, None
     if any(s in spec.steps for s in ("zero_shot", "failure", "finetune", "grid", "ablations")):
         root = render_synthetic(spec, cache, progress, executor, address)

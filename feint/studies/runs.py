@@ -32,6 +32,7 @@ class RunConfig:
     validate: bool = False  # pick the best epoch on real validation (the epochs step only)
     data: str = ""  # fingerprint of the study data (classes, splits, backbone, size, renders)
     align: str = "none"  # auto | match | centre | none (feint/training/align.py, `align_domains`)
+    mirror: bool = False  # also train on the mirrored real photos' features (`Part.mirrored`)
 
     def key(self) -> str:
         return hashlib.sha1(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
@@ -55,20 +56,24 @@ def execute(cfg: RunConfig, data: StudyData) -> dict[str, Any]:
     head_cfg = HeadConfig(epochs=cfg.epochs, lr=cfg.lr, hidden=cfg.hidden, seed=cfg.seed)
     val = (data.val.features, data.val.labels) if cfg.validate else None
     syn = data.synthetic
+    real_x, real_y = data.train.features[real_idx], data.train.labels[real_idx]
+    if cfg.mirror and data.train.mirrored is not None:
+        real_x = np.concatenate([real_x, data.train.mirrored[real_idx]])
+        real_y = np.concatenate([real_y, real_y])
     if cfg.mode == "finetune" and len(syn_idx) and len(real_idx):
         first = train_head(syn.features[syn_idx], syn.labels[syn_idx], n_classes, head_cfg)
         result = train_head(
-            data.train.features[real_idx],
-            data.train.labels[real_idx],
+            real_x,
+            real_y,
             n_classes,
             HeadConfig(epochs=cfg.epochs, lr=cfg.lr / 2, hidden=cfg.hidden, seed=cfg.seed),
             val=val,
             head=first.head,
         )
     else:
-        feats = [data.train.features[real_idx]] + ([syn.features[syn_idx]] if len(syn_idx) else [])
-        labels = [data.train.labels[real_idx]] + ([syn.labels[syn_idx]] if len(syn_idx) else [])
-        sources = ["real"] * len(real_idx) + ["synthetic"] * len(syn_idx)
+        feats = [real_x] + ([syn.features[syn_idx]] if len(syn_idx) else [])
+        labels = [real_y] + ([syn.labels[syn_idx]] if len(syn_idx) else [])
+        sources = ["real"] * len(real_x) + ["synthetic"] * len(syn_idx)
         mix = (
             {"real": 1 - cfg.synthetic_weight, "synthetic": cfg.synthetic_weight}
             if len(real_idx) and len(syn_idx)

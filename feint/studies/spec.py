@@ -80,6 +80,9 @@ class StudySpec(Strict):
     # Align render features to the statistics of the real train/val photos (labels unused): a large
     # zero-shot gain for no cost (feint/training/align.py).
     align: AlignmentField = "auto"
+    # Train on the features of the mirrored real photos too: the frozen mode's flip augmentation, as
+    # `feint train --mode frozen` does, so the real-only baseline is as strong as feint's own training.
+    mirror: bool = True
     quick: dict[str, object] = {}
 
     def quick_version(self) -> StudySpec:

@@ -122,6 +122,7 @@ class StudyRunner:
             kw.get("validate", False),
             self.fp,
             s.align,
+            s.mirror,
         )
 
     def _run_all(self, calls: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:

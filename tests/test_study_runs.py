@@ -1,0 +1,49 @@
+"""A study run's training set: the mirrored real photos' features join the photos when asked for."""
+
+import numpy as np
+import pytest
+
+from feint.studies.data import Part, StudyData, align_domains
+from feint.studies.runs import RunConfig, execute
+from feint.training import head as head_module
+
+
+def _part(n: int, rng: np.random.Generator, mirrored: bool = False, shift: float = 0.0) -> Part:
+    labels = np.arange(n) % 2
+    features = rng.normal(shift, 1, size=(n, 3)).astype(np.float32)
+    flipped = rng.normal(shift, 1, size=(n, 3)).astype(np.float32) if mirrored else None
+    return Part([], labels, [str(i) for i in range(n)], features, mirrored=flipped)
+
+
+def _data() -> StudyData:
+    rng = np.random.default_rng(0)
+    train = _part(20, rng, mirrored=True)
+    return StudyData(["a", "b"], train, _part(4, rng), _part(10, rng), _part(30, rng, shift=2.0), None)
+
+
+@pytest.mark.parametrize("mode", ["merged", "finetune"])
+@pytest.mark.parametrize("mirror", [False, True])
+def test_a_run_trains_on_the_mirrored_photos_only_when_asked(monkeypatch, mode, mirror):
+    seen = []
+    real_train_head = head_module.train_head
+
+    def recording(features, labels, *args, **kwargs):
+        seen.append((np.asarray(features), np.asarray(labels)))
+        return real_train_head(features, labels, *args, **kwargs)
+
+    monkeypatch.setattr(head_module, "train_head", recording)
+    data = _data()
+    config = RunConfig(1.0, 15, mode, 0, 3, 1e-3, 0, 0.5, align="auto", mirror=mirror)
+    result = execute(config, data)
+
+    aligned = align_domains(data, "auto", photos_trained=True)
+    photos = seen[-1][0][: len(data.train.labels)]  # the photos come first in both modes
+    assert np.allclose(photos, aligned.train.features)
+    rows = seen[-1][0]
+    if mirror:  # the mirrored rows follow the photos, moved by the same alignment, with the same labels
+        flipped = rows[len(data.train.labels) : 2 * len(data.train.labels)]
+        assert np.allclose(flipped, aligned.train.mirrored)
+        assert np.array_equal(seen[-1][1][: 2 * 20], np.concatenate([data.train.labels] * 2))
+    expected = 20 * (2 if mirror else 1) + (30 if mode == "merged" else 0)
+    assert len(rows) == expected
+    assert result["n_real"] == 20  # photos, not feature rows
