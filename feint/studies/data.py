@@ -240,7 +240,6 @@ def prepare(
 ) -> StudyData:
     """Load and split the real data, render the synthetic set (on `executor`), compute (or reuse) all
     features."""
-
     real, test_set = load_real(spec)
     by_split = {name: [r for r in real.records if r.split == name] for name in ("train", "val", "test")}
     if test_set is not None:
