@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
+from feint.assets import asset_extent
 from feint.errors import FeintError
 from feint.graph import load_graph, parse_distribution
 from feint.graph.distributions import Choice, LogUniform, Normal, RandInt, Uniform
-from feint.scene.sampler import Sampler
+from feint.scene.sampler import ALONGSIDE_CLASSES, Sampler
 
 
 @pytest.mark.parametrize(
@@ -151,3 +152,25 @@ def test_class_overrides_apply_to_their_class_only(tmp_path):
         else:  # other classes draw exactly what the graph without the override draws
             assert (b["camera.fill"], b["background.kind"]) == (a["camera.fill"], a["background.kind"])
     assert "tug" in seen and len(seen) > 2
+
+
+def test_a_big_ship_alongside_lies_parallel_on_the_far_side_and_changes_nothing_else(tmp_path):
+    path = tmp_path / "g.yaml"
+    path.write_text("extends: marine\nbackground:\n  alongside: true\n")
+    base, along = Sampler(load_graph("marine"), 4, 96), Sampler(load_graph(path), 4, 96)
+    for i in range(6):
+        a, b = base.sample(i), along.sample(i)
+        assert not any(o.name == "alongside" for o in a.objects)
+        big = next(o for o in b.objects if o.name == "alongside")
+        ship = b.objects[0]
+        # the rest of the scene is what the graph without it draws
+        assert [o.name for o in b.objects if o.name != "alongside"] == [o.name for o in a.objects]
+        assert b.camera == a.camera and b.params["class"] == a.params["class"]
+        # a bigger hull, parallel to the ship, on the side away from the camera, clear of the ship's beam
+        big_length, big_beam, _ = asset_extent(big.asset)
+        length, beam, _ = asset_extent(ship.asset)
+        assert big_length > length or ship.asset.builder in ALONGSIDE_CLASSES
+        assert min(abs(big.pose.yaw % 180), 180 - abs(big.pose.yaw % 180)) < 15
+        camera_y = b.camera.location[1]
+        assert np.sign(big.pose.y) == -np.sign(camera_y) or abs(camera_y) < 1e-6
+        assert abs(big.pose.y) >= beam / 2 + big_beam / 2 + 2.0 - 1e-6

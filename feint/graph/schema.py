@@ -181,6 +181,8 @@ class BackgroundSection(Section):
     distance: param(0.05, 100)
     land_height: param(0, 50)
     distractors: param(0, 20, "int")
+    # A big ship moored or working beside the labelled one (the wall behind a tug at work).
+    alongside: Flag = Field(default=False, validate_default=True)
 
 
 class CameraSection(Section):

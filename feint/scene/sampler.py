@@ -42,6 +42,8 @@ SEA_TINTS: dict[str, tuple[float, float, float]] = {  # linear RGB albedo of the
     "green": (0.020, 0.045, 0.035),
     "teal": (0.012, 0.050, 0.060),
 }
+# Ships big enough to be the hull a tug works alongside (`background.alongside`).
+ALONGSIDE_CLASSES = ("aircraft_carrier", "bulkers", "car_carrier", "container_ship", "cruise")
 HAZE_TINTS: dict[str, tuple[float, float, float]] = {
     "neutral": (0.62, 0.66, 0.70),
     "blue": (0.50, 0.62, 0.80),
@@ -204,7 +206,8 @@ class Sampler:
     def _background(
         self, seed: int, p: dict[str, Any], extent: tuple[float, float, float], view: np.ndarray
     ) -> list[SceneObject]:
-        """Land or a quay behind the ship (seen past it from the camera) and distractor vessels."""
+        """Land or a quay behind the ship (seen past it from the camera), a big ship moored or working
+        alongside it, and distractor vessels."""
         length = extent[0]
         away = np.array([view[0], view[1], 0.0])
         away /= max(np.linalg.norm(away), 1e-9)
@@ -229,6 +232,8 @@ class Sampler:
                     kind, AssetRef(builder=kind, params=params), Pose(x=float(x), y=float(y), yaw=yaw)
                 )
             )
+        if p["background.alongside"]:
+            objects.append(self._alongside(seed, extent, away))
         rng = stream(seed, "distractors")
         builtin = list_ship_classes()
         for i in range(int(p["background.distractors"])):
@@ -246,6 +251,22 @@ class Sampler:
                 )
             )
         return objects
+
+
+    @staticmethod
+    def _alongside(seed: int, extent: tuple[float, float, float], away: np.ndarray) -> SceneObject:
+        """A big hull parallel to the ship, a few metres off its far side: tugs are photographed at work
+        against the wall of the ship they push, which fills the background of the crop."""
+        rng = stream(seed, "alongside")
+        cls = ALONGSIDE_CLASSES[int(rng.integers(len(ALONGSIDE_CLASSES)))]
+        params = get_ship_builder(cls).sample(rng, None)
+        asset = AssetRef(builder=cls, params=params)
+        big_length, big_beam, _ = asset_extent(asset)
+        far_side = 1.0 if away[1] >= 0 else -1.0
+        y = far_side * (extent[1] / 2 + big_beam / 2 + rng.uniform(2.0, 15.0))
+        x = rng.uniform(-0.45, 0.45) * big_length
+        yaw = float(rng.choice([0.0, 180.0]) + rng.normal(0.0, 3.0))
+        return SceneObject("alongside", asset, Pose(x=float(x), y=float(y), yaw=yaw))
 
 
 def _model_file(folder: str, rng: np.random.Generator, length: float | None) -> AssetRef:
