@@ -47,3 +47,20 @@ def test_a_run_trains_on_the_mirrored_photos_only_when_asked(monkeypatch, mode, 
     expected = 20 * (2 if mirror else 1) + (30 if mode == "merged" else 0)
     assert len(rows) == expected
     assert result["n_real"] == 20  # photos, not feature rows
+
+
+@pytest.mark.parametrize("mode", ["merged", "finetune"])
+def test_label_smoothing_reaches_every_head_of_a_run_and_its_key(monkeypatch, mode):
+    configs = []
+    real_train_head = head_module.train_head
+
+    def recording(features, labels, n_classes, config, *args, **kwargs):
+        configs.append(config)
+        return real_train_head(features, labels, n_classes, config, *args, **kwargs)
+
+    monkeypatch.setattr(head_module, "train_head", recording)
+    smooth = RunConfig(1.0, 15, mode, 0, 3, 1e-3, 0, 0.5, label_smoothing=0.3)
+    sharp = RunConfig(1.0, 15, mode, 0, 3, 1e-3, 0, 0.5, label_smoothing=0.0)
+    execute(smooth, _data())
+    assert configs and all(c.label_smoothing == 0.3 for c in configs)
+    assert smooth.key() != sharp.key()  # a study re-runs what a different smoothing would change

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ class RunConfig:
     data: str = ""  # fingerprint of the study data (classes, splits, backbone, size, renders)
     align: str = "none"  # auto | match | centre | none (feint/training/align.py, `align_domains`)
     mirror: bool = False  # also train on the mirrored real photos' features (`Part.mirrored`)
+    label_smoothing: float = 0.1  # of the head's cross-entropy (`HeadConfig`)
 
     def key(self) -> str:
         return hashlib.sha1(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
@@ -53,7 +54,9 @@ def execute(cfg: RunConfig, data: StudyData) -> dict[str, Any]:
     real_idx = data.real_subset(cfg.real_fraction, cfg.seed) if cfg.real_fraction > 0 else np.zeros(0, int)
     syn_idx = data.synthetic_subset(cfg.synthetic_per_class)
     n_classes = len(data.classes)
-    head_cfg = HeadConfig(epochs=cfg.epochs, lr=cfg.lr, hidden=cfg.hidden, seed=cfg.seed)
+    head_cfg = HeadConfig(
+        epochs=cfg.epochs, lr=cfg.lr, hidden=cfg.hidden, label_smoothing=cfg.label_smoothing, seed=cfg.seed
+    )
     val = (data.val.features, data.val.labels) if cfg.validate else None
     syn = data.synthetic
     real_x, real_y = data.train.features[real_idx], data.train.labels[real_idx]
@@ -66,7 +69,7 @@ def execute(cfg: RunConfig, data: StudyData) -> dict[str, Any]:
             real_x,
             real_y,
             n_classes,
-            HeadConfig(epochs=cfg.epochs, lr=cfg.lr / 2, hidden=cfg.hidden, seed=cfg.seed),
+            replace(head_cfg, lr=cfg.lr / 2),
             val=val,
             head=first.head,
         )

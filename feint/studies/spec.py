@@ -83,6 +83,10 @@ class StudySpec(Strict):
     # Train on the features of the mirrored real photos too: the frozen mode's flip augmentation, as
     # `feint train --mode frozen` does, so the real-only baseline is as strong as feint's own training.
     mirror: bool = True
+    # Label smoothing of every head's loss. 0 lets heads on renders transfer better at a fixed epoch count,
+    # but the epoch fit then runs to its cap, which makes real only stronger and runs with renders weaker
+    # (docs/marine-defaults.md): the default keeps 0.1 until the epochs are chosen per kind of run.
+    label_smoothing: float = Field(0.1, ge=0, lt=1)
     quick: dict[str, object] = {}
 
     def quick_version(self) -> StudySpec:

@@ -123,6 +123,7 @@ class StudyRunner:
             self.fp,
             s.align,
             s.mirror,
+            s.label_smoothing,
         )
 
     def _run_all(self, calls: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
