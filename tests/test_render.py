@@ -198,3 +198,33 @@ def test_crop_stretch_is_limited(box, max_stretch, expected):
     assert grown == expected
     x0, y0, x1, y1 = grown
     assert 0 <= x0 < x1 <= 200 and 0 <= y0 < y1 <= 100
+
+
+def test_resume_refuses_a_folder_rendered_with_other_pixels(tmp_path, dataset20, monkeypatch):
+    import shutil
+
+    from feint.render import dataset as dataset_module
+
+    out = tmp_path / "ds"
+    shutil.copytree(dataset20, out)
+    spec = json.loads((out / "render.json").read_text())
+    assert spec["pixels"] == dataset_module.PIXELS_VERSION
+    job = RenderJob(load_graph("marine"), 20, out, size=96, seed=1, resume=True)
+    del spec["pixels"]  # a folder from before the version was recorded still resumes
+    (out / "render.json").write_text(json.dumps(spec))
+    render_dataset(job, progress=False)
+    monkeypatch.setattr(dataset_module, "PIXELS_VERSION", dataset_module.PIXELS_VERSION + 1)
+    with pytest.raises(FeintError, match="other pixels"):
+        render_dataset(job, progress=False)
+    assert len(list((out / "images").glob("*.jpg"))) == 20  # nothing lost
+
+
+def test_render_caches_are_keyed_by_the_pixel_version(monkeypatch):
+    from feint.render import dataset as dataset_module
+    from feint.studies.data import render_key
+
+    merged = {"extends": "marine", "sky": {"clouds": 0}}
+    key = render_key(merged, 0, 96)
+    assert render_key(merged, 0, 96) == key and render_key(merged, 1, 96) != key
+    monkeypatch.setattr(dataset_module, "PIXELS_VERSION", dataset_module.PIXELS_VERSION + 1)
+    assert render_key(merged, 0, 96) != key

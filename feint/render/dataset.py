@@ -35,6 +35,9 @@ from feint.io import write_bytes_atomic, write_json_atomic
 from feint.render.worker import init_worker, record_path, render_index
 
 SUPERCATEGORY = {"marine": "ship", "bottles": "bottle"}
+# Bump when a change to the sampler, the assets or the renderer changes the pixels an unchanged graph
+# gives: render caches (studies, tuning, ablations) are keyed by it, so they never serve stale renders.
+PIXELS_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,13 @@ class RenderJob:
 
     def spec(self) -> dict[str, Any]:
         """What determines the output (all but `n` must match on --resume); not how many workers ran it."""
-        return {"graph": self.graph.to_yaml(), "seed": self.seed, "size": self.size, "n": self.n}
+        return {
+            "graph": self.graph.to_yaml(),
+            "seed": self.seed,
+            "size": self.size,
+            "n": self.n,
+            "pixels": PIXELS_VERSION,
+        }
 
 
 def render_dataset(job: RenderJob, progress: bool = True) -> dict[str, Any]:
@@ -117,6 +126,13 @@ def _prepare_output(job: RenderJob) -> None:
         if not spec_path.exists():
             raise FeintError(f"{out}: not a feint render folder (no render.json); pick an empty folder")
         previous = json.loads(spec_path.read_text())
+        previous.setdefault("pixels", 1)  # written before the pixel version was recorded
+        if previous["pixels"] != PIXELS_VERSION:
+            raise FeintError(
+                f"{out}: rendered by a feint whose renderer draws other pixels (version "
+                f"{previous['pixels']}, now {PIXELS_VERSION}); a resume would mix the two: render into a new "
+                "folder"
+            )
         current = json.loads(json.dumps(job.spec()))
         changed = [k for k in current if k != "n" and previous.get(k) != current[k]]
         if "graph" in changed and _same_graph(previous.get("graph"), job.graph):
@@ -227,6 +243,7 @@ def _card(
             "blender": metadata.version("bpy"),
             "python": platform.python_version(),
             "numpy": np.__version__,
+            "pixels": PIXELS_VERSION,
         },
         "workers_last_run": job.workers,
     }

@@ -145,6 +145,14 @@ def render_synthetic(
     )
 
 
+def render_key(merged: dict[str, Any], seed: int, size: int) -> str:
+    """The cache folder name of a render set: graph data, seed, size and the renderer's pixel version."""
+    from feint.render.dataset import PIXELS_VERSION
+
+    text = json.dumps([merged, seed, size, PIXELS_VERSION], sort_keys=True, default=str)
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
 def render_balanced(
     merged: dict[str, Any],
     classes: list[str],
@@ -159,9 +167,9 @@ def render_balanced(
     address: str | None = None,
 ) -> Path:
     """Render (or reuse) `root/renders/KEY` from merged graph data restricted to `classes` (equal weights),
-    keyed by graph, classes, seed and size; extended on demand until every class has `per_class` images
-    (image i depends only on (seed, i), so extending is exact, and two graphs that differ in one parameter
-    draw the same values for all the others)."""
+    keyed by graph, classes, seed, size and the renderer's pixel version (`render_key`); extended on demand
+    until every class has `per_class` images (image i depends only on (seed, i), so extending is exact, and
+    two graphs that differ in one parameter draw the same values for all the others)."""
     import yaml
 
     from feint.graph import load_graph
@@ -169,8 +177,7 @@ def render_balanced(
 
     known = merged.get("classes", {})
     merged = {**merged, "classes": {c: {**known.get(c, {}), "weight": 1} for c in classes}}
-    key = hashlib.sha1(json.dumps([merged, seed, size], sort_keys=True, default=str).encode()).hexdigest()
-    key = key[:12]
+    key = render_key(merged, seed, size)
     out = root / "renders" / key
     out.mkdir(parents=True, exist_ok=True)
     graph_file = out.parent / f"{key}.graph.yaml"
