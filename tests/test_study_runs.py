@@ -64,3 +64,18 @@ def test_label_smoothing_reaches_every_head_of_a_run_and_its_key(monkeypatch, mo
     execute(smooth, _data())
     assert configs and all(c.label_smoothing == 0.3 for c in configs)
     assert smooth.key() != sharp.key()  # a study re-runs what a different smoothing would change
+
+
+def test_a_run_takes_the_epoch_fit_and_a_run_with_renders_no_more_than_max_steps(tmp_path):
+    from feint.studies.spec import StudySpec
+    from feint.studies.study import StudyRunner
+
+    spec = StudySpec(
+        name="t", real="x", classes=["a", "b"], epochs={"max_epochs": 60, "min_epochs": 5, "max_steps": 500}
+    )
+    runner = StudyRunner(spec, tmp_path, tmp_path, progress=False)
+    runner.fit = {"intercept": 10.0, "slope": 0.1}  # 10 epochs at 0 images, 60 (the cap) from 500 on
+    assert runner.epochs_for(0) == 10 and runner.epochs_for(4000) == 60  # real photos only: the fit
+    assert runner.epochs_for(50, 100) == 15  # with renders: 2 steps an epoch, far below the step cap
+    assert runner.epochs_for(4000, 4000) == 500 // 63  # 63 batches of 64 an epoch: the step cap wins
+    assert runner.epochs_for(4000, 10**6) == 1  # at least one pass

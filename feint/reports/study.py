@@ -173,7 +173,9 @@ def write_report(result: Any, data: Any, path: Path) -> None:
         parts.append(
             f"<section id='epochs'><h2>Best epoch against training-set size</h2><p>Fit: epochs = "
             f"{fit['intercept']:.1f} + {fit['slope']:.4f} x images; later runs take their epochs "
-            "from it.</p>" + _png(fig) + "</section>"
+            f"from it, {spec.epochs.min_epochs}-{spec.epochs.max_epochs}; runs with renders train at most "
+            f"{spec.epochs.max_steps} optimiser steps (thousands of renders: a few epochs)."
+            "</p>" + _png(fig) + "</section>"
         )
 
     zs = t[t.step == "zero_shot"]

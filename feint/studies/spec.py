@@ -30,11 +30,15 @@ class SyntheticSpec(Strict):
 
 
 class EpochSpec(Strict):
-    """Step 2: best epoch (on real validation) at a few training-set sizes, then a line through them."""
+    """Step 2: best epoch (on real validation) at a few training-set sizes, then a line through them.
+    `max_steps` caps the optimiser steps of a run with renders: the line is measured on sets of real
+    photos (tens to hundreds of rows) and would give sets of thousands of renders as many passes, where a
+    head on renders is best after a few hundred steps (docs/marine-defaults.md)."""
 
     fractions: list[float] = [0.1, 0.3, 1.0]
     max_epochs: int = Field(60, ge=1)
     min_epochs: int = Field(5, ge=1)
+    max_steps: int = Field(500, ge=1)
 
 
 class AblationSpec(Strict):
@@ -83,10 +87,9 @@ class StudySpec(Strict):
     # Train on the features of the mirrored real photos too: the frozen mode's flip augmentation, as
     # `feint train --mode frozen` does, so the real-only baseline is as strong as feint's own training.
     mirror: bool = True
-    # Label smoothing of every head's loss. 0 lets heads on renders transfer better at a fixed epoch count,
-    # but the epoch fit then runs to its cap, which makes real only stronger and runs with renders weaker
-    # (docs/marine-defaults.md): the default keeps 0.1 until the epochs are chosen per kind of run.
-    label_smoothing: float = Field(0.1, ge=0, lt=1)
+    # Label smoothing of every head's loss. None: with smoothing the validation loss turns early, so the
+    # epoch fit under-trains the real-only heads (docs/marine-defaults.md).
+    label_smoothing: float = Field(0.0, ge=0, lt=1)
     quick: dict[str, object] = {}
 
     def quick_version(self) -> StudySpec:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -109,7 +110,8 @@ class StudyRunner:
         s = self.spec
         n_real = len(self.data.real_subset(kw["real_fraction"], kw["seed"])) if kw["real_fraction"] > 0 else 0
         n_syn = len(self.data.synthetic_subset(kw.get("synthetic_per_class", 0)))
-        epochs = kw.pop("epochs", None) or self.epochs_for(n_real + n_syn)
+        rows = n_real * (2 if s.mirror else 1) + n_syn if n_syn else None
+        epochs = kw.pop("epochs", None) or self.epochs_for(n_real + n_syn, rows)
         return RunConfig(
             kw["real_fraction"],
             kw.get("synthetic_per_class", 0),
@@ -168,9 +170,18 @@ class StudyRunner:
             }
         )
 
-    def epochs_for(self, n: int) -> int:
+    def epochs_for(self, n: int, rows: int | None = None) -> int:
+        """Epochs for a run on `n` images: the epoch fit, within the study's bounds; a run with renders
+        (`rows`: its feature rows, mirrored photos included) trains no more than `max_steps` steps."""
+        from feint.training.head import HeadConfig
+
         e = self.spec.epochs
-        return int(np.clip(round(self.fit["intercept"] + self.fit["slope"] * n), e.min_epochs, e.max_epochs))
+        line = self.fit["intercept"] + self.fit["slope"] * n
+        fitted = int(np.clip(round(line), e.min_epochs, e.max_epochs))
+        if rows is None:
+            return fitted
+        steps_per_epoch = max(1, math.ceil(rows / HeadConfig.batch))
+        return max(1, min(fitted, e.max_steps // steps_per_epoch))
 
     # ----- steps ----------------------------------------------------------------------------------
     def epochs_step(self) -> dict[str, float]:
