@@ -53,6 +53,10 @@ def test_tiny_study_runs_resumes_and_reports(tiny_spec, tmp_path, monkeypatch):
     assert set((out / "runs").glob("*.json")) >= finished
 
     table = result.table
+    epochs = table[table.step == "epochs"]
+    # the fit goes through the best epochs the epochs step found, each within the epochs it trained
+    assert sorted(y for _, y in result.epoch_fit["points"]) == sorted(epochs.best_epoch)
+    assert all(1 <= y <= tiny_spec.epochs.max_epochs for _, y in result.epoch_fit["points"])
     assert set(table.step) >= {
         "epochs",
         "baseline",

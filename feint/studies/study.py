@@ -196,7 +196,7 @@ class StudyRunner:
         ]
         results = self._run_all(calls)
         xs = [r["n_real"] for r in results]
-        ys = [r["best_epoch"] + 1 for r in results]
+        ys = [r["best_epoch"] for r in results]  # counted from 1
         slope, intercept = np.polyfit(xs, ys, 1) if len(set(xs)) > 1 else (0.0, float(np.mean(ys)))
         return {
             "intercept": float(intercept),
