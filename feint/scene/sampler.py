@@ -252,7 +252,6 @@ class Sampler:
             )
         return objects
 
-
     @staticmethod
     def _alongside(seed: int, extent: tuple[float, float, float], away: np.ndarray) -> SceneObject:
         """A big hull parallel to the ship, a few metres off its far side: tugs are photographed at work
