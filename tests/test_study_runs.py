@@ -1,4 +1,5 @@
-"""A study run's training set: the mirrored real photos' features join the photos when asked for."""
+"""One study run: the mirrored real photos' features join the photos when asked for, every head gets the
+run's label smoothing, and runs with renders take at most `epochs.max_steps` steps."""
 
 import numpy as np
 import pytest
@@ -21,47 +22,46 @@ def _data() -> StudyData:
     return StudyData(["a", "b"], train, _part(4, rng), _part(10, rng), _part(30, rng, shift=2.0), None)
 
 
-@pytest.mark.parametrize("mode", ["merged", "finetune"])
-@pytest.mark.parametrize("mirror", [False, True])
-def test_a_run_trains_on_the_mirrored_photos_only_when_asked(monkeypatch, mode, mirror):
+@pytest.fixture
+def heads(monkeypatch) -> list[tuple[np.ndarray, np.ndarray, object]]:
+    """(features, labels, config) of every head a run trains, in order."""
     seen = []
     real_train_head = head_module.train_head
 
-    def recording(features, labels, *args, **kwargs):
-        seen.append((np.asarray(features), np.asarray(labels)))
-        return real_train_head(features, labels, *args, **kwargs)
+    def recording(features, labels, n_classes, config, *args, **kwargs):
+        seen.append((np.asarray(features), np.asarray(labels), config))
+        return real_train_head(features, labels, n_classes, config, *args, **kwargs)
 
     monkeypatch.setattr(head_module, "train_head", recording)
+    return seen
+
+
+@pytest.mark.parametrize("mode", ["merged", "finetune"])
+@pytest.mark.parametrize("mirror", [False, True])
+def test_a_run_trains_on_the_mirrored_photos_only_when_asked(heads, mode, mirror):
     data = _data()
     config = RunConfig(1.0, 15, mode, 0, 3, 1e-3, 0, 0.5, align="auto", mirror=mirror)
     result = execute(config, data)
 
     aligned = align_domains(data, "auto", photos_trained=True)
-    photos = seen[-1][0][: len(data.train.labels)]  # the photos come first in both modes
+    photos = heads[-1][0][: len(data.train.labels)]  # the photos come first in both modes
     assert np.allclose(photos, aligned.train.features)
-    rows = seen[-1][0]
+    rows = heads[-1][0]
     if mirror:  # the mirrored rows follow the photos, moved by the same alignment, with the same labels
         flipped = rows[len(data.train.labels) : 2 * len(data.train.labels)]
         assert np.allclose(flipped, aligned.train.mirrored)
-        assert np.array_equal(seen[-1][1][: 2 * 20], np.concatenate([data.train.labels] * 2))
+        assert np.array_equal(heads[-1][1][: 2 * 20], np.concatenate([data.train.labels] * 2))
     expected = 20 * (2 if mirror else 1) + (30 if mode == "merged" else 0)
     assert len(rows) == expected
     assert result["n_real"] == 20  # photos, not feature rows
 
 
 @pytest.mark.parametrize("mode", ["merged", "finetune"])
-def test_label_smoothing_reaches_every_head_of_a_run_and_its_key(monkeypatch, mode):
-    configs = []
-    real_train_head = head_module.train_head
-
-    def recording(features, labels, n_classes, config, *args, **kwargs):
-        configs.append(config)
-        return real_train_head(features, labels, n_classes, config, *args, **kwargs)
-
-    monkeypatch.setattr(head_module, "train_head", recording)
+def test_label_smoothing_reaches_every_head_of_a_run_and_its_key(heads, mode):
     smooth = RunConfig(1.0, 15, mode, 0, 3, 1e-3, 0, 0.5, label_smoothing=0.3)
     sharp = RunConfig(1.0, 15, mode, 0, 3, 1e-3, 0, 0.5, label_smoothing=0.0)
     execute(smooth, _data())
+    configs = [config for _, _, config in heads]
     assert configs and all(c.label_smoothing == 0.3 for c in configs)
     assert smooth.key() != sharp.key()  # a study re-runs what a different smoothing would change
 
