@@ -76,7 +76,8 @@ def test_tiny_study_runs_resumes_and_reports(tiny_spec, tmp_path, monkeypatch):
     assert 'src="http' not in page  # self-contained
     assert f"at {tiny_spec.synthetic.size} px from graph" in page  # the render size is part of the setup
     assert "mirrored real photos" in page  # so is the flip augmentation of the photos (on by default)
-    assert "label smoothing 0</p>" in page  # and the heads' loss (no smoothing by default)
+    assert "label smoothing 0;" in page  # and the heads' loss (no smoothing by default)
+    assert "renders 20 % of each batch of a mixed run" in page  # and the mixed runs' share of renders
     failure = json.loads((out / "failure" / "failure.json").read_text())
     assert set(failure["classes"]) == {"sailboat", "submarine"}
 

@@ -1,5 +1,6 @@
 """One study run: the mirrored real photos' features join the photos when asked for, every head gets the
-run's label smoothing, and runs with renders take at most `epochs.max_steps` steps."""
+run's label smoothing, a merged run draws renders at the study's share, and runs with renders take at
+most `epochs.max_steps` steps."""
 
 import numpy as np
 import pytest
@@ -23,13 +24,13 @@ def _data() -> StudyData:
 
 
 @pytest.fixture
-def heads(monkeypatch) -> list[tuple[np.ndarray, np.ndarray, object]]:
-    """(features, labels, config) of every head a run trains, in order."""
+def heads(monkeypatch) -> list[tuple[np.ndarray, np.ndarray, object, dict]]:
+    """(features, labels, config, other keyword arguments) of every head a run trains, in order."""
     seen = []
     real_train_head = head_module.train_head
 
     def recording(features, labels, n_classes, config, *args, **kwargs):
-        seen.append((np.asarray(features), np.asarray(labels), config))
+        seen.append((np.asarray(features), np.asarray(labels), config, kwargs))
         return real_train_head(features, labels, n_classes, config, *args, **kwargs)
 
     monkeypatch.setattr(head_module, "train_head", recording)
@@ -61,9 +62,23 @@ def test_label_smoothing_reaches_every_head_of_a_run_and_its_key(heads, mode):
     smooth = RunConfig(1.0, 15, mode, 0, 3, 1e-3, 0, 0.5, label_smoothing=0.3)
     sharp = RunConfig(1.0, 15, mode, 0, 3, 1e-3, 0, 0.5, label_smoothing=0.0)
     execute(smooth, _data())
-    configs = [config for _, _, config in heads]
+    configs = [config for _, _, config, _ in heads]
     assert configs and all(c.label_smoothing == 0.3 for c in configs)
     assert smooth.key() != sharp.key()  # a study re-runs what a different smoothing would change
+
+
+@pytest.mark.parametrize("share", [0.2, 0.5])
+def test_a_merged_run_draws_renders_at_the_studys_share(heads, share):
+    from feint.training.loop import sample_weights
+
+    config = RunConfig(0.5, 15, "merged", 0, 3, 1e-3, 0, share)
+    execute(config, _data())
+    _, labels, _, kwargs = heads[-1]
+    sources = np.asarray(kwargs["sources"])
+    assert set(sources) == {"real", "synthetic"}
+    drawn = sample_weights(labels, sources, kwargs["mix"])
+    assert drawn[sources == "synthetic"].sum() == pytest.approx(share)  # whatever the rows' counts
+    assert config.key() != RunConfig(0.5, 15, "merged", 0, 3, 1e-3, 0, 0.7 - share).key()
 
 
 def test_a_run_takes_the_epoch_fit_and_a_run_with_renders_no_more_than_max_steps(tmp_path):

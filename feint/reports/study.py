@@ -114,7 +114,8 @@ def write_report(result: Any, data: Any, path: Path) -> None:
         f"{0 if data.synthetic is None else len(data.synthetic.labels)} at {spec.synthetic.size} px from "
         f"graph <code>{html.escape(spec.synthetic.graph)}</code>; seeds {spec.seeds}"
         f"{'; heads also trained on the mirrored real photos' if spec.mirror else ''}"
-        f"; label smoothing {spec.label_smoothing:g}</p>",
+        f"; label smoothing {spec.label_smoothing:g}"
+        f"; renders {100 * spec.synthetic_weight:g} % of each batch of a mixed run</p>",
     ]
     cards = [
         ("zero-shot (synthetic only)", _pct(h.get("zero_shot_accuracy"))),

@@ -80,15 +80,17 @@ class StudySpec(Strict):
     grid_fractions: list[float] = [0.0, 0.1, 0.2, 0.4, 0.6, 1.0]
     grid_synthetic: list[int] = [0, 250, 500, 1000]
     ablations: AblationSpec = AblationSpec()
-    synthetic_weight: float = Field(0.5, gt=0, lt=1, description="share of each batch drawn from renders")
+    # Share of each batch of a mixed run drawn from renders. 0.2 beat 0.5 on validation photos, most where
+    # photos are plenty (docs/marine-defaults.md): the renders then add context without drowning the photos.
+    synthetic_weight: float = Field(0.2, gt=0, lt=1, description="share of each batch drawn from renders")
     # Align render features to the statistics of the real train/val photos (labels unused): a large
     # zero-shot gain for no cost (feint/training/align.py).
     align: AlignmentField = "auto"
     # Train on the features of the mirrored real photos too: the frozen mode's flip augmentation, as
     # `feint train --mode frozen` does, so the real-only baseline is as strong as feint's own training.
     mirror: bool = True
-    # Label smoothing of every head's loss. None: with smoothing the validation loss turns early, so the
-    # epoch fit under-trains the real-only heads (docs/marine-defaults.md).
+    # Label smoothing of every head's loss; none by default: with smoothing the validation loss turns early,
+    # so the epoch fit under-trains the real-only heads (docs/marine-defaults.md).
     label_smoothing: float = Field(0.0, ge=0, lt=1)
     quick: dict[str, object] = {}
 
