@@ -1,10 +1,13 @@
-"""A tiny study end to end: tables, headline numbers, report sections, resume without redoing runs."""
+"""A tiny study end to end: tables, headline numbers, report sections, resume without redoing runs; a
+study scored on validation photos."""
 
 import json
 import re
 
 import pytest
+import yaml
 
+from feint.errors import FeintError
 from feint.studies import runs as runs_module
 from feint.studies.study import StudyRunner
 
@@ -85,7 +88,6 @@ def test_tiny_study_runs_resumes_and_reports(tiny_spec, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
     from feint.cli import _register, app
-    from feint.errors import FeintError
 
     _register()
 
@@ -125,3 +127,39 @@ def test_a_study_uses_the_renders_it_asked_for_whatever_the_cache_holds(tiny_spe
     assert [p.name for p in after.synthetic.paths] == [p.name for p in before.synthetic.paths]
     assert np.array_equal(after.synthetic.features, before.synthetic.features)
     assert fingerprint(spec, after) == fingerprint(spec, before)
+
+
+def test_a_study_scored_on_validation_never_reads_the_test_split(tiny_spec, tmp_path):
+    """`score_on: validation` trains on one half of the training split (cut by group) and scores on the
+    other; no photo of the test split enters any part, and the report says what was scored."""
+    from typer.testing import CliRunner
+
+    from feint.cli import _register, app
+    from feint.studies.data import prepare
+
+    _register()
+    spec = tiny_spec.model_copy(update={"steps": ["baseline"], "baseline_fractions": [1.0]})
+    usual = prepare(spec, tmp_path, progress=False)
+    held = prepare(spec.model_copy(update={"score_on": "validation"}), tmp_path, progress=False)
+
+    train, scored = set(held.train.paths), set(held.test.paths)
+    assert train and scored and train | scored == set(usual.train.paths)  # the training split, cut in two
+    assert not set(held.train.groups) & set(held.test.groups)  # by group, as every split here
+    assert set(held.val.paths) == set(usual.val.paths)
+    seen = train | scored | set(held.val.paths)
+    assert not seen & set(usual.test.paths)
+    assert set(held.test.labels.tolist()) == {0, 1}  # both classes are scored
+
+    study = tmp_path / "tiny.yaml"
+    study.write_text(yaml.safe_dump(spec.model_dump()))
+    out = tmp_path / "study"
+    cli = CliRunner().invoke(
+        app, ["study", "run", str(study), "--score-on", "validation", "-o", str(out), "--no-mlflow"]
+    )
+    assert cli.exit_code == 0, cli.output
+    assert "held-out validation photos" in cli.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["score_on"] == "validation" and summary["n_test"] == len(scored)
+    assert "the test split is not used" in (out / "report.html").read_text()
+    wrong = CliRunner().invoke(app, ["study", "run", str(study), "--score-on", "sealed"])
+    assert isinstance(wrong.exception, FeintError) and "--score-on" in str(wrong.exception)

@@ -26,6 +26,13 @@ def run(
     quick: bool = typer.Option(
         False, "--quick", help="The reduced study: few fractions, one seed, few renders."
     ),
+    score_on: str = typer.Option(
+        None,
+        "--score-on",
+        help="test: score on the real test split (the study file's default). validation: train on half of "
+        "the training split, score on the other half, never read the test split (for choosing recipes "
+        "and graphs).",
+    ),
     cache: Path = typer.Option(
         None, help="Cache of renders and features (default ~/.cache/feint or FEINT_CACHE)."
     ),
@@ -41,6 +48,7 @@ def run(
 ) -> None:
     """Run (or resume) a study and write its tables and HTML report."""
     from feint.distributed import check_executor
+    from feint.errors import FeintError
     from feint.studies.spec import load_study
     from feint.studies.study import StudyRunner
     from feint.training.cache import cache_root
@@ -49,6 +57,12 @@ def run(
     spec = load_study(study, real, test, graph)
     if quick:
         spec = spec.quick_version()
+    if score_on is not None:
+        if score_on not in ("test", "validation"):
+            raise FeintError(f"--score-on: {score_on!r} is not test or validation")
+        if score_on != spec.score_on:
+            suffix = "-validation" if score_on == "validation" else ""
+            spec = spec.model_copy(update={"score_on": score_on, "name": spec.name + suffix})
     chosen = alignment(align)
     if chosen is not None:
         spec = spec.model_copy(update={"align": chosen})
@@ -61,9 +75,10 @@ def run(
     runner = StudyRunner(spec, out, cache_root(cache), tracker=tracker, executor=executor, address=address)
     result = runner.run()
     h = result.headlines
+    scored = " (held-out validation photos)" if spec.score_on == "validation" else ""
     typer.echo(
         f"zero-shot {h.get('zero_shot_accuracy', float('nan')):.3f}, 100 % real "
-        f"{h.get('real_100_accuracy', float('nan')):.3f}; report: {out / 'report.html'}"
+        f"{h.get('real_100_accuracy', float('nan')):.3f}{scored}; report: {out / 'report.html'}"
     )
 
 

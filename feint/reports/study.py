@@ -106,11 +106,18 @@ def write_report(result: Any, data: Any, path: Path) -> None:
     t = result.table
     spec = result.spec
     h = result.headlines
+    validation = spec.score_on == "validation"
+    scored = "held-out validation" if validation else "test"
+    held_out = (
+        "held-out half of the training split; the test split is not used"
+        if validation
+        else "group-disjoint"
+    )
     parts = [
         f"<h1>feint study: {html.escape(spec.name)}</h1>",
         f"<p class='sub'>classes: {html.escape(', '.join(spec.classes))}; backbone {spec.backbone} "
-        f"({spec.mode} features, {spec.image_size} px); real train/val/test: {len(data.train.labels)}/"
-        f"{len(data.val.labels)}/{len(data.test.labels)} images (group-disjoint); renders: "
+        f"({spec.mode} features, {spec.image_size} px); real train/val/{scored}: {len(data.train.labels)}/"
+        f"{len(data.val.labels)}/{len(data.test.labels)} images ({held_out}); renders: "
         f"{0 if data.synthetic is None else len(data.synthetic.labels)} at {spec.synthetic.size} px from "
         f"graph <code>{html.escape(spec.synthetic.graph)}</code>; seeds {spec.seeds}"
         f"{'; heads also trained on the mirrored real photos' if spec.mirror else ''}"
@@ -138,7 +145,7 @@ def write_report(result: Any, data: Any, path: Path) -> None:
         "<section id='headlines'><h2>Headline numbers</h2><div class='cards'>"
         + "".join(f"<div class='card'><b>{v}</b>{html.escape(k)}</div>" for k, v in cards)
         + "</div>"
-        "<p>Accuracy on the real test photos (mean over seeds).</p></section>"
+        f"<p>Accuracy on the real {scored} photos (mean over seeds).</p></section>"
     )
 
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -154,7 +161,7 @@ def write_report(result: Any, data: Any, path: Path) -> None:
     if "zero_shot_accuracy" in h:
         ax.axhline(h["zero_shot_accuracy"], color="grey", ls="--", label="zero-shot")
     ax.set_xlabel("real training data used (%)")
-    ax.set_ylabel("test accuracy")
+    ax.set_ylabel(f"{scored} accuracy")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     parts.append(

@@ -131,6 +131,15 @@ def load_real(spec: StudySpec):  # noqa: ANN201 - feint.datasets.Dataset
     return train_val, prepared(spec.test)
 
 
+def validation_halves(train: Any, seed: int) -> dict[str, list[Any]]:
+    """The training split cut in two by group: runs train on one half and are scored on the other
+    (`score_on: validation`), so recipes and graphs are compared without reading the test split."""
+    from feint.datasets.split import split_dataset
+
+    halves = split_dataset(train, [0.5, 0.5], seed, names=["train", "test"])
+    return {name: [r for r in halves.records if r.split == name] for name in ("train", "test")}
+
+
 def render_synthetic(
     spec: StudySpec, cache: Path, progress: bool, executor: str = "local", address: str | None = None
 ) -> Path:
@@ -251,6 +260,8 @@ def prepare(
     by_split = {name: [r for r in real.records if r.split == name] for name in ("train", "val", "test")}
     if test_set is not None:
         by_split["test"] = list(test_set.records)
+    if spec.score_on == "validation":
+        by_split.update(validation_halves(real.with_records(by_split["train"]), spec.split_seed))
     for name, records in by_split.items():
         if not records:
             raise FeintError(f"{spec.real}: the {name} split is empty (too few groups per class?)")

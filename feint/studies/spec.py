@@ -92,6 +92,10 @@ class StudySpec(Strict):
     # Label smoothing of every head's loss; none by default: with smoothing the validation loss turns early,
     # so the epoch fit under-trains the real-only heads (docs/marine-defaults.md).
     label_smoothing: float = Field(0.0, ge=0, lt=1)
+    # What the runs are scored on. "validation": they train on one half of the training split (cut by
+    # group) and are scored on the other; the test split is never read. For choosing recipes and graphs
+    # without tuning on the test split.
+    score_on: Literal["test", "validation"] = "test"
     quick: dict[str, object] = {}
 
     def quick_version(self) -> StudySpec:

@@ -314,6 +314,7 @@ class StudyRunner:
             "failure": result.failure.get("summary", {}),
             "seconds": round(seconds, 1),
             "classes": self.spec.classes,
+            "score_on": self.spec.score_on,
             "n_test": int(len(self.data.test.labels)),
             "n_train": int(len(self.data.train.labels)),
             "n_val": int(len(self.data.val.labels)),
