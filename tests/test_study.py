@@ -163,3 +163,18 @@ def test_a_study_scored_on_validation_never_reads_the_test_split(tiny_spec, tmp_
     assert "the test split is not used" in (out / "report.html").read_text()
     wrong = CliRunner().invoke(app, ["study", "run", str(study), "--score-on", "sealed"])
     assert isinstance(wrong.exception, FeintError) and "--score-on" in str(wrong.exception)
+
+
+def test_validation_halves_refuse_a_class_too_few_ships_to_cut_in_two(tmp_path):
+    from feint.datasets.core import Dataset, Record
+    from feint.studies.data import validation_halves
+
+    records = [
+        Record(tmp_path / f"s{g}-{k}.jpg", 8, 8, "sailboat", group=f"s{g}") for g in range(6) for k in (0, 1)
+    ]
+    records += [Record(tmp_path / f"t-{k}.jpg", 8, 8, "tug", group="the only tug") for k in range(5)]
+    train = Dataset(["sailboat", "tug"], records, tmp_path)
+    with pytest.raises(FeintError, match="class 'tug' has 1 group"):
+        validation_halves(train, seed=0)
+    halves = validation_halves(Dataset(["sailboat"], records[:12], tmp_path), seed=0)
+    assert {len(v) for v in halves.values()} == {6}  # six ships, three a half, whole

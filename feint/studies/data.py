@@ -137,7 +137,15 @@ def validation_halves(train: Any, seed: int) -> dict[str, list[Any]]:
     from feint.datasets.split import split_dataset
 
     halves = split_dataset(train, [0.5, 0.5], seed, names=["train", "test"])
-    return {name: [r for r in halves.records if r.split == name] for name in ("train", "test")}
+    by_half = {name: [r for r in halves.records if r.split == name] for name in ("train", "test")}
+    for c in train.classes:
+        if not all(any(r.primary_class == c for r in records) for records in by_half.values()):
+            groups = len({r.group for r in train.records if r.primary_class == c})
+            raise FeintError(
+                f"{train.root}: class {c!r} has {groups} group(s) in the training split, too few to be in "
+                "both validation halves (score on the test split, or add photos of other ships)"
+            )
+    return by_half
 
 
 def render_synthetic(
