@@ -178,3 +178,33 @@ def test_validation_halves_refuse_a_class_too_few_ships_to_cut_in_two(tmp_path):
         validation_halves(train, seed=0)
     halves = validation_halves(Dataset(["sailboat"], records[:12], tmp_path), seed=0)
     assert {len(v) for v in halves.values()} == {6}  # six ships, three a half, whole
+
+
+def test_a_class_map_renames_the_classes_of_the_real_data_and_the_test_set_each(tmp_path):
+    """The photos and a separate test set may name the same class differently; each maps the names it
+    holds, and a name in neither is refused."""
+    from PIL import Image
+
+    from feint.studies.data import load_real
+    from feint.studies.spec import StudySpec
+
+    def folder(name: str, classes: list[str]) -> str:
+        for c in classes:
+            for k in range(4):
+                (tmp_path / name / c).mkdir(parents=True, exist_ok=True)
+                Image.new("RGB", (16, 12), (40 * k, 90, 30)).save(tmp_path / name / c / f"{k}.jpg")
+        return str(tmp_path / name)
+
+    spec = StudySpec(
+        name="t",
+        real=folder("kaggle", ["sailboat", "tug", "cruise"]),
+        test=folder("roboflow", ["sailing_vessel", "tug", "kayak"]),
+        classes=["sailboat", "tug"],
+        class_map={"sailing_vessel": "sailboat"},
+    )
+    train_val, test = load_real(spec)
+    assert train_val.classes == test.classes == ["sailboat", "tug"]
+    assert sorted(r.primary_class for r in test.records) == ["sailboat"] * 4 + ["tug"] * 4
+    assert {r.primary_class for r in train_val.records} == {"sailboat", "tug"}
+    with pytest.raises(FeintError, match="class_map: sailing_boat not a class of"):
+        load_real(spec.model_copy(update={"class_map": {"sailing_boat": "sailboat"}}))

@@ -104,12 +104,19 @@ def load_real(spec: StudySpec):  # noqa: ANN201 - feint.datasets.Dataset
     from feint.datasets.select import keep_classes
     from feint.datasets.split import split_dataset
 
-    def prepared(path: str):  # noqa: ANN202
-        dataset = load_dataset(Path(path))
-        if spec.class_map:
+    paths = [spec.real] + ([] if spec.test is None else [spec.test])
+    loaded = [load_dataset(Path(path)) for path in paths]
+    unmapped = [a for a in spec.class_map if not any(a in d.classes for d in loaded)]
+    if unmapped:
+        raise FeintError(f"class_map: {', '.join(unmapped)} not a class of {' or '.join(paths)}")
+
+    def prepared(path: str, dataset: Any):  # noqa: ANN202
+        # the real data and a separate test set may name classes differently: each maps the names it has
+        mapping = [(0, a, b) for a, b in spec.class_map.items() if a in dataset.classes]
+        if mapping:
             from feint.datasets.select import map_classes
 
-            dataset = map_classes(dataset, [(0, a, b) for a, b in spec.class_map.items()])
+            dataset = map_classes(dataset, mapping, f"{path} (class_map)")
         unknown = [c for c in spec.classes if c not in dataset.classes]
         if unknown:
             raise FeintError(
@@ -117,8 +124,9 @@ def load_real(spec: StudySpec):  # noqa: ANN201 - feint.datasets.Dataset
             )
         return keep_classes(dataset, spec.classes)
 
-    real = prepared(spec.real)
-    if spec.test is None:
+    real, *rest = [prepared(path, d) for path, d in zip(paths, loaded, strict=True)]
+    test = rest[0] if rest else None
+    if test is None:
         return split_dataset(real, list(spec.split_ratios), spec.split_seed), None
     train_val = split_dataset(
         real,
@@ -128,7 +136,7 @@ def load_real(spec: StudySpec):  # noqa: ANN201 - feint.datasets.Dataset
         ],
         spec.split_seed,
     )
-    return train_val, prepared(spec.test)
+    return train_val, test
 
 
 def validation_halves(train: Any, seed: int) -> dict[str, list[Any]]:
