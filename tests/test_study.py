@@ -1,5 +1,5 @@
 """A tiny study end to end: tables, headline numbers, report sections, resume without redoing runs; a
-study scored on validation photos."""
+study scored on validation photos; the class map of photos and a separate test set."""
 
 import json
 import re

@@ -78,7 +78,8 @@ def test_a_merged_run_draws_renders_at_the_studys_share(heads, share):
     assert set(sources) == {"real", "synthetic"}
     drawn = sample_weights(labels, sources, kwargs["mix"])
     assert drawn[sources == "synthetic"].sum() == pytest.approx(share)  # whatever the rows' counts
-    assert config.key() != RunConfig(0.5, 15, "merged", 0, 3, 1e-3, 0, 0.7 - share).key()
+    other = 0.7 - share  # the other parametrised share
+    assert config.key() != RunConfig(0.5, 15, "merged", 0, 3, 1e-3, 0, other).key()  # a study re-runs it
 
 
 def test_a_run_takes_the_epoch_fit_and_a_run_with_renders_no_more_than_max_steps(tmp_path):
