@@ -1,5 +1,5 @@
 """A tiny study end to end: tables, headline numbers, report sections, resume without redoing runs; a
-study scored on validation photos; the class map of photos and a separate test set."""
+study scored on validation photos; the class map of photos and a separate test set; paths in a study file."""
 
 import json
 import re
@@ -208,3 +208,17 @@ def test_a_class_map_renames_the_classes_of_the_real_data_and_the_test_set_each(
     assert {r.primary_class for r in train_val.records} == {"sailboat", "tug"}
     with pytest.raises(FeintError, match="class_map: sailing_boat not a class of"):
         load_real(spec.model_copy(update={"class_map": {"sailing_boat": "sailboat"}}))
+
+
+def test_a_study_file_names_its_data_relative_to_itself(tmp_path, monkeypatch):
+    from feint.studies.spec import load_study
+
+    for name in ("photos", "other"):
+        (tmp_path / "data" / name).mkdir(parents=True)
+    (tmp_path / "studies").mkdir()
+    study = tmp_path / "studies" / "s.yaml"
+    study.write_text("name: s\nreal: ../data/photos\ntest: ../data/other\nclasses: [a]\n")
+    monkeypatch.chdir(tmp_path / "data")  # anywhere but beside the study file
+    spec = load_study(study)
+    assert spec.real == str(tmp_path / "data" / "photos")
+    assert spec.test == str(tmp_path / "data" / "other")

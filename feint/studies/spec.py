@@ -114,8 +114,8 @@ class StudySpec(Strict):
 def load_study(
     ref: str | Path, real: str | None = None, test: str | None = None, graph: str | None = None
 ) -> StudySpec:
-    """A built-in study name or a YAML path; `real`/`test`/`graph` override the file's. A graph file
-    named in the study file is read relative to the study file, as its real data is."""
+    """A built-in study name or a YAML path; `real`/`test`/`graph` override the file's. The real data, a
+    test set and a graph file named in the study file are read relative to the study file."""
     if str(ref) in BUILTIN_STUDIES:
         path = Path(str(resources.files("feint.studies") / "builtin" / f"{ref}.yaml"))
         base = Path.cwd()
@@ -142,6 +142,8 @@ def load_study(
         )
     if test is not None:
         data["test"] = str(Path(test).resolve())
+    elif data.get("test") and not Path(data["test"]).is_absolute():
+        data["test"] = str((base / data["test"]).resolve())
     synthetic = data.get("synthetic") if isinstance(data.get("synthetic"), dict) else None
     if graph is not None:
         data["synthetic"] = {**(synthetic or {}), "graph": graph}
