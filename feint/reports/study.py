@@ -108,11 +108,12 @@ def write_report(result: Any, data: Any, path: Path) -> None:
     h = result.headlines
     validation = spec.score_on == "validation"
     scored = "held-out validation" if validation else "test"
-    held_out = (
-        "held-out half of the training split; the test split is not used"
-        if validation
-        else "group-disjoint"
-    )
+    if validation:
+        held_out = "held-out half of the training split; the test split is not used"
+    elif spec.test:
+        held_out = f"train/val group-disjoint; test: {html.escape(Path(spec.test).name)}, a separate set"
+    else:
+        held_out = "group-disjoint"
     parts = [
         f"<h1>feint study: {html.escape(spec.name)}</h1>",
         f"<p class='sub'>classes: {html.escape(', '.join(spec.classes))}; backbone {spec.backbone} "
