@@ -124,9 +124,9 @@ def load_real(spec: StudySpec):  # noqa: ANN201 - feint.datasets.Dataset
             )
         return keep_classes(dataset, spec.classes)
 
-    real, *rest = [prepared(path, d) for path, d in zip(paths, loaded, strict=True)]
-    test = rest[0] if rest else None
-    if test is None:
+    ready = [prepared(path, d) for path, d in zip(paths, loaded, strict=True)]
+    real = ready[0]
+    if spec.test is None:
         return split_dataset(real, list(spec.split_ratios), spec.split_seed), None
     train_val = split_dataset(
         real,
@@ -136,7 +136,7 @@ def load_real(spec: StudySpec):  # noqa: ANN201 - feint.datasets.Dataset
         ],
         spec.split_seed,
     )
-    return train_val, test
+    return train_val, ready[1]
 
 
 def validation_halves(train: Any, seed: int) -> dict[str, list[Any]]:
