@@ -4,6 +4,8 @@ study scored on validation photos; the class map of photos and a separate test s
 import json
 import re
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -20,6 +22,7 @@ SECTIONS = [
     "zero-shot",
     "real-confusion",
     "grid",
+    "hard-photos",
     "examples",
     "failure",
     "table",
@@ -83,6 +86,13 @@ def test_tiny_study_runs_resumes_and_reports(tiny_spec, tmp_path, monkeypatch):
     assert "renders 20 % of each batch of a mixed run" in page  # and the mixed runs' share of renders
     failure = json.loads((out / "failure" / "failure.json").read_text())
     assert set(failure["classes"]) == {"sailboat", "submarine"}
+    # the photos at least half the runs trained on photos miss, counted again from the runs' own records
+    keys = table[table.n_real > 0].run.unique()
+    trained = [json.loads((out / "runs" / f"{k}.json").read_text()) for k in keys]
+    missed = 1 - np.mean([r["correct"] for r in trained], axis=0)
+    hard = pd.read_csv(out / "hard_photos.csv")
+    assert len(hard) == (missed >= 0.5).sum() == summary["hard_photos"]
+    assert sorted(hard.missed_by.round(6)) == sorted(missed[missed >= 0.5].round(6))
 
     # `feint study compare`: the zero-shot table equals the mean of the zero-shot runs' own numbers
     from typer.testing import CliRunner
@@ -222,3 +232,12 @@ def test_a_study_file_names_its_data_relative_to_itself(tmp_path, monkeypatch):
     spec = load_study(study)
     assert spec.real == str(tmp_path / "data" / "photos")
     assert spec.test == str(tmp_path / "data" / "other")
+
+
+def test_a_study_scored_on_validation_photos_has_a_folder_of_its_own():
+    """Whether its file or `--score-on` says so, it never writes over the test-scored study's report."""
+    from feint.studies.spec import StudySpec
+
+    spec = StudySpec(name="s", real="photos", classes=["a"])
+    assert spec.folder_name() == "study-s"
+    assert spec.model_copy(update={"score_on": "validation"}).folder_name() == "study-s-validation"

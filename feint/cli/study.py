@@ -21,7 +21,9 @@ def run(
     graph: str = typer.Option(
         None, "--graph", help="Graph YAML or built-in name to render (overrides the study file's)."
     ),
-    out: Path = typer.Option(None, "-o", "--out", help="Study folder (default runs/study-NAME)."),
+    out: Path = typer.Option(
+        None, "-o", "--out", help="Study folder (default runs/study-NAME, or study-NAME-validation)."
+    ),
     align: Align = None,
     quick: bool = typer.Option(
         False, "--quick", help="The reduced study: few fractions, one seed, few renders."
@@ -60,13 +62,11 @@ def run(
     if score_on is not None:
         if score_on not in ("test", "validation"):
             raise FeintError(f"--score-on: {score_on!r} is not test or validation")
-        if score_on != spec.score_on:
-            suffix = "-validation" if score_on == "validation" else ""
-            spec = spec.model_copy(update={"score_on": score_on, "name": spec.name + suffix})
+        spec = spec.model_copy(update={"score_on": score_on})
     chosen = alignment(align)
     if chosen is not None:
         spec = spec.model_copy(update={"align": chosen})
-    out = out or Path("runs") / f"study-{spec.name}"
+    out = out or Path("runs") / spec.folder_name()
     tracker = None
     if mlflow:
         from feint.studies.tracking import mlflow_tracker

@@ -47,17 +47,6 @@ def class_mapping(
     return targets, matrix
 
 
-def _flags(records: Sequence[Any]) -> dict[str, np.ndarray]:
-    """Metadata columns holding only 0/1 (ships-dev: masked_cutout, low_detail), as boolean arrays."""
-    keys = sorted({k for r in records for k in r.meta})
-    flags = {}
-    for k in keys:
-        values = [r.meta.get(k) for r in records]
-        if all(v in (0, 1, True, False) for v in values) and len(set(values)) > 1:
-            flags[k] = np.array([bool(v) for v in values])
-    return flags
-
-
 def evaluate(
     run_path: str | Path,
     data: str | Path,
@@ -131,7 +120,7 @@ def evaluate(
         "normalised": np.round(M.normalise_rows(cm), 4).tolist(),
     }
     result["subsets"] = {}
-    for flag, on in _flags(records).items():
+    for flag, on in M.flag_columns([r.meta for r in records]).items():
         for value, keep in ((1, on), (0, ~on)):
             sub = M.confusion_matrix(y_true[keep], y_pred[keep], len(targets))
             result["subsets"][f"{flag}={value}"] = {
@@ -168,7 +157,7 @@ def evaluate(
             "group": groups,
         }
     )
-    for flag, on in _flags(records).items():
+    for flag, on in M.flag_columns([r.meta for r in records]).items():
         table[flag] = on.astype(int)
     write_text_atomic(out / "predictions.csv", table.to_csv(index=False, lineterminator="\n"))
     write_json_atomic(out / "metrics.json", result)

@@ -6,10 +6,22 @@ columns predicted classes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+
+
+def flag_columns(metas: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
+    """Metadata keys holding only 0/1 that vary (ships-dev: masked_cutout, low_detail), as boolean arrays:
+    the subsets accuracy is reported with and without."""
+    keys = sorted({k for m in metas for k in m})
+    flags = {}
+    for k in keys:
+        values = [m.get(k) for m in metas]
+        if all(v in (0, 1, True, False) for v in values) and len(set(values)) > 1:
+            flags[k] = np.array([bool(v) for v in values])
+    return flags
 
 
 def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int], n_classes: int) -> np.ndarray:

@@ -98,6 +98,39 @@ def _examples(data: Any, per_class: int = 5, tile: tuple[int, int] = (120, 83)) 
     )
 
 
+def _hard_photos(photos: pd.DataFrame, n_test: int, scored: str, shown: int = 18) -> str:
+    """The photos most runs miss: how many, what each costs, how many no run got right, and their grid."""
+    from feint.analysis.hard_photos import COLUMNS, contact_sheet
+
+    head = "<section id='hard-photos'><h2>Photos most runs miss</h2>"
+    if photos.empty:
+        return head + "<p>No photo is missed by half of the runs trained on photos.</p></section>"
+    runs, never = int(photos.runs.iloc[0]), int((photos.missed_by == 1.0).sum())
+    said = [
+        f"{len(photos)} of the {n_test} {scored} photos are missed by at least half of the {runs} runs "
+        f"trained on photos, whatever their real share, renders or mode; each photo is {100 / n_test:.1f} "
+        "points of accuracy."
+    ]
+    if never:
+        said.append(f"{never} were missed by every run: none scored above {_pct(1 - never / n_test)}.")
+    said += [
+        f"{int(photos[c].sum())} of them are marked {html.escape(c)}."
+        for c in photos.columns
+        if c not in COLUMNS and photos[c].sum()
+    ]
+    said.append(
+        "Look at them before chasing the last points: a wrong label, a crop too small to recognise or two "
+        "kinds of ship in one photo is mended in the data, not in the graph. All of them: "
+        "<code>hard_photos.csv</code>" + (f"; the first {shown} below." if len(photos) > shown else ".")
+    )
+    return (
+        head
+        + f"<p>{' '.join(said)}</p>"
+        + _img(contact_sheet(photos.head(shown)), "photos most runs miss")
+        + "</section>"
+    )
+
+
 def _pct(v: float | None) -> str:
     return "-" if v is None else f"{100 * v:.1f} %"
 
@@ -234,6 +267,9 @@ def write_report(result: Any, data: Any, path: Path) -> None:
             + _png(fig)
             + "</section>"
         )
+
+    if result.hard_photos is not None:
+        parts.append(_hard_photos(result.hard_photos, len(data.test.labels), scored))
 
     if data.synthetic is not None:
         parts.append(

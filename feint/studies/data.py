@@ -283,7 +283,12 @@ def prepare(
             raise FeintError(f"{spec.real}: the {name} split is empty (too few groups per class?)")
     args = (spec.classes, spec.backbone, spec.image_size, progress)
     parts = {
-        name: labelled_part(records, *args, mirrored=spec.mirror and name == "train")
+        name: labelled_part(
+            records,
+            *args,
+            meta=pd.DataFrame([r.meta for r in records]),
+            mirrored=spec.mirror and name == "train",
+        )
         for name, records in by_split.items()
     }
     synthetic, root = None, None

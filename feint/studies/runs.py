@@ -117,10 +117,12 @@ class RunStore:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
 
+    def load(self, key: str) -> dict[str, Any]:
+        return json.loads((self.folder / f"{key}.json").read_text())
+
     def get_or_run(self, cfg: RunConfig, data: StudyData, log: Any = None) -> dict[str, Any]:
-        path = self.folder / f"{cfg.key()}.json"
-        if path.exists():
-            return json.loads(path.read_text())
+        if (self.folder / f"{cfg.key()}.json").exists():
+            return self.load(cfg.key())
         result = execute(cfg, data)
         self.save_figure(cfg, result, log)
         return result
@@ -135,9 +137,8 @@ class RunStore:
         results: dict[str, dict[str, Any]] = {}
         missing: dict[str, RunConfig] = {}
         for cfg in cfgs:
-            path = self.folder / f"{cfg.key()}.json"
-            if path.exists():
-                results[cfg.key()] = json.loads(path.read_text())
+            if (self.folder / f"{cfg.key()}.json").exists():
+                results[cfg.key()] = self.load(cfg.key())
             else:
                 missing[cfg.key()] = cfg
         for cfg, result in execute_on_ray(list(missing.values()), data, address):

@@ -110,6 +110,11 @@ class StudySpec(Strict):
         data["name"] = f"{self.name}-quick"
         return StudySpec.model_validate(data)
 
+    def folder_name(self) -> str:
+        """The study's default folder under runs/: a study scored on validation photos gets its own, so it
+        never writes its report over the test-scored one of the same name."""
+        return f"study-{self.name}" + ("-validation" if self.score_on == "validation" else "")
+
 
 def load_study(
     ref: str | Path, real: str | None = None, test: str | None = None, graph: str | None = None

@@ -34,6 +34,7 @@ class StudyResult:
     headlines: dict[str, Any]
     failure: dict[str, Any] = field(default_factory=dict)
     ablations: pd.DataFrame | None = None
+    hard_photos: pd.DataFrame | None = None  # test photos most runs trained on photos miss
 
 
 def fingerprint(spec: StudySpec, data: StudyData) -> str:
@@ -102,7 +103,8 @@ class StudyRunner:
             ablations = self.ablations_step() if "ablations" in s.steps else None
         table = pd.DataFrame(self.rows)
         failure = self.failure_step() if "failure" in s.steps and data.synthetic is not None else {}
-        result = StudyResult(s, self.out, table, fit, headlines(table), failure, ablations)
+        hard = self.hard_photos_step(table)
+        result = StudyResult(s, self.out, table, fit, headlines(table), failure, ablations, hard)
         self._write(result, time.perf_counter() - started)
         return result
 
@@ -302,6 +304,15 @@ class StudyRunner:
 
         return analyse(self.data, self.zero_shot, self.out / "failure")
 
+    def hard_photos_step(self, table: pd.DataFrame) -> pd.DataFrame | None:
+        """The test photos at least half of the runs trained on photos get wrong (None: no such runs)."""
+        from feint.analysis.hard_photos import hard_photos
+
+        keys = table[table.n_real > 0].run.unique() if len(table) else []
+        if not len(keys):
+            return None
+        return hard_photos(self.data.test, self.spec.classes, [self.store.load(k) for k in keys])
+
     # ----- outputs --------------------------------------------------------------------------------
     def _write(self, result: StudyResult, seconds: float) -> None:
         table = result.table
@@ -319,6 +330,9 @@ class StudyRunner:
             "n_train": int(len(self.data.train.labels)),
             "n_val": int(len(self.data.val.labels)),
         }
+        if result.hard_photos is not None:
+            write_text_atomic(self.out / "hard_photos.csv", result.hard_photos.to_csv(index=False))
+            summary["hard_photos"] = len(result.hard_photos)
         if result.ablations is not None:
             from feint.tuning.ablate import write_ablations
 
