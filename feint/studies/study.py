@@ -2,7 +2,8 @@
 
 Steps (each optional): baseline curve over real fractions; best epochs vs training-set size with a
 linear fit; zero-shot (synthetic only); failure analysis; fine-tune vs merged; real x synthetic grid;
-ablations (zero-shot with one graph feature switched off at a time).
+ablations (zero-shot with one graph feature switched off at a time). Whatever the steps, the test photos
+most of the runs trained on photos miss are listed at the end (feint.analysis.hard_photos).
 """
 
 from __future__ import annotations
