@@ -105,7 +105,9 @@ def train_cmd(
         int, opt("--seed", help="Seed of everything: split, draws, augmentation, head init.")
     ] = 0,
     split: Annotated[
-        str | None, opt("--split", help="Use only this split of each dataset (e.g. train).")
+        str | None,
+        opt("--split", help="Use only this split of each dataset that has splits (e.g. train); "
+            "renders without splits are used whole."),
     ] = None,
     val: Annotated[
         float,

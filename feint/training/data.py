@@ -105,6 +105,8 @@ def training_sets(
 ) -> tuple[LabelledImages, LabelledImages | None]:
     """Training and validation images from one or more datasets (real and synthetic keep their source).
 
+    `split` keeps that split of every input that has splits: renders usually have none and are used whole,
+    so "the real training split plus these renders" is one call.
     Validation: split `val_split` of the first input if named, else a group-disjoint, class-stratified
     `val` fraction of the training images (the datasets package's split rule), else none.
     """
@@ -119,7 +121,9 @@ def training_sets(
     held = None
     if val_split:
         held = loaded[0].split(val_split)
-    parts = [d.split(split) if split else d for d in loaded]
+    if split and not any(d.splits for d in loaded):
+        raise FeintError(f"--split {split}: none of the inputs has splits")
+    parts = [d.split(split) if split and d.splits else d for d in loaded]
     dataset = merge(parts) if len(parts) > 1 else parts[0]
     if classes:
         dataset = keep_classes(dataset, list(classes))

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 import torch
-from training_helpers import feint
+from training_helpers import feint, make_images
 
 from feint.cli import main
 from feint.errors import FeintError
@@ -294,3 +294,15 @@ def test_train_errors_are_one_line_and_exit_code_2(cli_run: CliRun, colours: Pat
     line = one_error_line(*feint(monkeypatch, capsys, "train", *options))
     assert "run folder exists; pass --resume" in line
     assert (out / "config.json").read_text() == config_before
+
+
+def test_split_keeps_one_split_of_the_inputs_that_have_splits_and_all_of_the_others(colours: Path,
+                                                                                     tmp_path: Path) -> None:
+    from feint.training.data import training_sets
+    extra = make_images(tmp_path / "renders", per_class=2, seed=3)  # no split folders, like a render
+    train, held = training_sets([colours, extra], split="train", val=0.0, val_split="val")
+    assert len(train.paths) == 3 * 12 + 3 * 2
+    assert sum(p.is_relative_to(extra) for p in train.paths) == 6
+    assert held is not None and len(held.paths) == 3 * 4
+    with pytest.raises(FeintError, match="--split train: none of the inputs has splits"):
+        training_sets([extra], split="train", val=0.0)
