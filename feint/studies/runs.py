@@ -117,12 +117,10 @@ class RunStore:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
 
-    def load(self, key: str) -> dict[str, Any]:
-        return json.loads((self.folder / f"{key}.json").read_text())
-
     def get_or_run(self, cfg: RunConfig, data: StudyData, log: Any = None) -> dict[str, Any]:
-        if (self.folder / f"{cfg.key()}.json").exists():
-            return self.load(cfg.key())
+        path = self.folder / f"{cfg.key()}.json"
+        if path.exists():
+            return json.loads(path.read_text())
         result = execute(cfg, data)
         self.save_figure(cfg, result, log)
         return result
@@ -137,8 +135,9 @@ class RunStore:
         results: dict[str, dict[str, Any]] = {}
         missing: dict[str, RunConfig] = {}
         for cfg in cfgs:
-            if (self.folder / f"{cfg.key()}.json").exists():
-                results[cfg.key()] = self.load(cfg.key())
+            path = self.folder / f"{cfg.key()}.json"
+            if path.exists():
+                results[cfg.key()] = json.loads(path.read_text())
             else:
                 missing[cfg.key()] = cfg
         for cfg, result in execute_on_ray(list(missing.values()), data, address):

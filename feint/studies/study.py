@@ -69,6 +69,7 @@ class StudyRunner:
         self.executor, self.address = executor, address
         self.store = RunStore(out / "runs")
         self.rows: list[dict[str, Any]] = []
+        self.trained_on_photos: dict[str, dict[str, Any]] = {}  # results by run key, for hard_photos_step
         self.bar: tqdm | None = None
 
     # ----- the plan -------------------------------------------------------------------------------
@@ -104,7 +105,7 @@ class StudyRunner:
             ablations = self.ablations_step() if "ablations" in s.steps else None
         table = pd.DataFrame(self.rows)
         failure = self.failure_step() if "failure" in s.steps and data.synthetic is not None else {}
-        hard = self.hard_photos_step(table)
+        hard = self.hard_photos_step()
         result = StudyResult(s, self.out, table, fit, headlines(table), failure, ablations, hard)
         self._write(result, time.perf_counter() - started)
         return result
@@ -172,6 +173,8 @@ class StudyRunner:
                 "run": cfg.key(),
             }
         )
+        if result["n_real"] > 0:
+            self.trained_on_photos[cfg.key()] = result
 
     def epochs_for(self, n: int, rows: int | None = None) -> int:
         """Epochs for a run on `n` images: the epoch fit, within the study's bounds; a run with renders
@@ -305,14 +308,13 @@ class StudyRunner:
 
         return analyse(self.data, self.zero_shot, self.out / "failure")
 
-    def hard_photos_step(self, table: pd.DataFrame) -> pd.DataFrame | None:
+    def hard_photos_step(self) -> pd.DataFrame | None:
         """The test photos at least half of the runs trained on photos get wrong (None: no such runs)."""
         from feint.analysis.hard_photos import hard_photos
 
-        keys = table[table.n_real > 0].run.unique() if len(table) else []
-        if not len(keys):
+        if not self.trained_on_photos:
             return None
-        return hard_photos(self.data.test, self.spec.classes, [self.store.load(k) for k in keys])
+        return hard_photos(self.data.test, self.spec.classes, list(self.trained_on_photos.values()))
 
     # ----- outputs --------------------------------------------------------------------------------
     def _write(self, result: StudyResult, seconds: float) -> None:
