@@ -37,8 +37,8 @@ bench: install
 REAL ?= ../shared/data/ships-dev
 SHIPS4 := aircraft_carrier,sailboat,submarine,tug
 tune-marine: install
-	$(BIN)/feint data select $(REAL) --classes $(SHIPS4) -o runs/ships4-real
-	$(BIN)/feint data split runs/ships4-real --ratios 0.7,0.1,0.2 --seed 0 -o runs/ships4-split
+	$(BIN)/feint data select $(REAL) --classes $(SHIPS4) -o runs/ships4-real --overwrite
+	$(BIN)/feint data split runs/ships4-real --ratios 0.7,0.1,0.2 --seed 0 -o runs/ships4-split --overwrite
 	$(BIN)/feint tune examples/graphs/marine-v2.yaml --real runs/ships4-split --split train \
 		--classes $(SHIPS4) --trials 24 --per-class 30 --size 128 --confirm 3 -o runs/tune-marine
 

@@ -42,3 +42,22 @@ def real_data_module():
     if not root or not Path(root, "ships-dev").is_dir():
         pytest.skip("FEINT_REAL_DATA not set: real-data test skipped")
     return Path(root)
+
+
+@pytest.fixture
+def feint_cli(capsys):
+    """Run `feint ARGS...` in this process through the real entry point (errors as one line, exit codes):
+    returns (exit code, stdout, stderr)."""
+    from feint.cli import main
+
+    def run(*args: object) -> tuple[int, str, str]:
+        capsys.readouterr()
+        try:
+            main([str(a) for a in args])
+            code = 0
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

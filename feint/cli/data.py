@@ -29,7 +29,13 @@ def _opt(*names: str, help: str, **kw: Any) -> Any:
 
 
 Src = Annotated[Path, typer.Argument(help="Dataset folder (format detected), or a .json/.csv/.yaml file.")]
-Out = Annotated[Path, _opt("-o", "--out", help="Output folder: new, empty, or an earlier output.")]
+Out = Annotated[
+    Path, _opt("-o", "--out", help="Output folder: new or empty (an earlier output with --overwrite).")
+]
+Overwrite = Annotated[
+    bool,
+    _opt("--overwrite", help="Replace an earlier output of feint's there (files you added stay)."),
+]
 Format = Annotated[str | None, _opt("--format", help="Input: feint, coco, yolo, manifest, imagefolder.")]
 To = Annotated[
     str | None,
@@ -97,11 +103,13 @@ def _write(
     params: dict,
     copy: bool,
     check: bool,
+    overwrite: bool,
+    sources: list[Dataset],
 ) -> None:
     from feint.datasets.output import write_dataset
 
     to = to or _DEFAULT_OUT.get(dataset.format or "", "coco")
-    notes = write_dataset(dataset, out, to, command, inputs, params, copy, check)
+    notes = write_dataset(dataset, out, to, command, inputs, params, copy, check, overwrite, sources)
     parts = [
         f"{len(dataset)} images",
         f"{len(dataset.classes)} classes",
@@ -130,10 +138,12 @@ def convert(
     split: Split = None,
     copy: Copy = False,
     check: Check = False,
+    overwrite: Overwrite = False,
 ) -> None:
     """Convert a dataset to another format (COCO ids from 1 <-> YOLO ids from 0; empty images kept)."""
     dataset = _load(src, fmt, split)
-    _write(dataset, out, to, "convert", [src], {"format": dataset.format, "split": split}, copy, check)
+    params = {"format": dataset.format, "split": split}
+    _write(dataset, out, to, "convert", [src], params, copy, check, overwrite, [dataset])
 
 
 @data_app.command("split")
@@ -149,6 +159,7 @@ def split_cmd(
     fmt: Format = None,
     copy: Copy = False,
     check: Check = False,
+    overwrite: Overwrite = False,
 ) -> None:
     """Split into train/val/test: group-disjoint, class-stratified, deterministic for a seed."""
     from feint.datasets.split import leaking_groups, parse_ratios, split_dataset
@@ -159,7 +170,7 @@ def split_cmd(
     if leaks:  # impossible by construction: a bug if it ever fires
         raise RuntimeError(f"groups in two splits: {leaks[:5]}")
     params = {"format": dataset.format, "ratios": ratios, "seed": seed, "by": by, "stratify": stratify}
-    _write(result, out, to, "split", [src], params, copy, check)
+    _write(result, out, to, "split", [src], params, copy, check, overwrite, [dataset])
 
 
 @data_app.command("subsample")
@@ -177,6 +188,7 @@ def subsample_cmd(
     fmt: Format = None,
     copy: Copy = False,
     check: Check = False,
+    overwrite: Overwrite = False,
 ) -> None:
     """Nested subsample: for one seed, the 10 % sample lies inside the 20 % sample."""
     from feint.datasets.subsample import subsample
@@ -193,7 +205,7 @@ def subsample_cmd(
         "by": by,
         "stratify": stratify,
     }
-    _write(result, out, to, "subsample", [src], params, copy, check)
+    _write(result, out, to, "subsample", [src], params, copy, check, overwrite, [dataset])
 
 
 @data_app.command("select")
@@ -208,6 +220,7 @@ def select_cmd(
     fmt: Format = None,
     copy: Copy = False,
     check: Check = False,
+    overwrite: Overwrite = False,
 ) -> None:
     """Keep classes, rename/merge classes with a mapping file, filter by manifest columns or metadata."""
     from feint.datasets.select import filter_where, keep_classes, map_classes, read_mapping
@@ -226,7 +239,8 @@ def select_cmd(
         "where": where or [],
         "split": split,
     }
-    _write(result, out, to, "select", [src], params, copy, check)
+    inputs = [src, mapping] if mapping else [src]
+    _write(result, out, to, "select", inputs, params, copy, check, overwrite, [dataset])
     typer.echo(f"  kept {len(result)} of {len(dataset)} images")
 
 
@@ -240,6 +254,7 @@ def merge_cmd(
     fmt: Format = None,
     copy: Copy = False,
     check: Check = False,
+    overwrite: Overwrite = False,
 ) -> None:
     """Merge datasets (real + synthetic) into one; every record keeps its source."""
     from feint.datasets.merge import merge
@@ -260,6 +275,8 @@ def merge_cmd(
         params,
         copy,
         check,
+        overwrite,
+        datasets,
     )
 
 
@@ -270,12 +287,16 @@ def stats_cmd(
     fmt: Format = None,
     check: Check = False,
     json_out: JsonOut = None,
+    overwrite: Annotated[bool, _opt("--overwrite", help="Replace the --json file if it exists.")] = False,
 ) -> None:
     """Counts per class/split/source, image sizes, boxes per image, box sizes."""
     from feint.datasets.stats import dataset_stats, format_stats
     from feint.datasets.validate import check_dataset, check_decodes
+    from feint.outputs import Inputs, check_file_output
 
     dataset = _load(src, fmt, split)
+    if json_out:
+        check_file_output(json_out, Inputs.of_datasets([src], [dataset]), overwrite)
     check_dataset(dataset)
     if check:
         check_decodes(dataset)
@@ -287,6 +308,7 @@ def stats_cmd(
         from feint.io import write_json_atomic
 
         write_json_atomic(json_out, stats)
+        typer.echo(f"  numbers: {json_out}")
 
 
 @data_app.command("preview")
@@ -298,11 +320,13 @@ def preview_cmd(
     seed: Seed = 0,
     split: Split = None,
     fmt: Format = None,
+    overwrite: Annotated[bool, _opt("--overwrite", help="Replace the PNG file if it exists.")] = False,
 ) -> None:
     """A grid PNG of a seeded pick of images (every class shown), boxes and classes drawn."""
     from feint.datasets.preview import preview_png
-    from feint.io import write_bytes_atomic
+    from feint.outputs import Inputs, check_file_output, write_file_output
 
     dataset = _load(src, fmt, split)
-    write_bytes_atomic(out, preview_png(dataset, n, columns, seed))
+    check_file_output(out, Inputs.of_datasets([src], [dataset]), overwrite)
+    write_file_output(out, preview_png(dataset, n, columns, seed))
     typer.echo(f"{out}: {min(n, len(dataset))} of {len(dataset)} images")

@@ -13,7 +13,17 @@ import typer
 from pydantic import BaseModel, ConfigDict, Field
 
 from feint.cli import app
-from feint.cli.options import DataFormat, Device, Quiet, Resume, TrainClasses, comma_list, opt, validated
+from feint.cli.options import (
+    DataFormat,
+    Device,
+    Overwrite,
+    Quiet,
+    Resume,
+    TrainClasses,
+    comma_list,
+    opt,
+    validated,
+)
 
 detect_app = typer.Typer(
     help="Train object detectors, draw their boxes, measure COCO mAP.", no_args_is_help=True
@@ -140,6 +150,9 @@ def train_cmd(
         ),
     )
     from feint.detection.train import DetectConfig, train_detector
+    from feint.outputs import Inputs, check_not_input
+
+    check_not_input(out, Inputs.of(data, *([val] if val else [])))
 
     record = train_detector(DetectConfig(**options.model_dump(), progress=not quiet), resume=resume)
     best = record["best"]
@@ -168,11 +181,12 @@ def predict_cmd(
     batch: Annotated[int, opt("--batch", help="Images per forward pass.", min=1)] = 4,
     workers: Annotated[int, opt("--workers", help="Image-decoding processes.", min=0)] = 0,
     device: Device = "cpu",
+    overwrite: Overwrite = False,
 ) -> None:
     """Boxes and scores drawn on every image, a grid PNG, and the boxes as COCO results JSON."""
     from feint.detection import predict_detections
 
-    r = predict_detections(run, images, out, conf, grid, batch, workers, device)
+    r = predict_detections(run, images, out, conf, grid, batch, workers, device, overwrite=overwrite)
     per_class = ", ".join(f"{c} {n}" for c, n in r["per_class"].items() if n)
     typer.echo(
         f"{r['out']}: {r['images']} images, {r['boxes']} boxes with score >= {conf}"
@@ -201,12 +215,15 @@ def eval_cmd(
     workers: Annotated[int, opt("--workers", help="Image-decoding processes.", min=0)] = 0,
     device: Device = "cpu",
     quiet: Quiet = False,
+    overwrite: Overwrite = False,
 ) -> None:
     """COCO mAP@0.5 and mAP@0.5:0.95, AP per class, precision-recall curves (pycocotools)."""
     from feint.detection import evaluate_detector
 
     keep = comma_list(classes) or None
-    r = evaluate_detector(run, data, split, out, fmt, class_agnostic, keep, batch, workers, device, not quiet)
+    r = evaluate_detector(
+        run, data, split, out, fmt, class_agnostic, keep, batch, workers, device, not quiet, overwrite
+    )
     typer.echo(
         f"{r['images']} images, {r['gt_boxes']} boxes: mAP@0.5 {r['map50']:.3f}, "
         f"mAP@0.5:0.95 {r['map']:.3f}{' (class-agnostic)' if class_agnostic else ''}"

@@ -26,6 +26,9 @@ DataFormat = Annotated[str | None, opt("--format", help="Dataset format if not d
 Device = Annotated[str, opt("--device", help="cpu, or cuda where there is one.")]
 Resume = Annotated[bool, opt("--resume", help="Continue the interrupted run in OUT.")]
 Quiet = Annotated[bool, opt("--quiet", "-q", help="No progress bars.")]
+Overwrite = Annotated[
+    bool, opt("--overwrite", help="Replace an earlier output of feint's at -o (files you added there stay).")
+]
 Align = Annotated[
     str | None,
     opt(

@@ -51,6 +51,7 @@ def run(
     """Run (or resume) a study and write its tables and HTML report."""
     from feint.distributed import check_executor
     from feint.errors import FeintError
+    from feint.outputs import Inputs, check_work_folder
     from feint.studies.spec import load_study
     from feint.studies.study import StudyRunner
     from feint.training.cache import cache_root
@@ -67,6 +68,7 @@ def run(
     if chosen is not None:
         spec = spec.model_copy(update={"align": chosen})
     out = out or Path("runs") / spec.folder_name()
+    check_work_folder(out, Inputs.of(*[p for p in (spec.real, spec.test) if p]), "study.json", "study")
     tracker = None
     if mlflow:
         from feint.studies.tracking import mlflow_tracker
@@ -94,10 +96,15 @@ def compare(
     figure: Path = typer.Option(
         None, "--figure", help="Also write the confusion matrices side by side (PNG)."
     ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the --figure file if it exists."),
 ) -> None:
     """Zero-shot accuracy and per-class recall of several studies as a markdown table (mean over seeds)."""
     from feint.errors import FeintError
+    from feint.outputs import Inputs, check_file_output
     from feint.reports.compare import markdown_table, plot_confusions, read_zero_shot
+
+    if figure is not None:
+        check_file_output(figure, Inputs.of(*folders), overwrite)
 
     names = [s.strip() for s in labels.split(",")] if labels else [None] * len(folders)
     if len(names) != len(folders):

@@ -13,7 +13,17 @@ import typer
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from feint.cli import app
-from feint.cli.options import DataFormat, Device, Quiet, Resume, TrainClasses, comma_list, opt, validated
+from feint.cli.options import (
+    DataFormat,
+    Device,
+    Overwrite,
+    Quiet,
+    Resume,
+    TrainClasses,
+    comma_list,
+    opt,
+    validated,
+)
 
 
 class TrainOptions(BaseModel):
@@ -195,8 +205,10 @@ def train_cmd(
             device=device,
         ),
     )
+    from feint.outputs import Inputs, check_not_input
     from feint.training.run import TrainConfig, train
 
+    check_not_input(out, Inputs.of(*data, *([init] if init else [])))
     record = train(TrainConfig(**options.model_dump(), progress=not quiet), resume=resume)
     best = record["best"]
     val_text = (
@@ -237,6 +249,7 @@ def eval_cmd(
     cache: Annotated[Path | None, opt("--cache", help="Image/feature cache folder.")] = None,
     device: Device = "cpu",
     quiet: Quiet = False,
+    overwrite: Overwrite = False,
 ) -> None:
     """Accuracy, balanced accuracy, per-class P/R/F1, confusion matrix, 95 % intervals, worst mistakes."""
     from feint.evaluation import evaluate
@@ -254,6 +267,7 @@ def eval_cmd(
         not quiet,
         device=device,
         classes=comma_list(classes) or None,
+        overwrite=overwrite,
     )
     ci = r["bootstrap_95"]
     typer.echo(
@@ -280,17 +294,20 @@ def predict_cmd(
     top_k: Annotated[int, opt("-k", "--top-k", help="Classes per image, best first.", min=1)] = 3,
     cache: Annotated[Path | None, opt("--cache", help="Image/feature cache folder.")] = None,
     device: Device = "cpu",
+    overwrite: Annotated[bool, opt("--overwrite", help="Replace the CSV file if it exists.")] = False,
 ) -> None:
     """Top-k classes and scores per image, as CSV."""
     from feint.evaluation import predict
-    from feint.io import write_text_atomic
+    from feint.outputs import Inputs, check_file_output, run_files, write_file_output
 
+    if out is not None:
+        check_file_output(out, Inputs.of(*images) + run_files(run), overwrite)
     table = predict(run, images, top_k, cache, device=device)
     text = table.to_csv(index=False, lineterminator="\n")
     if out is None:
         typer.echo(text, nl=False)
     else:
-        write_text_atomic(out, text)
+        write_file_output(out, text.encode())
         typer.echo(f"{out}: {len(table)} images")
 
 

@@ -70,6 +70,9 @@ def tune_cmd(
 
     if objective not in OBJECTIVES:
         raise FeintError(f"--objective {objective!r}: pick one of {', '.join(OBJECTIVES)}")
+    from feint.outputs import Inputs, check_not_input
+
+    check_not_input(out, Inputs.of(real, *([space] if space else [])))
     settings = make_settings(
         graph,
         real,
@@ -122,6 +125,9 @@ def ablate_cmd(
     backbone: str = typer.Option("efficientnet_lite0", help="Frozen backbone of the features."),
     image_size: int = typer.Option(224, "--image-size", min=16, help="Backbone input size."),
     cache: Path = CACHE_OPT,
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace an earlier ablation folder at -o (files you added stay)."
+    ),
 ) -> None:
     """Render the graph and one copy per feature switched off; a head trained on each set of renders is
     scored on the real images: the drop says what the feature is worth. Writes ablations.csv/.json/.png."""
@@ -142,6 +148,7 @@ def ablate_cmd(
         backbone,
         image_size,
         cache,
+        overwrite=overwrite,
     )
     typer.echo(result.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     typer.echo(f"chart: {out / 'ablations.png'}")

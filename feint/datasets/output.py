@@ -1,24 +1,22 @@
 """Writing a dataset folder all-or-nothing, and the card that says how it was made.
 
-Everything is first validated and then written into a hidden sibling folder; only when every file is
-there does that folder replace the destination (two renames). An error at any point leaves the
-destination exactly as it was. A destination that exists must be empty or a previous `feint data`
-output (it has a card), so a typo in `-o` cannot replace an unrelated folder.
+Everything is first validated and then written aside; only when every file is there does it take the
+place of the destination, under the output policy of `feint.outputs` (an earlier output is replaced only
+with --overwrite, only what feint wrote is swapped, no input is ever written through).
 """
 
 from __future__ import annotations
 
 import os
 import platform
-import shutil
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from feint.errors import FeintError
 from feint.io import write_json_atomic
+from feint.outputs import Inputs, check_folder_output, folder_output
 
 if TYPE_CHECKING:
     from feint.datasets.core import Dataset
@@ -26,48 +24,14 @@ if TYPE_CHECKING:
 CARD = "feint-data.json"
 
 
-def check_destination(dest: Path, inputs: Sequence[Path]) -> None:
-    """Refuse destinations that would replace an input or an unrelated folder."""
-    dest_real = Path(os.path.realpath(dest))
-    for src in inputs:
-        src_real = Path(os.path.realpath(src))
-        src_dir = src_real if src_real.is_dir() else src_real.parent
-        if dest_real == src_dir or src_dir.is_relative_to(dest_real):
-            raise FeintError(f"{dest}: output folder would replace the input {src}; pick another folder")
-        if dest_real.is_relative_to(src_dir):
-            raise FeintError(f"{dest}: output folder lies inside the input dataset {src}; pick one outside")
-    if dest.exists() and not dest.is_dir():
-        raise FeintError(f"{dest}: output path is a file, expected a folder")
-    if dest.is_dir() and any(dest.iterdir()) and not (dest / CARD).exists():
-        raise FeintError(f"{dest}: folder is not empty and was not written by `feint data` (no {CARD}); "
-                         "pick a new or empty folder")
+def dataset_inputs(roots: Sequence[Path], datasets: Sequence[Dataset]) -> Inputs:
+    """What a `feint data` command reads: the datasets' roots and every image they hold."""
+    return Inputs.of_datasets(roots, datasets)
 
 
-@contextmanager
-def output_folder(dest: Path, inputs: Sequence[Path]) -> Iterator[Path]:
-    """Yield a temporary folder to write into; on success it replaces `dest`, on error it is removed."""
-    check_destination(dest, inputs)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.parent / f".{dest.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    backup = dest.parent / f".{dest.name}.old-{os.getpid()}"
-    if dest.exists():
-        os.replace(dest, backup)
-    try:
-        os.replace(tmp, dest)
-    except BaseException:
-        if backup.exists():
-            os.replace(backup, dest)
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    shutil.rmtree(backup, ignore_errors=True)
+def check_dataset_output(dest: Path, inputs: Inputs, overwrite: bool = False) -> None:
+    """Refuse, before any work, a destination the output policy does not allow."""
+    check_folder_output(dest, inputs, overwrite, CARD)
 
 
 def write_card(folder: Path, command: str, inputs: Sequence[Path], params: dict[str, Any],
@@ -103,10 +67,12 @@ def counts(dataset: Dataset) -> dict[str, Any]:
 
 
 def write_dataset(dataset: Dataset, out: Path, to: str, command: str, inputs: Sequence[Path],
-                  params: dict[str, Any] | None = None, copy: bool = False, check: bool = False) -> list[str]:
+                  params: dict[str, Any] | None = None, copy: bool = False, check: bool = False,
+                  overwrite: bool = False, sources: Sequence[Dataset] = ()) -> list[str]:
     """Validate `dataset` (decoding every image with `check`), then write it to `out` all-or-nothing.
 
-    Returns notes on what the format could not hold. The folder gets a card (feint-data.json).
+    `sources` are the datasets read (their images are protected, as `inputs` are). Returns notes on what
+    the format could not hold. The folder gets a card (feint-data.json).
     """
     from feint.datasets.formats import WRITABLE, save_dataset
     from feint.datasets.validate import check_dataset, check_decodes
@@ -116,7 +82,7 @@ def write_dataset(dataset: Dataset, out: Path, to: str, command: str, inputs: Se
     check_dataset(dataset)
     if check:
         check_decodes(dataset)
-    with output_folder(out, inputs) as tmp:
+    with folder_output(out, dataset_inputs(inputs, [*sources, dataset]), overwrite, CARD) as tmp:
         notes = save_dataset(dataset, tmp, to, copy)
         write_card(tmp, command, inputs, {**(params or {}), "to": to, "copy": copy}, counts(dataset))
     return notes

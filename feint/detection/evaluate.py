@@ -81,19 +81,25 @@ def coco_scores(gt: Coco, results: list[Coco], class_agnostic: bool = False) -> 
 def evaluate_detector(run_path: str | Path, data: str | Path, split: str | None = None,
                       out: str | Path | None = None, fmt: str | None = None, class_agnostic: bool = False,
                       classes: Sequence[str] | None = None, batch: int = 4, workers: int = 0,
-                      device: str = "cpu", progress: bool = False) -> dict[str, Any]:
-    """Score the run on a labelled dataset (its `split`; by default the test split when it has one)."""
+                      device: str = "cpu", progress: bool = False,
+                      overwrite: bool = False) -> dict[str, Any]:
+    """Score the run on a labelled dataset (its `split`; by default the test split when it has one); the
+    report goes to `out` (default RUN/detect-eval-<data>[-split]; an earlier one only with `overwrite`)."""
     from feint.datasets import load_dataset
     from feint.datasets.select import keep_classes
     from feint.detection.data import from_dataset
     from feint.detection.plots import plot_pr_curves
     from feint.detection.runs import coco_results, load_detector
     from feint.io import write_json_atomic
+    from feint.outputs import Inputs, check_folder_output, folder_output, run_files, write_output_card
 
     run = load_detector(run_path)
     dataset = load_dataset(Path(data), fmt)
     if split is None and "test" in dataset.splits:
         split = "test"
+    out = Path(out) if out else run.path / f"detect-eval-{Path(data).name}{'-' + split if split else ''}"
+    protected = Inputs.of_datasets([data], [dataset]) + run_files(run.path)
+    check_folder_output(out, protected, overwrite)
     if split:
         dataset = dataset.split(split)
     if classes:
@@ -112,11 +118,12 @@ def evaluate_detector(run_path: str | Path, data: str | Path, split: str | None 
     result = coco_scores(gt, results, class_agnostic)
     result.update({"run": str(run.path), "data": str(data), "split": split, "model_classes": run.classes,
                    "size": run.size})
-    out = Path(out) if out else run.path / f"detect-eval-{Path(data).name}{'-' + split if split else ''}"
-    write_json_atomic(out / "ground_truth.json", gt, indent=None)
-    write_json_atomic(out / "detections.json", results, indent=None)
-    write_json_atomic(out / "metrics.json", result)
-    plot_pr_curves(result["pr_curves"], out / "pr_curves.png",
-                   f"{run.path.name} on {Path(data).name}{' (' + split + ')' if split else ''}")
+    with folder_output(out, protected, overwrite) as tmp:
+        write_json_atomic(tmp / "ground_truth.json", gt, indent=None)
+        write_json_atomic(tmp / "detections.json", results, indent=None)
+        write_json_atomic(tmp / "metrics.json", result)
+        plot_pr_curves(result["pr_curves"], tmp / "pr_curves.png",
+                       f"{run.path.name} on {Path(data).name}{' (' + split + ')' if split else ''}")
+        write_output_card(tmp, "detect eval", {"run": str(run.path), "data": str(data), "split": split})
     result["out"] = str(out)
     return result

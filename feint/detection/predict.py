@@ -19,20 +19,40 @@ DRAWN_SIDE = (512, 1024)
 
 def predict_detections(run_path: str | Path, inputs: Sequence[str | Path], out: str | Path | None = None,
                        conf: float = 0.25, grid: int = 16, batch: int = 4, workers: int = 0,
-                       device: str = "cpu", progress: bool = False) -> dict[str, Any]:
-    """Detect, draw and write; returns counts and where the files are."""
+                       device: str = "cpu", progress: bool = False,
+                       overwrite: bool = False) -> dict[str, Any]:
+    """Detect, draw and write (into `out`, default RUN/detect-<first input>; never over an input);
+    returns counts and where the files are."""
+    from feint.detection.runs import load_detector
+    from feint.evaluation.predict import list_images
+    from feint.outputs import Inputs, check_folder_output, folder_output, run_files, write_output_card
+
+    run = load_detector(run_path)
+    paths = list_images(inputs)
+    out = Path(out) if out else run.path / f"detect-{Path(inputs[0]).name}"
+    protected = Inputs.of(*inputs, files=paths) + run_files(run.path)
+    check_folder_output(out, protected, overwrite)
+    found = run.detect(paths, conf=conf, batch=batch, workers=workers, device=device, progress=progress)
+    with folder_output(out, protected, overwrite) as tmp:
+        drawn_paths = _write_detections(run, paths, found, tmp, grid)
+        write_output_card(tmp, "detect predict", {"run": str(run.path), "inputs": [str(i) for i in inputs],
+                                                  "conf": conf})
+    per_class = {c: sum(int((d.labels == k).sum()) for d in found) for k, c in enumerate(run.classes)}
+    return {"out": str(out), "images": len(paths), "boxes": sum(len(d.labels) for d in found), "conf": conf,
+            "per_class": per_class, "drawn": [str(out / p.relative_to(tmp)) for p in drawn_paths]}
+
+
+def _write_detections(
+    run: Any, paths: Sequence[Path], found: Sequence[Any], out: Path, grid: int
+) -> list[Path]:
+    """images/ (each photo with its boxes drawn), grid.png, detections.json and images.json in `out`."""
     from PIL import Image
 
     from feint.datasets.images import unique_names
     from feint.detection.plots import draw_detections, image_grid
-    from feint.detection.runs import coco_results, load_detector
-    from feint.evaluation.predict import list_images
+    from feint.detection.runs import coco_results
     from feint.io import write_json_atomic
 
-    run = load_detector(run_path)
-    paths = list_images(inputs)
-    found = run.detect(paths, conf=conf, batch=batch, workers=workers, device=device, progress=progress)
-    out = Path(out) if out else run.path / f"detect-{Path(inputs[0]).name}"
     names = unique_names(paths)
     drawn_paths, thumbs, entries = [], [], []
     for k, (path, name, d) in enumerate(zip(paths, names, found, strict=True)):
@@ -52,6 +72,4 @@ def predict_detections(run_path: str | Path, inputs: Sequence[str | Path], out: 
     write_json_atomic(out / "detections.json", results, indent=None)
     write_json_atomic(out / "images.json", {
         "images": entries, "categories": [{"id": k + 1, "name": c} for k, c in enumerate(run.classes)]})
-    per_class = {c: sum(int((d.labels == k).sum()) for d in found) for k, c in enumerate(run.classes)}
-    return {"out": str(out), "images": len(paths), "boxes": len(results), "conf": conf,
-            "per_class": per_class, "drawn": [str(p) for p in drawn_paths]}
+    return drawn_paths

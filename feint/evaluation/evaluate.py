@@ -61,17 +61,22 @@ def evaluate(
     mistakes: int = 24,
     device: str = "cpu",
     classes: Sequence[str] | None = None,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Score the run on the dataset (only `classes` of it, if given); write the report into `out`
-    (default RUN/eval-<data name>[-split])."""
+    (default RUN/eval-<data name>[-split]; an earlier report there is replaced only with `overwrite`)."""
     from feint.datasets import load_dataset
     from feint.datasets.select import keep_classes, read_mapping
     from feint.evaluation.plots import plot_confusion, plot_mistakes
     from feint.evaluation.runs import load_run
     from feint.io import write_json_atomic, write_text_atomic
+    from feint.outputs import Inputs, check_folder_output, folder_output, run_files, write_output_card
 
     run = load_run(run_path)
     dataset = load_dataset(Path(data), fmt, split)
+    out = Path(out) if out else run.path / f"eval-{Path(data).name}{'-' + split if split else ''}"
+    inputs = Inputs.of_datasets([data], [dataset]) + run_files(run.path)
+    check_folder_output(out, inputs, overwrite)
     if classes:
         dataset = keep_classes(dataset, list(classes))
     entries = read_mapping(Path(mapping)) if mapping else None
@@ -142,8 +147,6 @@ def evaluate(
         }
     )
 
-    out = Path(out) if out else run.path / f"eval-{Path(data).name}{'-' + split if split else ''}"
-    out.mkdir(parents=True, exist_ok=True)
     import pandas as pd
 
     score = probs[np.arange(len(records)), y_pred]
@@ -159,18 +162,20 @@ def evaluate(
     )
     for flag, on in M.flag_columns([r.meta for r in records]).items():
         table[flag] = on.astype(int)
-    write_text_atomic(out / "predictions.csv", table.to_csv(index=False, lineterminator="\n"))
-    write_json_atomic(out / "metrics.json", result)
-    title = f"{run.path.name} on {Path(data).name}{' (' + split + ')' if split else ''}"
-    plot_confusion(cm, targets, out / "confusion.png", title)
-    wrong = np.flatnonzero(y_true != y_pred)
-    worst = wrong[np.argsort(-score[wrong], kind="stable")][:mistakes]
-    plot_mistakes(
-        [paths[i] for i in worst],
-        [targets[y_true[i]] for i in worst],
-        [targets[y_pred[i]] for i in worst],
-        score[worst].tolist(),
-        out / "mistakes.png",
-    )
+    with folder_output(out, inputs, overwrite) as tmp:
+        write_text_atomic(tmp / "predictions.csv", table.to_csv(index=False, lineterminator="\n"))
+        write_json_atomic(tmp / "metrics.json", result)
+        title = f"{run.path.name} on {Path(data).name}{' (' + split + ')' if split else ''}"
+        plot_confusion(cm, targets, tmp / "confusion.png", title)
+        wrong = np.flatnonzero(y_true != y_pred)
+        worst = wrong[np.argsort(-score[wrong], kind="stable")][:mistakes]
+        plot_mistakes(
+            [paths[i] for i in worst],
+            [targets[y_true[i]] for i in worst],
+            [targets[y_pred[i]] for i in worst],
+            score[worst].tolist(),
+            tmp / "mistakes.png",
+        )
+        write_output_card(tmp, "eval", {"run": str(run.path), "data": str(data), "split": split})
     result["out"] = str(out)
     return result

@@ -160,15 +160,21 @@ def ablate(
     cache: Path | None = None,
     head_seeds: tuple[int, ...] = (0, 1, 2),
     progress: bool = True,
+    overwrite: bool = False,
 ) -> pd.DataFrame:
-    """`feint ablate`: renders cached in the feature cache (shared with studies), results in `out`."""
+    """`feint ablate`: renders cached in the feature cache (shared with studies), results in `out` (new, or
+    an earlier ablation folder with `overwrite`)."""
     from feint.datasets import load_dataset
+    from feint.outputs import Inputs, check_folder_output, folder_output, write_output_card
     from feint.training.cache import cache_root
 
     loaded = load_graph(graph)
     merged, _ = load_graph_dict(graph)
     chosen = feature_table(loaded.channel, table, features)
-    names = resolve_classes(loaded, load_dataset(Path(real), None, split), classes, real)
+    real_data = load_dataset(Path(real), None, split)
+    protected = Inputs.of_datasets([real], [real_data])
+    check_folder_output(out, protected, overwrite)
+    names = resolve_classes(loaded, real_data, classes, real)
     real_set, _ = real_part(real, split, names, backbone, image_size, cache, progress)
 
     def score(name: str, renders: Part, folder: Path) -> dict[str, float]:
@@ -189,5 +195,8 @@ def ablate(
         workers,
         progress,
     )
-    write_ablations(result, out)
+    with folder_output(out, protected, overwrite) as tmp:
+        write_ablations(result, tmp)
+        write_output_card(tmp, "ablate", {"graph": str(graph), "real": str(real), "split": split,
+                                          "per_class": per_class, "size": size, "seed": seed})
     return result

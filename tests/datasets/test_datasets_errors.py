@@ -145,7 +145,7 @@ def test_failed_write_leaves_the_previous_output_intact(coco_dir, tmp_path, monk
 
     monkeypatch.setattr(yolo, "place_image", failing_place)
     with pytest.raises(OSError, match="disk full"):
-        write_dataset(ds.with_records(ds.records[:3]), out, "yolo", "test", [coco_dir])
+        write_dataset(ds.with_records(ds.records[:3]), out, "yolo", "test", [coco_dir], overwrite=True)
     assert _snapshot(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["coco", "out"]  # no temporary folder left
 
@@ -154,16 +154,16 @@ def test_rewrite_replaces_the_whole_output(coco_dir, tmp_path):
     ds = load_dataset(coco_dir)
     out = tmp_path / "out"
     write_dataset(ds, out, "yolo", "test", [coco_dir])
-    write_dataset(ds.with_records(ds.records[:1]), out, "yolo", "test", [coco_dir])
+    write_dataset(ds.with_records(ds.records[:1]), out, "yolo", "test", [coco_dir], overwrite=True)
     assert sorted(p.name for p in (out / "labels").iterdir()) == ["im0.txt"]  # no stale labels
     assert len(load_dataset(out)) == 1
 
 
 @pytest.mark.parametrize("where, message", [
-    ("unrelated", r"not empty and was not written by `feint data`"),
+    ("unrelated", r"not empty and was not written by feint"),
     ("coco", r"would replace the input"),
-    ("coco/inside", r"lies inside the input dataset"),
-    ("file.txt", r"output path is a file"),
+    ("coco/inside", r"lies inside the input"),
+    ("file.txt", r"is a file, expected a folder"),
 ])
 def test_dangerous_destinations_are_refused(coco_dir, tmp_path, where, message):
     (tmp_path / "unrelated").mkdir()
