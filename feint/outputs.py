@@ -132,10 +132,12 @@ def folder_output(dest: Path, inputs: Inputs = Inputs(), overwrite: bool = False
     if dest.parent.is_dir():
         _remove_stale_siblings(dest, card)
     check_folder_output(dest, inputs, overwrite, card)
-    dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.parent / f".{dest.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    try:
+        tmp.mkdir(parents=True)
+    except OSError as err:  # named by the folder the user asked for, not by the temporary one
+        raise OSError(err.errno, err.strerror, str(dest)) from None
     try:
         yield tmp
         written = sorted(_entries(tmp))
