@@ -1,11 +1,14 @@
 """Rendering datasets with Blender: labels match pixels, determinism, resume, bad input."""
 
+import contextlib
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +22,7 @@ from feint.errors import FeintError
 from feint.graph import load_graph
 from feint.render.dataset import RenderJob, render_dataset
 
-pytestmark = pytest.mark.blender
+blender = pytest.mark.blender  # the tests that render
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +32,7 @@ def dataset20(tmp_path_factory) -> Path:
     return out
 
 
+@blender
 def test_twenty_images_with_valid_coco(dataset20):
     coco = COCO(str(dataset20 / "annotations.json"))
     assert sorted(c["id"] for c in coco.dataset["categories"]) == list(range(1, 11))
@@ -48,6 +52,7 @@ def test_twenty_images_with_valid_coco(dataset20):
             assert a["area"] == m.sum() >= 1
 
 
+@blender
 def test_params_card_and_preview(dataset20):
     params = pd.read_parquet(dataset20 / "params.parquet")
     assert len(params) == 20 and {"class", "camera.distance_m", "sky.sun_elevation", "seed"} <= set(
@@ -66,6 +71,7 @@ def _files(folder: Path) -> dict[str, bytes]:
     }
 
 
+@blender
 def test_same_seed_same_bytes_with_one_and_two_workers(tmp_path, dataset20):
     one = tmp_path / "one"
     # Recycled after every 7 images (3 Blender processes in turn): fresh workers give the same bytes.
@@ -74,6 +80,7 @@ def test_same_seed_same_bytes_with_one_and_two_workers(tmp_path, dataset20):
     assert _files(one) == _files(dataset20)
 
 
+@blender
 def test_kill_then_resume_equals_uninterrupted(tmp_path, dataset20):
     out = tmp_path / "killed"
     cmd = [
@@ -144,6 +151,7 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, graph_text, expected):
     assert not (tmp_path / "o").exists()
 
 
+@blender
 def test_class_from_user_model_files(tmp_path):
     """A class can point at a folder of the user's own models; they render and get labelled."""
     models = tmp_path / "models"
@@ -200,6 +208,7 @@ def test_crop_stretch_is_limited(box, max_stretch, expected):
     assert 0 <= x0 < x1 <= 200 and 0 <= y0 < y1 <= 100
 
 
+@blender
 def test_resume_refuses_a_folder_rendered_with_other_pixels(tmp_path, dataset20, monkeypatch):
     import shutil
 
@@ -210,11 +219,14 @@ def test_resume_refuses_a_folder_rendered_with_other_pixels(tmp_path, dataset20,
     spec = json.loads((out / "render.json").read_text())
     assert spec["pixels"] == dataset_module.PIXELS_VERSION
     job = RenderJob(load_graph("marine"), 20, out, size=96, seed=1, resume=True)
-    del spec["pixels"]  # a folder from before the version was recorded still resumes
-    (out / "render.json").write_text(json.dumps(spec))
-    render_dataset(job, progress=False)
+    render_dataset(job, progress=False)  # the same version resumes
     monkeypatch.setattr(dataset_module, "PIXELS_VERSION", dataset_module.PIXELS_VERSION + 1)
     with pytest.raises(FeintError, match="other pixels"):
+        render_dataset(job, progress=False)
+    monkeypatch.undo()
+    del spec["pixels"]  # a folder from before the version was recorded: version 1, whose re-draws differ
+    (out / "render.json").write_text(json.dumps(spec))
+    with pytest.raises(FeintError, match=r"other pixels \(version 1,"):
         render_dataset(job, progress=False)
     assert len(list((out / "images").glob("*.jpg"))) == 20  # nothing lost
 
@@ -228,3 +240,280 @@ def test_render_caches_are_keyed_by_the_pixel_version(monkeypatch):
     assert render_key(merged, 0, 96) == key and render_key(merged, 1, 96) != key
     monkeypatch.setattr(dataset_module, "PIXELS_VERSION", dataset_module.PIXELS_VERSION + 1)
     assert render_key(merged, 0, 96) != key
+
+
+# Stopping a render: Ctrl-C and SIGTERM, a failed start, images that all fail. `feint render` runs in its
+# own session and is signalled through its process group, as a terminal's Ctrl-C reaches the workers too.
+SMALL = ["marine", "-n", "16", "--size", "48", "--seed", "3", "--workers", "2"]
+
+
+@pytest.fixture(scope="module")
+def dataset16(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("r") / "ds16"
+    render_dataset(RenderJob(load_graph("marine"), 16, out, size=48, seed=3, workers=2), progress=False)
+    return out
+
+
+def _feint(*args: object) -> list[str]:
+    return [sys.executable, "-m", "feint.cli", *map(str, args)]
+
+
+def _start(out: Path, *args: object) -> subprocess.Popen:
+    return subprocess.Popen(
+        _feint("render", *(args or SMALL), "-o", out),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def _wait_for(ready, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert proc.poll() is None, "the render ended before it could be signalled"
+        assert time.monotonic() < deadline, "the render never got there"
+        time.sleep(0.02)
+
+
+def _records(out: Path) -> list[Path]:
+    return sorted((out / "records").glob("*.json"))
+
+
+def _messages(stderr: str) -> list[str]:
+    """stderr without the progress bar (tqdm redraws its line with carriage returns)."""
+    return [line for line in stderr.splitlines() if line.strip() and not line.startswith("render:")]
+
+
+@blender
+def test_ctrl_c_stops_at_once_keeps_finished_images_and_resumes_to_the_same_bytes(tmp_path, dataset16):
+    out = tmp_path / "stopped"
+    proc = _start(out)
+    _wait_for(lambda: len(_records(out)) >= 2, proc)
+    os.killpg(proc.pid, signal.SIGINT)
+    sent = time.monotonic()
+    _, err = proc.communicate(timeout=60)  # stderr closes once the workers are gone too
+    stopped_in = time.monotonic() - sent
+    assert proc.returncode == 130 and stopped_in < 2.0, (stopped_in, err)
+    assert "Traceback" not in err
+    [line] = _messages(err)
+    done = _records(out)
+    assert 2 <= len(done) < 16 and line.startswith(f"feint: interrupted: {len(done)} of 16 images done")
+    for path in done:  # each finished image whole (the same bytes as uninterrupted) with its record
+        record = json.loads(path.read_text())
+        if not record["failed"]:
+            name = record["file_name"]
+            assert (out / name).read_bytes() == (dataset16 / name).read_bytes()
+    again = shlex.split(line.split("finish with: ", 1)[1])
+    assert again[:2] == ["feint", "render"] and again[-1] == "--resume"
+    result = subprocess.run(_feint(*again[1:]), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert _files(out) == _files(dataset16)
+
+
+@blender
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_repeated_signals_during_the_shutdown_neither_hang_nor_print_a_traceback(tmp_path, signum, code):
+    out = tmp_path / "ds"
+    proc = _start(out)
+    _wait_for(lambda: len(_records(out)) >= 1, proc)
+    sent = time.monotonic()
+    for _ in range(25):  # the first stops the render, the others land in its shutdown
+        with contextlib.suppress(ProcessLookupError):  # all gone already
+            os.killpg(proc.pid, signum)
+        time.sleep(0.01)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == code and time.monotonic() - sent < 2.5, err
+    assert "Traceback" not in err
+    [line] = _messages(err)
+    assert line.startswith("feint: interrupted: ") and line.endswith(" --resume")
+
+
+@blender
+def test_a_render_stopped_before_its_first_image_starts_over_without_resume(tmp_path, dataset16):
+    out = tmp_path / "ds"
+    proc = _start(out)
+    _wait_for((out / "render.json").exists, proc)  # the workers are still starting Blender
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err
+    assert _messages(err) and "0 of 16 images done" in _messages(err)[0]
+    result = subprocess.run(_feint("render", *SMALL, "-o", out), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert _files(out) == _files(dataset16)
+
+
+@blender
+def test_a_worker_that_cannot_start_is_one_line_and_leaves_a_fresh_folder(tmp_path):
+    fake = tmp_path / "fake"  # a `bpy` that fails to import, in the workers as Blender might
+    fake.mkdir()
+    (fake / "bpy.py").write_text("raise RuntimeError('no display (Blender failed to start)')\n")
+    out = tmp_path / "ds"
+    path = os.pathsep.join(filter(None, [str(fake), os.environ.get("PYTHONPATH")]))
+    cmd = _feint("render", "marine", "-n", "2", "--size", "32", "-o", out)
+    result = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": path})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert _messages(result.stderr) == [
+        "feint: error: the render worker could not start: RuntimeError: no display (Blender failed to "
+        "start); the finished images are kept: run again with --resume"
+    ]
+    assert os.listdir(out) == ["render.json"]
+    again = subprocess.run(cmd, capture_output=True, text=True)  # no --resume needed: nothing was done
+    assert again.returncode == 0, again.stderr
+
+
+def _only(classes: dict[str, str]) -> str:
+    """A graph of the marine classes `classes` (name -> its YAML body), the others weighted 0."""
+    others = [c for c in load_graph("marine").class_names() if c not in classes]
+    return "".join(f"  {c}: {{weight: 0}}\n" for c in others) + "".join(
+        f"  {c}: {body}\n" for c, body in classes.items()
+    )
+
+
+@blender
+def test_a_render_whose_every_image_fails_exits_2_with_one_line(tmp_path):
+    graph = tmp_path / "g.yaml"  # no ship can ever show 100000 pixels of a 32-pixel image
+    graph.write_text("extends: marine\nrender:\n  min_visible_px: 100000\n  max_redraws: 0\n")
+    out = tmp_path / "ds"
+    cmd = _feint("render", graph, "-n", "2", "--size", "32", "-o", out)
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    [line] = _messages(result.stderr)
+    assert line.startswith(f"feint: error: {out}: all 2 images failed") and "min_visible_px" in line
+    assert [json.loads(p.read_text())["failed"] for p in _records(out)] == [True, True]  # kept
+    assert subprocess.run(cmd, capture_output=True, text=True).returncode == 2  # not refused: starts over
+
+
+@blender
+def test_a_render_where_some_images_fail_says_how_many(tmp_path):
+    from feint.scene.sampler import make_sampler
+
+    graph = tmp_path / "g.yaml"  # a tug a hundredth of the frame wide is never labelled
+    graph.write_text(
+        "extends: marine\nrender: {max_redraws: 2}\nclasses:\n"
+        + _only({"sailboat": "{weight: 1}", "tug": "{weight: 1, overrides: {camera: {fill: 0.01}}}"})
+    )
+    sampler = make_sampler(load_graph(graph), 0, 64)
+    tugs = sum(sampler.sample(i).params["class"] == "tug" for i in range(4))
+    assert 0 < tugs < 4
+    result = subprocess.run(
+        _feint("render", graph, "-n", 4, "--size", 64, "-o", tmp_path / "ds"), capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"{4 - tugs} of 4 images" in result.stdout and f"{tugs} failed: too small" in result.stdout
+
+
+def test_worker_exceptions_become_one_line_that_says_resume(monkeypatch):
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from feint.render.dataset import _result
+
+    monkeypatch.delenv("FEINT_DEBUG", raising=False)
+    for error, expected in [
+        (RuntimeError("Cycles: out of memory"), "image 7 failed in its worker: RuntimeError: Cycles"),
+        (BrokenProcessPool("gone"), "image 7: its worker process died"),
+        (FeintError("models/: no model files"), "models/: no model files"),
+    ]:
+        future: Future = Future()
+        future.set_exception(error)
+        with pytest.raises(FeintError) as raised:
+            _result(future, 7)
+        message = str(raised.value)
+        assert message.startswith(expected) and message.endswith("run again with --resume")
+        assert "\n" not in message
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_folder_without_a_finished_image_starts_over(tmp_path):
+    from feint.render.dataset import _prepare_output
+
+    job = RenderJob(load_graph("marine"), 4, tmp_path / "ds", size=32)
+    out = job.out
+    (out / "records").mkdir(parents=True)
+    (out / "images").mkdir()
+    (out / "render.json").write_text(json.dumps({"graph": "another graph", "n": 9}))
+    (out / "records" / "000001.json").write_text(json.dumps({"index": 1, "failed": True}))
+    (out / "images" / ".000002.jpg.x1y2.tmp").write_bytes(b"half an image")
+    (out / "dataset.json").write_text("{}")
+    _prepare_output(job)  # no --resume, and not refused
+    assert os.listdir(out) == ["render.json"]
+    assert json.loads((out / "render.json").read_text()) == json.loads(json.dumps(job.spec()))
+
+
+@pytest.mark.parametrize(
+    "name, data",
+    [
+        ("notes.txt", b"a user's file"),
+        ("records/000000.json", b'{"index": 0, "failed": false}'),
+        ("images/000000.jpg", b"an image"),
+        ("records/notes.txt", b"a user's file"),
+    ],
+)
+def test_a_folder_with_an_image_or_a_user_file_is_refused_untouched(tmp_path, name, data):
+    from feint.render.dataset import _prepare_output
+
+    job = RenderJob(load_graph("marine"), 4, tmp_path / "ds", size=32)
+    (job.out / "records").mkdir(parents=True)
+    (job.out / "render.json").write_text(json.dumps(job.spec()))
+    (job.out / "records" / "000001.json").write_text(json.dumps({"index": 1, "failed": True}))
+    (job.out / name).parent.mkdir(exist_ok=True)
+    (job.out / name).write_bytes(data)
+    before = _tree(job.out)
+    with pytest.raises(FeintError, match="not empty; pass --resume"):
+        _prepare_output(job)
+    assert _tree(job.out) == before
+    (job.out / "render.json").unlink()  # not a feint folder: never written into, even with --resume
+    with pytest.raises(FeintError, match="not a feint render folder"):
+        _prepare_output(replace(job, resume=True))
+
+
+def test_resume_removes_the_temporary_files_of_a_killed_worker(tmp_path):
+    from feint.render.dataset import _prepare_output
+
+    job = RenderJob(load_graph("marine"), 4, tmp_path / "ds", size=32, resume=True)
+    (job.out / "images").mkdir(parents=True)
+    (job.out / "records").mkdir()
+    (job.out / "render.json").write_text(json.dumps(job.spec()))
+    (job.out / "images" / "000000.jpg").write_bytes(b"an image")
+    (job.out / "records" / "000000.json").write_text(json.dumps({"index": 0, "failed": False}))
+    (job.out / "images" / ".000001.jpg.x1y2.tmp").write_bytes(b"half an image")
+    (job.out / "records" / ".000001.json.x1y2.tmp").write_bytes(b"{")
+    _prepare_output(job)
+    assert sorted(_tree(job.out)) == ["images/000000.jpg", "records/000000.json", "render.json"]
+
+
+# A re-draw (the ship too small to label) must keep the image's class, or classes often drawn small fall
+# short of their weights. No Blender: the sampler alone decides the class.
+def test_an_image_keeps_its_class_through_every_redraw():
+    from feint.scene.sampler import make_sampler
+
+    sampler = make_sampler(load_graph("marine"), 5, 64)
+    for i in range(40):
+        first = sampler.sample(i, 0)
+        redrawn = {sampler.sample(i, attempt).params["class"] for attempt in (1, 2, 7)}
+        assert redrawn == {first.params["class"]}
+        assert sampler.sample(i, 1).seed != first.seed  # the rest of the scene is drawn anew
+
+
+def test_class_counts_follow_the_weights_when_one_class_is_always_redrawn(tmp_path):
+    from feint.scene.sampler import make_sampler
+
+    graph = tmp_path / "g.yaml"
+    graph.write_text(
+        "extends: marine\nclasses:\n"
+        + _only({"sailboat": "{weight: 1}", "tug": "{weight: 1}", "ddg": "{weight: 2}"})
+    )
+    sampler = make_sampler(load_graph(graph), 0, 64)
+    n, counts = 300, {"sailboat": 0, "tug": 0, "ddg": 0}
+    for i in range(n):
+        attempt = 0
+        # As if a tug always came out too small at first: re-drawn twice, as the worker would.
+        while sampler.sample(i, attempt).params["class"] == "tug" and attempt < 2:
+            attempt += 1
+        counts[sampler.sample(i, attempt).params["class"]] += 1
+    for cls, weight in [("sailboat", 0.25), ("tug", 0.25), ("ddg", 0.5)]:
+        assert abs(counts[cls] / n - weight) < 0.07, counts

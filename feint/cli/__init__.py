@@ -39,8 +39,8 @@ def _os_error(err: OSError) -> str:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: every failure is one line on stderr. A user error (bad input, a file the system
     refuses) exits 2, Ctrl-C exits 130, and a bug exits 1 with its traceback only under FEINT_DEBUG=1."""
-    _register()
     try:
+        _register()
         code = app(args=argv, prog_name="feint", standalone_mode=False)
     except ClickException as err:  # usage errors: click's own message and exit code (2)
         err.show()
@@ -65,4 +65,6 @@ def main(argv: list[str] | None = None) -> None:
             file=sys.stderr,
         )
         sys.exit(1)
+    if code == 130:  # typer's own answer to Ctrl-C inside a command
+        print("feint: interrupted", file=sys.stderr)
     sys.exit(code if isinstance(code, int) else 0)

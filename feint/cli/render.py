@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shlex
+import signal
+import sys
 from pathlib import Path
 
 import typer
@@ -35,7 +38,7 @@ def render(
     from feint.distributed import check_executor, cluster_cpus
     from feint.distributed.storage import is_url, open_output, render_to_url
     from feint.graph import load_graph
-    from feint.render.dataset import RenderJob, render_dataset
+    from feint.render.dataset import STOP_SIGNALS, RenderInterrupted, RenderJob, render_dataset
 
     check_executor(executor)
     loaded = load_graph(graph)
@@ -44,8 +47,24 @@ def render(
     if workers is None:
         workers = cluster_cpus(address) if executor == "ray" else 1
     job = RenderJob(loaded, n, Path(out), size, seed, workers, resume, recycle, executor, address)
-    card = render_to_url(job, out) if is_url(out) else render_dataset(job)
+    try:
+        card = render_to_url(job, out) if is_url(out) else render_dataset(job)
+    except RenderInterrupted as stop:
+        for s in STOP_SIGNALS:  # exiting: a further Ctrl-C must not print a traceback from the exit itself
+            signal.signal(s, signal.SIG_IGN)
+        again = ["feint", "render", graph, "-n", str(n), "-o", out, "--size", str(size), "--seed", str(seed)]
+        if executor != "local":
+            again += ["--executor", executor] + (["--address", address] if address else [])
+        print(
+            f"feint: interrupted: {stop.done} of {stop.n} images done in {out}; "
+            f"finish with: {shlex.join([*again, '--resume'])}",
+            file=sys.stderr,
+        )
+        sys.exit(128 + stop.signum)  # SystemExit, not typer.Exit: main() adds no second line
+    failed = ""
+    if card["failed"]:
+        failed = f", {card['failed']} failed: too small to label after {loaded.render.max_redraws} re-draws"
     typer.echo(
-        f"{card['images']} images ({card['failed']} failed, {card['redraws']} re-drawn) in {out}; "
+        f"{card['images']} of {n} images ({card['redraws']} re-drawn{failed}) in {out}; "
         f"{card['wall_seconds']:.1f} s; preview: {out.rstrip('/')}/preview.png"
     )

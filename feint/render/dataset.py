@@ -14,11 +14,18 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import multiprocessing.connection
 import os
 import platform
+import re
+import shutil
+import signal
+import threading
 import time
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -32,12 +39,27 @@ import feint
 from feint.errors import FeintError
 from feint.graph.loader import Graph
 from feint.io import write_bytes_atomic, write_json_atomic
-from feint.render.worker import init_worker, record_path, render_index
+from feint.render.worker import init_pool_worker, record_path, render_index
 
 SUPERCATEGORY = {"marine": "ship", "bottles": "bottle"}
 # Bump when a change to the sampler, the assets or the renderer changes the pixels an unchanged graph
 # gives: render caches (studies, tuning, ablations) are keyed by it, so they never serve stale renders.
-PIXELS_VERSION = 1
+# 2: a re-drawn image keeps its class (drawn from (seed, index) only), so re-drawn images differ from 1's.
+PIXELS_VERSION = 2
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# What a render writes at the top of its folder, and the hidden names `feint.io` writes through.
+OUTPUT_FILES = ("render.json", "annotations.json", "params.parquet", "dataset.json", "preview.png")
+_TEMP = re.compile(r"\..+\.tmp")
+_RECORD = re.compile(r"\d{6,}\.json")
+
+
+class RenderInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) or SIGTERM stopped a render; the workers are gone and the `done` of `n` finished
+    images are kept, so --resume carries on. A KeyboardInterrupt, so callers that stop on Ctrl-C still do."""
+
+    def __init__(self, signum: int = signal.SIGINT, done: int = 0, n: int = 0):
+        super().__init__(signum, done, n)
+        self.signum, self.done, self.n = int(signum), done, n
 
 
 @dataclass(frozen=True)
@@ -67,28 +89,102 @@ class RenderJob:
 
 
 def render_dataset(job: RenderJob, progress: bool = True) -> dict[str, Any]:
-    """Render (or finish rendering) a dataset and write its files; returns the dataset card."""
+    """Render (or finish rendering) a dataset and write its files; returns the dataset card.
+
+    Ctrl-C or SIGTERM stops the workers at once and raises `RenderInterrupted`; a worker's error is one
+    FeintError line; both keep the finished images for --resume. A render that labelled no image at all
+    raises a FeintError too (after writing its card: the records say what was tried)."""
     _prepare_output(job)
     done = {i for i in range(job.n) if record_path(job.out, i).exists()}
     todo = [i for i in range(job.n) if i not in done]
     started = time.perf_counter()
-    if todo:
-        if job.executor == "ray":
-            from feint.distributed.render import render_on_ray as run
-        else:
-            run = _render_locally
-        bar = tqdm(
-            total=job.n,
-            initial=len(done),
-            unit="img",
-            desc="render",
-            disable=not progress,
-            dynamic_ncols=True,
+    if todo and job.executor == "ray":
+        from feint.distributed import connect
+
+        connect(job.address)  # first: ray.init sets a SIGTERM handler of its own, which would replace ours
+    with _stop_on_signals():  # restored on the way out; until then a second signal is ignored
+        try:
+            if todo:
+                if job.executor == "ray":
+                    from feint.distributed.render import render_on_ray as run
+                else:
+                    run = _render_locally
+                bar = tqdm(
+                    total=job.n,
+                    initial=len(done),
+                    unit="img",
+                    desc="render",
+                    disable=not progress,
+                    dynamic_ncols=True,
+                )
+                with bar, closing(run(job, todo)) as records:  # closing: the workers end with the loop
+                    for _ in records:
+                        bar.update(1)
+            card = finalize(job, time.perf_counter() - started)
+        except KeyboardInterrupt as stop:
+            finished = sum(record_path(job.out, i).exists() for i in range(job.n))
+            raise RenderInterrupted(getattr(stop, "signum", signal.SIGINT), finished, job.n) from None
+    if not card["images"]:
+        render = job.graph.render
+        raise FeintError(
+            f"{job.out}: all {job.n} images failed: in every one the labelled objects stayed under "
+            f"render.min_visible_px pixels after {render.max_redraws} re-draws (render.max_redraws); "
+            "make them larger in the frame or lower render.min_visible_px (records kept in records/)"
         )
-        with bar:
-            for _ in run(job, todo):
-                bar.update(1)
-    return finalize(job, time.perf_counter() - started)
+    return card
+
+
+def _stop(signum: int, frame: Any) -> None:
+    """The first SIGINT or SIGTERM stops the render; any further one is ignored, so a second Ctrl-C cannot
+    break (or print a traceback from) the shutdown that keeps the finished images."""
+    for s in STOP_SIGNALS:
+        signal.signal(s, signal.SIG_IGN)
+    raise RenderInterrupted(signum)
+
+
+def _set_handler(signum: int, handler: Callable[..., Any] | int | None) -> None:
+    if handler is not None:  # None: set outside Python, nothing to restore
+        signal.signal(signum, handler)
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise `RenderInterrupted` (in the main thread, where Python delivers signals);
+    one already ignored (a job started with nohup or `&`) stays ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.getsignal(s) for s in STOP_SIGNALS}
+    for s, handler in previous.items():
+        if handler is not signal.SIG_IGN:
+            signal.signal(s, _stop)
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            _set_handler(s, handler)
+
+
+@contextmanager
+def _spawning_workers() -> Iterator[None]:
+    """Start worker processes with SIGINT blocked, a mask they keep through exec: the Ctrl-C a terminal
+    sends the whole process group then reaches only this process, which stops the workers itself, even one
+    still importing Blender (it would print a traceback). Here SIGINT and SIGTERM wait until the workers
+    are started, so none is left half-started, and neither is lost."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    deferred: list[int] = []
+    previous = {s: signal.signal(s, lambda signum, _: deferred.append(signum)) for s in STOP_SIGNALS}
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # not SIGTERM: that ends a worker
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # one pending is deferred now
+        for s, handler in previous.items():
+            _set_handler(s, handler)
+    if deferred:
+        signal.raise_signal(deferred[0])
 
 
 def _render_locally(job: RenderJob, todo: list[int]) -> Iterator[dict[str, Any]]:
@@ -102,22 +198,62 @@ def _render_locally(job: RenderJob, todo: list[int]) -> Iterator[dict[str, Any]]
     context = multiprocessing.get_context("spawn")
     chunk = max(1, job.recycle_every * job.workers)
     for start in range(0, len(todo), chunk):
-        with ProcessPoolExecutor(
+        pool = ProcessPoolExecutor(
             job.workers,
             mp_context=context,
-            initializer=init_worker,
+            initializer=init_pool_worker,
             initargs=(job.graph, job.seed, job.size, str(job.out), threads),
-        ) as pool:
-            futures = [pool.submit(render_index, i) for i in todo[start : start + chunk]]
+        )
+        try:
+            with _spawning_workers():  # submit starts the processes
+                futures = {pool.submit(render_index, i): i for i in todo[start : start + chunk]}
             for future in as_completed(futures):
-                yield future.result()
+                yield _result(future, futures[future])
+            pool.shutdown()
+        except BaseException:  # Ctrl-C, SIGTERM, a worker's error, or the caller stopped early
+            _stop_pool(pool)
+            raise
+
+
+def _result(future: Future, index: int) -> dict[str, Any]:
+    """The record of a finished image, or the worker's failure as one FeintError line."""
+    try:
+        return future.result()
+    except FeintError as err:
+        reason = str(err)
+    except BrokenProcessPool:
+        reason = f"image {index}: its worker process died (out of memory, or killed)"
+    except Exception as err:  # Blender's, or a bug: FEINT_DEBUG=1 shows the worker's traceback
+        if os.environ.get("FEINT_DEBUG"):
+            raise
+        reason = f"image {index} failed in its worker: {type(err).__name__}: {err}"
+    raise FeintError(f"{reason}; the finished images are kept: run again with --resume")
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """End a pool now: cancel the images not started and kill the workers, mid-image if need be (an image
+    and its record are each written atomically, the image first, so nothing half-done is left). A plain
+    `shutdown` would wait for every image already handed to a worker: tens of seconds."""
+    processes = list((pool._processes or {}).values())  # no public handle before 3.14's terminate_workers
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in processes:
+        p.terminate()
+    ended = multiprocessing.connection.wait([p.sentinel for p in processes], timeout=1.0)
+    for p in processes:
+        if p.sentinel not in ended:
+            p.kill()
 
 
 def _prepare_output(job: RenderJob) -> None:
+    """Check `job.out` before any work: new or empty, a render to --resume (same spec), or one that never
+    finished an image (a failed start, Ctrl-C at once, every image failed), which starts over. A folder
+    without feint's render.json is never written into."""
     out = job.out
     if out.exists() and not out.is_dir():
         raise FeintError(f"{out}: output path is a file, expected a folder")
     spec_path = out / "render.json"
+    if not job.resume and out.is_dir() and _never_finished(out):
+        _start_over(out)
     if out.is_dir() and any(out.iterdir()):
         if not job.resume:
             raise FeintError(
@@ -139,10 +275,54 @@ def _prepare_output(job: RenderJob) -> None:
             changed.remove("graph")  # written by an older feint: fields added since take their defaults
         if changed:
             raise FeintError(f"{out}: --resume with different {', '.join(changed)} than the first run")
+        _remove_temp_files(out)
         if current["n"] != previous.get("n"):  # image i depends on (seed, i) only: n may grow or shrink
             write_json_atomic(spec_path, current)
         return
     write_json_atomic(spec_path, job.spec())
+
+
+def _never_finished(out: Path) -> bool:
+    """Whether `out` is a render folder holding no finished image and nothing but what feint writes."""
+    if not (out / "render.json").is_file():
+        return False
+    for entry in out.iterdir():
+        if entry.name in OUTPUT_FILES or _TEMP.fullmatch(entry.name):
+            continue
+        if entry.name not in ("images", "records") or entry.is_symlink() or not entry.is_dir():
+            return False
+        for f in entry.iterdir():
+            failed_record = entry.name == "records" and _RECORD.fullmatch(f.name) and _failed(f)
+            if not (_TEMP.fullmatch(f.name) or failed_record):
+                return False
+    return True
+
+
+def _failed(record: Path) -> bool:
+    try:
+        return bool(json.loads(record.read_text()).get("failed"))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _start_over(out: Path) -> None:
+    """Empty a folder `_never_finished` accepted: its failed records and leftovers would else be mixed
+    into the new render (whose graph may differ)."""
+    for entry in out.iterdir():
+        if entry.is_dir():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def _remove_temp_files(out: Path) -> None:
+    """Hidden temporary files of a worker killed mid-write (`feint.io` renames them into place when done):
+    the resumed render writes those files again."""
+    for folder in (out, out / "images", out / "records"):
+        if folder.is_dir():
+            for f in folder.iterdir():
+                if _TEMP.fullmatch(f.name) and f.is_file():
+                    f.unlink(missing_ok=True)
 
 
 def _same_graph(recorded: Any, graph: Any) -> bool:

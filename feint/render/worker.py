@@ -9,12 +9,14 @@ comes from (dataset seed, index, attempt), the bytes do not depend on which work
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from feint.errors import FeintError
 from feint.graph.loader import Graph
 from feint.io import write_bytes_atomic, write_json_atomic
 from feint.render.labels import annotation_from_mask
@@ -25,17 +27,36 @@ from feint.scene.seeds import stream
 _STATE: dict[str, Any] = {}
 
 
-def init_worker(graph: Graph, seed: int, size: int, out_dir: str, threads: int) -> None:
-    """Process initializer: build Blender once for all the tasks this process will run."""
-    _silence_stdout()
-    from feint.render.blender import BlenderScene
+class WorkerError(FeintError):
+    """A worker that could not start (Blender, the graph's assets): raised by each of its tasks, one line."""
 
-    _STATE.update(
-        sampler=make_sampler(graph, seed, size),
-        scene=BlenderScene(threads=threads),
-        out=Path(out_dir),
-        max_redraws=graph.render.max_redraws,
-    )
+
+def init_worker(graph: Graph, seed: int, size: int, out_dir: str, threads: int) -> None:
+    """Process initializer: build Blender once for all the tasks this process will run.
+
+    A failure is kept and raised by every task instead: raised here, a process pool would only log a
+    traceback and report a broken pool, never why."""
+    _silence_stdout()
+    try:
+        from feint.render.blender import BlenderScene
+
+        _STATE.update(
+            sampler=make_sampler(graph, seed, size),
+            scene=BlenderScene(threads=threads),
+            out=Path(out_dir),
+            max_redraws=graph.render.max_redraws,
+        )
+    except Exception as err:  # reported by render_index, as one line
+        reason = str(err) if isinstance(err, FeintError) else f"{type(err).__name__}: {err}"
+        _STATE["error"] = f"the render worker could not start: {reason}"
+
+
+def init_pool_worker(graph: Graph, seed: int, size: int, out_dir: str, threads: int) -> None:
+    """`init_worker` for a local pool process, which ignores SIGINT: a terminal's Ctrl-C goes to the whole
+    process group, and the parent, not each worker, decides what it means (stop, keep the finished images).
+    The parent spawns its workers with SIGINT blocked, so none arrives before this."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    init_worker(graph, seed, size, out_dir, threads)
 
 
 def _silence_stdout() -> None:
@@ -54,7 +75,12 @@ def image_name(index: int) -> str:
 
 
 def render_index(index: int) -> dict[str, Any]:
-    """Render image `index` into the dataset folder; return its record (also written to records/)."""
+    """Render image `index` into the dataset folder; return its record (also written to records/).
+
+    The image is written before its record, each atomically: a worker killed at any point leaves no record
+    without its image, and at most a hidden temporary file (removed on --resume)."""
+    if "error" in _STATE:
+        raise WorkerError(_STATE["error"])
     sampler = _STATE["sampler"]
     out: Path = _STATE["out"]
     started = time.perf_counter()

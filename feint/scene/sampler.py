@@ -68,7 +68,10 @@ class Sampler:
     def sample(self, index: int, attempt: int = 0) -> SceneDescription:
         seed = image_seed(self.seed, index, attempt)
         p: dict[str, Any] = {name: dist.sample(stream(seed, name)) for name, dist in self._parameters}
-        cls = self.classes[int(stream(seed, "class").choice(len(self.classes), p=self.class_p))]
+        # The class comes from (seed, index) only: a re-draw (the ship too small to label) keeps it, else
+        # classes that are often small would be re-drawn into others and fall short of their weights.
+        class_rng = stream(image_seed(self.seed, index), "class")
+        cls = self.classes[int(class_rng.choice(len(self.classes), p=self.class_p))]
         p.update({name: dist.sample(stream(seed, name)) for name, dist in self._overrides[cls]})
         ship = self._ship(seed, cls, p)
         extent = asset_extent(ship.asset)
