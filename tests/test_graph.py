@@ -1,13 +1,25 @@
 """Graph files: distributions, extends, validation errors that name file, line and field."""
 
+import dataclasses
+import math
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pytest
+import yaml
 
-from feint.assets import asset_extent
+from feint.assets import asset_extent, build_asset
+from feint.assets.bottles import get_bottle_builder
+from feint.assets.ships import get_ship_builder
 from feint.errors import FeintError
 from feint.graph import load_graph, parse_distribution
 from feint.graph.distributions import Choice, LogUniform, Normal, RandInt, Uniform
-from feint.scene.sampler import ALONGSIDE_CLASSES, Sampler
+from feint.graph.schema import Bounds, Section, bounds_of
+from feint.scene.description import SceneDescription
+from feint.scene.sampler import ALONGSIDE_CLASSES, Sampler, make_sampler
 
 
 @pytest.mark.parametrize(
@@ -41,11 +53,48 @@ def test_weighted_choice_follows_weights():
 
 
 @pytest.mark.parametrize(
-    "bad", [{"uniform": [2, 1]}, {"gamma": [1, 2]}, {"loguniform": [0, 1]}, {"a": 1, "b": 2}]
+    "bad",
+    [
+        {"uniform": [2, 1]},
+        {"gamma": [1, 2]},
+        {"loguniform": [0, 1]},
+        {"loguniform": [-1, 1]},
+        {"a": 1, "b": 2},
+        {"randint": [3, 1]},
+        {"randint": [1.5, 2]},
+        {"normal": [0, -1]},
+        {"normal": {"mean": 0, "std": 1, "low": 2, "high": 1}},
+        {"choice": []},
+        {"choice": {"a": 0, "b": 0}},
+        {"choice": {"a": -1, "b": 2}},
+        {"bernoulli": 1.5},
+    ],
 )
 def test_bad_distributions_are_rejected(bad):
     with pytest.raises(ValueError):
         parse_distribution(bad)
+
+
+@pytest.mark.parametrize(
+    "yaml_value",
+    [
+        {"uniform": [2, 2]},
+        {"loguniform": [0.1, 0.1]},
+        {"loguniform": [100, 100]},
+        {"randint": [3, 3]},
+        {"normal": [1, 0]},
+        {"normal": {"mean": 5, "std": 0, "low": 0, "high": 1}},
+        {"normal": {"mean": 0.5, "std": 1e-300, "low": 0, "high": 1}},
+        {"choice": {"values": [1, 2], "weights": [0, 1]}},
+        {"bernoulli": 0},
+    ],
+)
+def test_degenerate_distributions_draw_within_their_support(yaml_value):
+    dist = parse_distribution(yaml_value)
+    rng = np.random.default_rng(0)
+    support = dist.support()
+    for x in (dist.sample(rng) for _ in range(50)):
+        assert support is None or support[0] <= x <= support[1]
 
 
 def test_extends_overrides_only_what_differs(tmp_path):
@@ -174,3 +223,251 @@ def test_a_big_ship_alongside_lies_parallel_on_the_far_side_and_changes_nothing_
         camera_y = b.camera.location[1]
         assert np.sign(big.pose.y) == -np.sign(camera_y) or abs(camera_y) < 1e-6
         assert abs(big.pose.y) >= beam / 2 + big_beam / 2 + 2.0 - 1e-6
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # a key given twice: PyYAML would keep the last and drop the first without a word
+        ("camera:\n  fill: 0.5\n  fill: 0.6\n", ":4: camera.fill: duplicate key 'fill' (first at line 3)"),
+        ("name: a\nname: b\n", ":3: name: duplicate key 'name' (first at line 2)"),
+        ("camera: {}\nsky: {}\ncamera: {}\n", ":4: camera: duplicate key 'camera' (first at line 2)"),
+        (
+            "background:\n  distractors: {choice: {1: 0.5, 1.0: 0.5}}\n",
+            ":3: background.distractors.choice.1.0: duplicate key '1.0' (first at line 3)",
+        ),
+        ("camera:\n  fill: &x [*x]\n", ":3: camera.fill.0: an alias refers to a mapping or list"),
+        # NaN and infinities
+        ("camera:\n  fill: .nan\n", ":3: camera.fill: expected a finite number, got nan"),
+        ("camera:\n  fill: {uniform: [0.5, .inf]}\n", ":3: camera.fill: uniform takes two finite"),
+        ("camera:\n  roll: {normal: [0, .inf]}\n", ":3: camera.roll: normal takes two finite"),
+        ("camera:\n  roll: {normal: {mean: .nan, std: 1}}\n", ":3: camera.roll: normal mean must be"),
+        ("post:\n  crop: {bernoulli: .nan}\n", ":3: post.crop: bernoulli takes a probability"),
+        ("sea:\n  tint: {choice: {green: .inf}}\n", ":3: sea.tint: choice weights must be finite"),
+        ("post:\n  jpeg_quality: {randint: [60, .inf]}\n", ":3: post.jpeg_quality: randint takes two"),
+        ("classes:\n  tug: {weight: .inf}\n", ":3: classes.tug.weight: Input should be a finite number"),
+        (
+            "render:\n  min_visible_px: {randint: [1, 1.0e+30]}\n",
+            ":3: render.min_visible_px: randint bounds must lie",
+        ),
+        (
+            "sea:\n  tint: {choice: {green: 1.0e+308, teal: 1.0e+308}}\n",
+            ":3: sea.tint: choice weights are too",
+        ),
+        # values outside what the sampler and renderer know, also in choices and class overrides
+        ("sea:\n  tint: purple\n", ":3: sea.tint: unknown value purple; expected one of deep_blue"),
+        (
+            "atmosphere:\n  haze_tint: {choice: [blue, pink]}\n",
+            ":3: atmosphere.haze_tint: unknown value pink",
+        ),
+        ("background:\n  kind: lake\n", ":3: background.kind: unknown value lake"),
+        ("camera:\n  side: {uniform: [0, 1]}\n", ":3: camera.side: expected one of port, starboard"),
+        ("post:\n  crop: 'no'\n", ":3: post.crop: unknown value no; expected one of false, true"),
+        ("render:\n  denoise: 1\n", ":3: render.denoise: unknown value 1; expected one of false, true"),
+        ("classes:\n  tug: {variant: zzz}\n", ":3: classes.tug.variant: unknown value zzz; expected one of"),
+        (
+            "classes:\n  tug:\n    overrides:\n      background: {kind: {choice: [harbour, lake]}}\n",
+            ":5: classes.tug.overrides.background.kind: unknown value lake",
+        ),
+        (
+            "extends: bottles\nclasses:\n  beer: {variant: magnum}\n",
+            ":3: classes.beer.variant: unknown value magnum",
+        ),
+        # the wrong type where the parent had a section, a class or a distribution
+        ("camera: 3\n", ":2: camera: expected a mapping of fields, got 3"),
+        ("camera: [1, 2]\n", ":2: camera: expected a mapping of fields, got [1, 2]"),
+        ("camera:\n", "bad.yaml:2: camera: expected a mapping of fields, got nothing"),
+        ("classes: [tug]\n", ":2: classes: expected a mapping of fields, got ['tug']"),
+        ("classes:\n  tug: 3\n", ":3: classes.tug: expected a mapping of fields, got 3"),
+        ("classes:\n  tug: {overrides: [1]}\n", ":3: classes.tug.overrides: expected a mapping"),
+        ("classes:\n  tug: {models: 3}\n", ":3: classes.tug.models: Input should be a valid string"),
+        ("camera:\n  fill: [1, 2]\n", ":3: camera.fill: expected a constant or one of"),
+        ("camera:\n  fill: {choice: [1], uniform: [1, 2]}\n", ":3: camera.fill: expected a constant"),
+        ("channel: [marine]\n", "bad.yaml: unknown channel ['marine']"),
+        (
+            "classes:\n  tug: {overrides: {camera: {distance: 50}}}\n",
+            ":3: classes.tug.overrides.camera.distance: camera.distance is not in the graph to override",
+        ),
+        # misspelt distributions, wrong arities, strings and booleans for numbers
+        ("camera:\n  fill: {unifrom: [1, 2]}\n", ":3: camera.fill: unknown distribution 'unifrom'"),
+        ("camera:\n  fill: {uniform: [1]}\n", ":3: camera.fill: uniform takes two finite numbers"),
+        ("camera:\n  fill: {uniform: 3}\n", ":3: camera.fill: uniform takes two finite numbers"),
+        ("camera:\n  fill: {uniform: [yes, 2]}\n", ":3: camera.fill: uniform takes two finite numbers"),
+        ("camera:\n  fill: yes\n", ":3: camera.fill: expected a number or a numeric distribution"),
+        ("camera:\n  fill: 'big'\n", ":3: camera.fill: expected a number or a numeric distribution"),
+        ("camera:\n  roll: {normal: {mean: 0, sd: 1}}\n", ":3: camera.roll: normal takes {mean, std}"),
+        ("camera:\n  roll: {normal: [0, 1, 2]}\n", ":3: camera.roll: normal takes two finite numbers"),
+        ("camera:\n  side: {choice: {values: 3, weights: [1]}}\n", ":3: camera.side: choice takes"),
+        ("camera:\n  side: {choice: [port, ~]}\n", ":3: camera.side: choice values must be names"),
+        ("camera:\n  side: {choice: {port: yes}}\n", ":3: camera.side: choice weights must be finite"),
+        ("post:\n  crop: {bernoulli: yes}\n", ":3: post.crop: bernoulli takes a probability"),
+        ("render:\n  samples: 8.5\n", ":3: render.samples: expected a whole number"),
+        ("render:\n  max_redraws: yes\n", ":3: render.max_redraws: Input should be a valid integer"),
+        ("classes:\n  tug: {weight: yes}\n", ":3: classes.tug.weight: Input should be a valid number"),
+        (
+            "extends: bottles\nscene:\n  count: {uniform: [1, 4]}\n",
+            ":3: scene.count: expected a whole number",
+        ),
+    ],
+)
+def test_what_the_sampler_cannot_use_is_refused_at_load(tmp_path, text, expected):
+    """Each `text` extends marine unless it says otherwise (line 1)."""
+    path = tmp_path / "bad.yaml"
+    path.write_text(text if text.startswith("extends:") else f"extends: marine\n{text}")
+    with pytest.raises(FeintError) as err:
+        load_graph(path)
+    message = str(err.value)
+    assert expected in message and message.startswith(str(path))
+    assert "\n" not in message
+
+
+def test_unreadable_graph_files_are_one_line_errors(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(b"extends: marine\nname: \xff\n")
+    with pytest.raises(FeintError, match=r"bad.yaml: not a UTF-8 text file \(byte 22\)"):
+        load_graph(path)
+    with pytest.raises(FeintError, match="cannot read the graph file"):
+        load_graph(tmp_path / "a\0b.yaml")
+
+
+# --- every parameter of both schemas ----------------------------------------------------------------
+def _schema_fields(base: str) -> list[tuple[str, Bounds, bool]]:
+    """(dotted path, bounds, whether it may be left out) of every parameter the sections of built-in
+    graph `base` declare, set or not."""
+    graph = load_graph(base)
+    return [
+        (f"{name}.{field}", bounds, type(section).model_fields[field].default is None)
+        for name in type(graph).model_fields
+        if isinstance(section := getattr(graph, name), Section)
+        for field in type(section).model_fields
+        if (bounds := bounds_of(section, field)) is not None
+    ]
+
+
+FIELDS = [(base, *field) for base in ("marine", "bottles") for field in _schema_fields(base)]
+DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def _valid_values(bounds: Bounds) -> list[Any]:
+    """The lower bound, the upper bound and a distribution spanning them (of a vocabulary: its first
+    value, its last and a choice of all). A field with no upper bound is tried 1000 above its lower."""
+    if bounds.values is not None:
+        return [bounds.values[0], bounds.values[-1], {"choice": list(bounds.values)}]
+    low, high = bounds.low, bounds.high if bounds.high is not None else bounds.low + 1000
+    if bounds.kind == "int":
+        return [int(low), int(high), {"randint": [int(low), int(high)]}]
+    return [low, high, {"uniform": [low, high]}]
+
+
+def _bad_values(bounds: Bounds, optional: bool) -> list[Any]:
+    """Values the sampler could not use: each must be refused at load, naming the field."""
+    common = [math.nan, {"unifrom": [1, 2]}] + ([] if optional else [None])
+    if bounds.values is not None:
+        wrong = 1 if bounds.values == (False, True) else "no_such_value"
+        return [*common, wrong, {"uniform": [0, 1]}, {"choice": [bounds.values[0], wrong]}]
+    out = [*common, "text", True, bounds.low - 1]
+    if bounds.high is not None:
+        out.append(bounds.high + 1)
+    if bounds.kind == "int":
+        out.append(bounds.low + 0.5)
+    return out
+
+
+def _graph_file(tmp_path: Path, base: str, path: str, value: Any, cls: str | None = None) -> Path:
+    """A graph file extending `base` that sets only `path` (line 3), or overrides it for class `cls` (6)."""
+    section, field = path.split(".")
+    body = {section: {field: value}}
+    if cls is not None:
+        body = {"classes": {cls: {"overrides": body}}}
+    file = tmp_path / "g.yaml"
+    file.write_text(yaml.dump({"extends": base, **body}, Dumper=DUMPER, sort_keys=False))
+    return file
+
+
+def _numbers(value: Any) -> Iterator[float]:
+    if isinstance(value, float):
+        yield value
+    elif dataclasses.is_dataclass(value):
+        for field in dataclasses.fields(value):
+            yield from _numbers(getattr(value, field.name))
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _numbers(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _numbers(item)
+
+
+def _sample_cleanly(graph: Any, indices: range) -> list[SceneDescription]:
+    """Scenes drawn with no exception and no NaN or infinity for the renderer."""
+    sampler = make_sampler(graph, seed=1, size=64)
+    scenes = [sampler.sample(i) for i in indices]
+    for scene in scenes:
+        bad = [x for x in _numbers(scene) if not math.isfinite(x)]
+        assert not bad, bad
+    return scenes
+
+
+def test_every_parameter_is_walked_and_every_label_has_a_vocabulary():
+    for base in ("marine", "bottles"):
+        walked = {path for b, path, _, _ in FIELDS if b == base}
+        drawn = {path for path, _ in load_graph(base).parameters() if not path.startswith("classes.")}
+        assert drawn <= walked
+    for _, path, bounds, _ in FIELDS:
+        assert bounds.kind in ("number", "int", "any"), path
+        if bounds.kind == "any":  # the sampler and renderer switch on every label and flag
+            assert bounds.values, f"{path} takes any value"
+        else:
+            assert bounds.low is not None, path
+
+
+@pytest.mark.parametrize("base, path, bounds, optional", FIELDS, ids=[f"{f[0]}:{f[1]}" for f in FIELDS])
+def test_every_parameter_samples_at_its_bounds_and_refuses_what_it_cannot_use(
+    tmp_path, base, path, bounds, optional
+):
+    for value, indices in zip(_valid_values(bounds), (range(1), range(1), range(2)), strict=True):
+        _sample_cleanly(load_graph(_graph_file(tmp_path, base, path, value)), indices)
+    for value in _bad_values(bounds, optional):
+        with pytest.raises(FeintError, match=re.escape(f"g.yaml:3: {path}: ")):
+            load_graph(_graph_file(tmp_path, base, path, value))
+    if base == "marine" and not path.startswith("render.") and not optional:  # as a class override
+        low = _valid_values(bounds)[0]
+        graph = load_graph(_graph_file(tmp_path, base, path, low, cls="tug"))
+        assert (path, parse_distribution(low)) in graph.class_overrides("tug")
+        for value in _bad_values(bounds, optional)[:2]:
+            with pytest.raises(FeintError, match=re.escape(f"g.yaml:6: classes.tug.overrides.{path}: ")):
+                load_graph(_graph_file(tmp_path, base, path, value, cls="tug"))
+
+
+@pytest.mark.parametrize("base", ["marine", "bottles"])
+def test_every_parameter_at_its_bounds_at_once(tmp_path, base):
+    """All parameters at their lower bound together, then at their upper bound, then spanning them; the
+    renderer's meshes of what they draw build too."""
+    for which in range(3):
+        body: dict[str, dict[str, Any]] = {}
+        for b, path, bounds, _ in FIELDS:
+            section, field = path.split(".")
+            if b == base:  # labels and flags: a choice of all their values
+                body.setdefault(section, {})[field] = _valid_values(bounds)[2 if bounds.values else which]
+        file = tmp_path / "g.yaml"
+        file.write_text(yaml.dump({"extends": base, **body}, Dumper=DUMPER, sort_keys=False))
+        for scene in _sample_cleanly(load_graph(file), range(3)):
+            for obj in scene.objects:
+                assert np.isfinite(build_asset(obj.asset).vertices).all(), obj.name
+
+
+@pytest.mark.parametrize("base", ["marine", "bottles"])
+def test_every_variant_of_every_builtin_class_samples(tmp_path, base):
+    graph = load_graph(base)
+    for cls in graph.class_names():
+        get = get_bottle_builder if base == "bottles" else get_ship_builder
+        variants = get(cls).variants
+        for variant in [*variants, {"choice": list(variants)}]:
+            classes = {**{c: {"weight": 0} for c in graph.classes if c != cls}, cls: {"variant": variant}}
+            file = tmp_path / "g.yaml"
+            file.write_text(yaml.dump({"extends": base, "classes": classes}, Dumper=DUMPER))
+            for scene in _sample_cleanly(load_graph(file), range(1 if isinstance(variant, str) else 3)):
+                assert scene.params["variant"] in (variant if isinstance(variant, str) else variants)
+        file.write_text(f"extends: {base}\nclasses:\n  {cls}:\n    variant: no_such_variant\n")
+        with pytest.raises(FeintError, match=f"g.yaml:4: classes.{cls}.variant: unknown value no_such_"):
+            load_graph(file)

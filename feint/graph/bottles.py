@@ -7,13 +7,9 @@ library know, so a misspelt colour fails when the file is read, with its line, n
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Annotated, Any, Literal
-
-from pydantic import AfterValidator, Field
+from typing import Literal
 
 from feint.assets.bottles.sets import FLOOR_COLORS, KINDS, SURFACE_COLORS, WALL_COLORS
-from feint.graph.distributions import Choice, Constant, Distribution
 from feint.graph.schema import (
     CameraEffectsSection,
     Degrees,
@@ -22,6 +18,8 @@ from feint.graph.schema import (
     Label,
     RenderSection,
     Section,
+    Weight,
+    one_of,
     param,
 )
 
@@ -36,28 +34,10 @@ WORLD_TINTS: dict[str, tuple[float, float, float]] = {
 }
 
 
-def one_of(names: Sequence[str]) -> Any:
-    """A label parameter whose values (a constant or the choices with weight) must be among `names`."""
-
-    def check(dist: Distribution) -> Distribution:
-        if isinstance(dist, Constant):
-            values = [dist.value]
-        elif isinstance(dist, Choice):
-            values = [v for v, w in zip(dist.values, dist.weights, strict=True) if w > 0]
-        else:
-            raise ValueError(f"expected one of {', '.join(names)} or a choice of them, got {dist.describe()}")
-        unknown = [str(v) for v in values if v not in names]
-        if unknown:
-            raise ValueError(f"unknown value {', '.join(unknown)}; expected one of {', '.join(names)}")
-        return dist
-
-    return Annotated[Label, AfterValidator(check)]
-
-
 class BottleClassSpec(Section):
     """One bottle class: how often it is drawn, and optionally the one shape variant to draw."""
 
-    weight: float = Field(default=1.0, ge=0)
+    weight: Weight = 1.0
     variant: Label | None = None
 
 

@@ -9,6 +9,8 @@ naming a distribution:
 
 Each distribution knows its support so a graph can be checked against a field's bounds before anything
 is rendered (a camera distance that could go negative is an error in the file, not a crash at image 9,000).
+Numbers must be finite: YAML reads `.nan`, `.inf` and `yes` as a float or a bool, and none of them is a
+value a draw can use.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 Scalar = float | int | str | bool
+RANDINT_MAX = 2**53
 
 
 class Distribution(BaseModel):
@@ -34,6 +37,11 @@ class Distribution(BaseModel):
         """Numeric (low, high) the draws can reach; None for non-numeric values."""
         raise NotImplementedError
 
+    def outcomes(self) -> tuple[Scalar, ...] | None:
+        """The values this distribution names (a constant's, a choice's, a bernoulli's true and false);
+        None for a range, whose draws no list holds."""
+        return None
+
     def to_yaml(self) -> Any:
         raise NotImplementedError
 
@@ -41,9 +49,20 @@ class Distribution(BaseModel):
         raise NotImplementedError
 
 
+def is_number(x: Any) -> bool:
+    """A finite int or float: not a bool (YAML's `yes`), not NaN or an infinity, not an int too big for
+    a float."""
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        return False
+    try:
+        return math.isfinite(x)
+    except OverflowError:
+        return False
+
+
 def _pair(v: Any, name: str) -> tuple[float, float]:
-    if not isinstance(v, list | tuple) or len(v) != 2 or not all(isinstance(x, int | float) for x in v):
-        raise ValueError(f"{name} takes two numbers [low, high], got {v!r}")
+    if not isinstance(v, list | tuple) or len(v) != 2 or not all(is_number(x) for x in v):
+        raise ValueError(f"{name} takes two finite numbers [low, high], got {v!r}")
     lo, hi = float(v[0]), float(v[1])
     if lo > hi:
         raise ValueError(f"{name} low {lo} is above high {hi}")
@@ -60,6 +79,9 @@ class Constant(Distribution):
         if isinstance(self.value, bool) or not isinstance(self.value, int | float):
             return None
         return float(self.value), float(self.value)
+
+    def outcomes(self) -> tuple[Scalar, ...]:
+        return (self.value,)
 
     def to_yaml(self) -> Any:
         return self.value
@@ -96,7 +118,8 @@ class LogUniform(Distribution):
         return self
 
     def sample(self, rng: np.random.Generator) -> float:
-        return float(math.exp(rng.uniform(math.log(self.low), math.log(self.high))))
+        x = math.exp(rng.uniform(math.log(self.low), math.log(self.high)))
+        return float(min(max(x, self.low), self.high))  # exp(log(x)) can miss x by a rounding step
 
     def support(self) -> tuple[float, float]:
         return self.low, self.high
@@ -153,8 +176,9 @@ class Normal(Distribution):
     def support(self) -> tuple[float, float]:
         lo = -math.inf if self.low is None else self.low
         hi = math.inf if self.high is None else self.high
-        if self.std == 0:
-            return max(lo, self.mean), min(hi, self.mean)
+        if self.std == 0:  # every draw is the mean, clamped into [low, high]
+            x = min(max(self.mean, lo), hi)
+            return x, x
         return lo, hi
 
     def to_yaml(self) -> Any:
@@ -184,6 +208,8 @@ class Choice(Distribution):
             raise ValueError("choice has a different number of weights and values")
         if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
             raise ValueError("choice weights must be >= 0 and not all 0")
+        if not math.isfinite(sum(self.weights)):  # each is finite, but p = weights / sum needs the sum
+            raise ValueError("choice weights are too large: their sum overflows")
         return self
 
     def sample(self, rng: np.random.Generator) -> Scalar:
@@ -195,6 +221,9 @@ class Choice(Distribution):
         if all(isinstance(v, int | float) and not isinstance(v, bool) for v in nums):
             return float(min(nums)), float(max(nums))
         return None
+
+    def outcomes(self) -> tuple[Scalar, ...]:
+        return self.values
 
     def to_yaml(self) -> Any:
         if len(set(self.weights)) == 1:
@@ -228,6 +257,9 @@ class Bernoulli(Distribution):
     def support(self) -> None:
         return None
 
+    def outcomes(self) -> tuple[Scalar, ...]:
+        return (False, True)
+
     def to_yaml(self) -> Any:
         return {"bernoulli": self.p}
 
@@ -239,10 +271,12 @@ def parse_distribution(value: Any) -> Distribution:
     """Turn the YAML form of a parameter into a `Distribution` (raises ValueError with the reason)."""
     if isinstance(value, Distribution):
         return value
-    if value is None or isinstance(value, bool | int | float | str):
-        if value is None:
-            raise ValueError("a parameter needs a value or a distribution, got nothing")
+    if value is None:
+        raise ValueError("a parameter needs a value or a distribution, got nothing")
+    if isinstance(value, bool | str) or is_number(value):
         return Constant(value=value)
+    if isinstance(value, int | float):
+        raise ValueError(f"expected a finite number, got {value!r}")
     if not isinstance(value, dict) or len(value) != 1:
         raise ValueError(
             f"expected a constant or one of {{{', '.join(sorted(_KINDS))}}}: [..], got {value!r}"
@@ -255,32 +289,55 @@ def parse_distribution(value: Any) -> Distribution:
 
 def _normal(arg: Any) -> Normal:
     if isinstance(arg, dict):
+        if not {"mean", "std"} <= set(arg) <= {"mean", "std", "low", "high"}:
+            raise ValueError(f"normal takes {{mean, std}} and optionally {{low, high}}, got {arg!r}")
+        for key, x in arg.items():
+            if not is_number(x):
+                raise ValueError(f"normal {key} must be a finite number, got {x!r}")
         return Normal(**arg)
     mean, std = _pair_unordered(arg, "normal")
     return Normal(mean=mean, std=std)
 
 
 def _pair_unordered(v: Any, name: str) -> tuple[float, float]:
-    if not isinstance(v, list | tuple) or len(v) != 2 or not all(isinstance(x, int | float) for x in v):
-        raise ValueError(f"{name} takes [mean, std], got {v!r}")
+    if not isinstance(v, list | tuple) or len(v) != 2 or not all(is_number(x) for x in v):
+        raise ValueError(f"{name} takes two finite numbers [mean, std], got {v!r}")
     return float(v[0]), float(v[1])
 
 
 def _choice(arg: Any) -> Choice:
     if isinstance(arg, list):
-        return Choice(values=tuple(arg), weights=tuple(1.0 for _ in arg))
-    if isinstance(arg, dict) and set(arg) == {"values", "weights"}:
-        return Choice(values=tuple(arg["values"]), weights=tuple(float(w) for w in arg["weights"]))
-    if isinstance(arg, dict):
-        return Choice(values=tuple(arg), weights=tuple(float(w) for w in arg.values()))
-    raise ValueError(f"choice takes a list or a mapping value: weight, got {arg!r}")
+        values, weights = arg, [1.0] * len(arg)
+    elif isinstance(arg, dict) and set(arg) == {"values", "weights"}:
+        values, weights = arg["values"], arg["weights"]
+        if not isinstance(values, list) or not isinstance(weights, list):
+            raise ValueError(f"choice takes {{values: [..], weights: [..]}}, two lists, got {arg!r}")
+    elif isinstance(arg, dict):
+        values, weights = list(arg), list(arg.values())
+    else:
+        raise ValueError(f"choice takes a list or a mapping value: weight, got {arg!r}")
+    for v in values:
+        if not (isinstance(v, str | bool) or is_number(v)):
+            raise ValueError(f"choice values must be names, true/false or finite numbers, got {v!r}")
+    for w in weights:
+        if not is_number(w):
+            raise ValueError(f"choice weights must be finite numbers, got {w!r}")
+    return Choice(values=tuple(values), weights=tuple(float(w) for w in weights))
 
 
 def _randint(arg: Any) -> RandInt:
     lo, hi = _pair(arg, "randint")
     if lo != int(lo) or hi != int(hi):
         raise ValueError(f"randint takes two integers, got {arg!r}")
+    if max(abs(lo), abs(hi)) > RANDINT_MAX:  # numpy draws int64, and floats hold integers exactly up to here
+        raise ValueError(f"randint bounds must lie within -2^53 .. 2^53, got {arg!r}")
     return RandInt(low=int(lo), high=int(hi))
+
+
+def _bernoulli(arg: Any) -> Bernoulli:
+    if not is_number(arg):
+        raise ValueError(f"bernoulli takes a probability p in [0, 1], got {arg!r}")
+    return Bernoulli(p=arg)
 
 
 _KINDS = {
@@ -289,5 +346,5 @@ _KINDS = {
     "normal": _normal,
     "randint": _randint,
     "choice": _choice,
-    "bernoulli": lambda a: Bernoulli(p=a),
+    "bernoulli": _bernoulli,
 }

@@ -7,6 +7,7 @@ Errors are `FeintError`s that name the file, the line and the dotted field, e.g.
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -17,11 +18,14 @@ from pydantic import ValidationError
 
 from feint.errors import FeintError
 from feint.graph.bottles import BottlesGraph
-from feint.graph.schema import MarineGraph
+from feint.graph.distributions import _KINDS
+from feint.graph.schema import MarineGraph, check_vocabulary
 
 Graph = MarineGraph | BottlesGraph
 BUILTIN_GRAPHS = ("marine", "marine-detect", "bottles")
 GRAPH_MODELS: dict[str, type[Graph]] = {"marine": MarineGraph, "bottles": BottlesGraph}
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser, 10x faster, where built
+STR_TAG = "tag:yaml.org,2002:str"
 
 
 @dataclass
@@ -44,19 +48,61 @@ def _read_yaml(path: Path, label: str) -> _Source:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise FeintError(f"{label}: graph file not found") from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+    except UnicodeDecodeError as err:
+        raise FeintError(f"{label}: not a UTF-8 text file (byte {err.start})") from None
+    except (OSError, ValueError) as err:  # no permission, a folder on the way, a NUL byte in the name
+        why = getattr(err, "strerror", None) or err
+        raise FeintError(f"{label}: cannot read the graph file: {why}") from None
+    loader = YAML_LOADER(text)
+    try:  # what yaml.safe_load does, keeping the node tree for the line numbers of messages
+        node = loader.get_single_node()
+        data = None if node is None else loader.construct_document(node)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise FeintError(f"{label}{line}: malformed YAML: {problem}") from None
+    finally:
+        loader.dispose()
     if data is None:
         raise FeintError(f"{label}: the graph file is empty")
     if not isinstance(data, dict):
         raise FeintError(f"{label}:1: a graph must be a mapping of sections, got {type(data).__name__}")
+    _check_tree(node, label, loader)
     return _Source(label, data, node)
+
+
+def _check_tree(
+    node: yaml.Node,
+    label: str,
+    constructor: yaml.BaseConstructor,
+    path: tuple[str, ...] = (),
+    inside: tuple[yaml.Node, ...] = (),
+) -> None:
+    """Refuse a mapping that repeats a key: PyYAML keeps the last one and silently drops the first, so a
+    graph would render with half of what its file says. Keys are compared as the values YAML reads them
+    as (`1` and `1.0` are one choice), as the mapping they become would. An alias that refers to a node it
+    sits in (`a: &x [*x]`) is refused too: the data would have no end."""
+    if any(node is outer for outer in inside):
+        where = f"{label}:{node.start_mark.line + 1}"
+        raise FeintError(f"{where}: {'.'.join(path)}: an alias refers to a mapping or list it is part of")
+    inside = (*inside, node)
+    if isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _check_tree(item, label, constructor, (*path, str(i)), inside)
+    if not isinstance(node, yaml.MappingNode):
+        return
+    first: dict[Any, int] = {}
+    for key, value in node.value:
+        if key.tag == "tag:yaml.org,2002:merge":  # `<<: *defaults`: its keys may be overridden
+            continue
+        name = key.value if key.tag == STR_TAG else constructor.construct_object(key)
+        line = key.start_mark.line + 1
+        if name in first:
+            problem = f"duplicate key {key.value!r} (first at line {first[name]})"
+            raise FeintError(f"{label}:{line}: {'.'.join((*path, key.value))}: {problem}")
+        first[name] = line
+        _check_tree(value, label, constructor, (*path, key.value), inside)
 
 
 def _resolve(ref: str, base_dir: Path | None) -> tuple[Path, str]:
@@ -74,7 +120,11 @@ def _chain(ref: str, base_dir: Path | None, seen: tuple[str, ...] = ()) -> list[
     path, label = _resolve(ref, base_dir)
     if label in seen:
         raise FeintError(f"{label}: `extends` loops back on itself ({' -> '.join(seen + (label,))})")
-    src = _read_yaml(path, label)
+    if ref in BUILTIN_GRAPHS:
+        builtin = _read_builtin(ref)
+        src = _Source(label, copy.deepcopy(builtin.data), builtin.node)  # the chain changes its data
+    else:
+        src = _read_yaml(path, label)
     _absolute_model_paths(src.data, path.parent)
     parent = src.data.pop("extends", None)
     if parent is None:
@@ -84,23 +134,33 @@ def _chain(ref: str, base_dir: Path | None, seen: tuple[str, ...] = ()) -> list[
     return [src, *_chain(parent, path.parent, seen + (label,))]
 
 
+@functools.cache
+def _read_builtin(name: str) -> _Source:
+    """A built-in graph file, read once: `feint tune` and the tests load graphs extending one by the
+    hundred, and reading YAML is most of loading."""
+    return _read_yaml(builtin_graph_path(name), f"<builtin:{name}>")
+
+
 def _absolute_model_paths(data: dict[str, Any], base_dir: Path) -> None:
     """`classes.X.models` folders are relative to the graph file that names them."""
     classes = data.get("classes")
     if not isinstance(classes, dict):
         return
     for spec in classes.values():
-        if isinstance(spec, dict) and isinstance(spec.get("models"), str):
-            spec["models"] = str((base_dir / spec["models"]).resolve())
+        models = spec.get("models") if isinstance(spec, dict) else None
+        if isinstance(models, str) and "\0" not in models:  # a NUL byte is no path: left to be not found
+            spec["models"] = str((base_dir / models).resolve())
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Override leaves of `base`; a mapping merges key by key, except that a distribution
-    (a one-key mapping such as {uniform: [..]}) replaces whatever was there."""
+    """Override leaves of `base`; a mapping merges key by key, except where either side is a distribution
+    (a one-key mapping such as {uniform: [..]}): the override then replaces it whole, so a misspelt
+    `{unifrom: [..]}` is reported as it is written, not mixed into the distribution it replaces."""
     out = copy.deepcopy(base)
     for key, value in override.items():
         old = out.get(key)
-        if isinstance(value, dict) and isinstance(old, dict) and not _is_distribution(value):
+        sections = isinstance(value, dict) and isinstance(old, dict)
+        if sections and not (_is_distribution(value) or _is_distribution(old)):
             out[key] = deep_merge(old, value)
         else:
             out[key] = copy.deepcopy(value)
@@ -108,8 +168,6 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
 
 
 def _is_distribution(value: dict[str, Any]) -> bool:
-    from feint.graph.distributions import _KINDS
-
     return len(value) == 1 and next(iter(value)) in _KINDS
 
 
@@ -142,7 +200,7 @@ def load_graph(ref: str | Path) -> Graph:
     """Load, merge and validate a graph given by built-in name or file path."""
     merged, chain = load_graph_dict(ref)
     channel = merged.get("channel", "marine")
-    model = GRAPH_MODELS.get(channel)
+    model = GRAPH_MODELS.get(channel) if isinstance(channel, str) else None
     if model is None:
         raise FeintError(f"{chain[0].name}: unknown channel {channel!r}; known: {', '.join(GRAPH_MODELS)}")
     try:
@@ -162,49 +220,67 @@ def _describe(err: ValidationError, chain: list[_Source]) -> str:
         path, msg = msg.split(": ", 1)
         loc = tuple(path.split("."))
     field = ".".join(str(p) for p in loc) or "(top)"
-    where = chain[0].name
-    for src in chain:
-        line = _line(src.node, loc)
-        if line is not None and _has_path(src.data, loc[:1]):
-            where = f"{src.name}:{line}"
-            break
     if first["type"] == "extra_forbidden":
         msg = "unknown field (check the spelling; `feint graph show marine` lists the fields)"
     elif first["type"] == "missing":
         msg = "missing (give it a value, or `extends: marine` to inherit the defaults)"
+    elif first["type"] in ("model_type", "dict_type"):  # a section, `classes` or a class as no mapping
+        given = "nothing" if first["input"] is None else repr(first["input"])
+        msg = f"expected a mapping of fields, got {given}"
     more = len(err.errors()) - 1
-    return f"{where}: {field}: {msg}" + (f" (and {more} more)" if more else "")
+    return f"{_where(chain, loc)}: {field}: {msg}" + (f" (and {more} more)" if more else "")
 
 
-def _has_path(data: dict[str, Any], loc: tuple[Any, ...]) -> bool:
-    return (
-        all(isinstance(data, dict) and (data := data.get(k, None)) is not None for k in loc) if loc else True
-    )
+def _where(chain: list[_Source], loc: tuple[Any, ...]) -> str:
+    """`file:line` of the file the value at `loc` came from: the first of the chain (child first) that
+    has the longest part of `loc`; just the child's name if none has any."""
+    for depth in range(len(loc), 0, -1):
+        for src in chain:
+            if _has_path(src.data, loc[:depth]):
+                line = _line(src.node, loc)
+                return f"{src.name}:{line}" if line is not None else src.name
+    return chain[0].name
 
 
-def _builtin_classes(channel: str) -> list[str]:
+def _has_path(data: Any, loc: tuple[Any, ...]) -> bool:
+    for key in loc:
+        if not isinstance(data, dict) or key not in data:
+            return False
+        data = data[key]
+    return True
+
+
+def _builtin_variants(channel: str) -> dict[str, tuple[str, ...]]:
+    """The classes the asset library builds for `channel`, with the variants each builder knows."""
     if channel == "bottles":
-        from feint.assets.bottles import list_bottle_classes
+        from feint.assets.bottles import get_bottle_builder, list_bottle_classes
 
-        return list_bottle_classes()
-    from feint.assets.ships import list_ship_classes
+        return {name: get_bottle_builder(name).variants for name in list_bottle_classes()}
+    from feint.assets.ships import get_ship_builder, list_ship_classes
 
-    return list_ship_classes()
+    return {name: get_ship_builder(name).variants for name in list_ship_classes()}
 
 
 def _check_classes(graph: Graph, chain: list[_Source]) -> None:
-    """Classes must be ones the asset library can build, unless the user brings models for them."""
-    known = _builtin_classes(graph.channel)
+    """Classes must be ones the asset library can build, unless the user brings models for them, and a
+    built-in class's `variant` one its builder knows."""
+    known = _builtin_variants(graph.channel)
     for name, spec in graph.classes.items():
         models = getattr(spec, "models", None)  # only marine classes take the user's models
         if models is None and name not in known:
-            line = next((ln for src in chain if (ln := _line(src.node, ("classes", name)))), None)
-            where = f"{chain[0].name}:{line}" if line else chain[0].name
             own = " (or give `models: FOLDER` with your own 3D models)" if graph.channel == "marine" else ""
             raise FeintError(
-                f"{where}: classes.{name}: unknown class; built-in classes are {', '.join(known)}{own}"
+                f"{_where(chain, ('classes', name))}: classes.{name}: unknown class; "
+                f"built-in classes are {', '.join(known)}{own}"
             )
         if models is not None and not Path(models).is_dir():
-            raise FeintError(f"{chain[0].name}: classes.{name}.models: folder not found: {models}")
+            where = _where(chain, ("classes", name, "models"))
+            raise FeintError(f"{where}: classes.{name}.models: folder not found: {models}")
+        if models is None and spec.variant is not None:
+            try:
+                check_vocabulary(spec.variant, known[name])
+            except ValueError as err:
+                where = _where(chain, ("classes", name, "variant"))
+                raise FeintError(f"{where}: classes.{name}.variant: {err}") from None
     if not graph.class_names():
         raise FeintError(f"{chain[0].name}: classes: no class has a weight above 0")

@@ -29,6 +29,8 @@ def nest(dotted: dict[str, Any]) -> dict[str, Any]:
         node = out
         for key in parents:
             node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                raise FeintError(f"{path}: {key} is given a value of its own as well")
         node[leaf] = value
     return out
 
@@ -40,9 +42,10 @@ def apply_overrides(merged: dict[str, Any], dotted: dict[str, Any]) -> dict[str,
 
 def validate_graph(merged: dict[str, Any]) -> Graph:
     """Validate merged graph data; a `FeintError` with the first field at fault if it is no valid graph."""
-    model = GRAPH_MODELS.get(merged.get("channel", "marine"))
+    channel = merged.get("channel", "marine")
+    model = GRAPH_MODELS.get(channel) if isinstance(channel, str) else None
     if model is None:
-        raise FeintError(f"unknown channel {merged.get('channel')!r}; known: {', '.join(GRAPH_MODELS)}")
+        raise FeintError(f"unknown channel {channel!r}; known: {', '.join(GRAPH_MODELS)}")
     try:
         return model.model_validate(merged)
     except ValidationError as err:

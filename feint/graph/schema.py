@@ -2,18 +2,42 @@
 
 A graph is a tree of sections; every leaf is a parameter (constant or distribution, see
 `distributions.py`) with the bounds it must stay in. Validation checks the whole support of each
-distribution against those bounds, so a bad range fails when the file is read.
+distribution against those bounds, so a bad range fails when the file is read. A parameter the sampler
+or the renderer switches on (a sea tint, a background kind, a flag) names the values it knows instead,
+and every value a distribution can draw must be one of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from feint.graph.distributions import Distribution, Normal, parse_distribution
+from feint.graph.distributions import (
+    Choice,
+    Constant,
+    Distribution,
+    Normal,
+    RandInt,
+    Scalar,
+    parse_distribution,
+)
+
+SEA_TINTS: dict[str, tuple[float, float, float]] = {  # linear RGB albedo of the water body
+    "deep_blue": (0.010, 0.030, 0.070),
+    "blue_grey": (0.030, 0.045, 0.060),
+    "green": (0.020, 0.045, 0.035),
+    "teal": (0.012, 0.050, 0.060),
+}
+HAZE_TINTS: dict[str, tuple[float, float, float]] = {
+    "neutral": (0.62, 0.66, 0.70),
+    "blue": (0.50, 0.62, 0.80),
+    "warm": (0.75, 0.68, 0.58),
+}
+BACKGROUND_KINDS = ("open_sea", "coastline", "harbour")
+SIDES = ("port", "starboard")
 
 
 @dataclass(frozen=True)
@@ -23,12 +47,17 @@ class Bounds:
     low: float | None
     high: float | None
     kind: str  # "number", "int" or "any" (labels and flags: no numeric bounds)
+    values: tuple[Scalar, ...] | None = None  # all an "any" parameter may take, if the code switches on it
 
 
-def check_parameter(value: Any, low: float | None, high: float | None, kind: str) -> Distribution:
-    """`value` parsed into a Distribution whose whole support lies in [low, high] (ValueError if not)."""
+def check_parameter(value: Any, bounds: Bounds) -> Distribution:
+    """`value` parsed into a Distribution whose whole support lies in the bounds and whose draws are
+    among their `values`, if they name any (ValueError if not)."""
     dist = parse_distribution(value)
+    low, high, kind = bounds.low, bounds.high, bounds.kind
     if kind == "any":
+        if bounds.values is not None:
+            check_vocabulary(dist, bounds.values)
         return dist
     if isinstance(dist, Normal) and dist.low is None and dist.high is None and dist.std > 0:
         # An open normal is fine where 4 sigma stay in bounds; it is truncated at the bounds.
@@ -40,6 +69,8 @@ def check_parameter(value: Any, low: float | None, high: float | None, kind: str
     if kind in ("number", "int"):
         if support is None:
             raise ValueError(f"expected a number or a numeric distribution, got {dist.describe()}")
+        if kind == "int" and not _whole(dist):
+            raise ValueError(f"expected a whole number, a randint or a choice of them, got {dist.describe()}")
         lo, hi = support
         if low is not None and lo < low:
             raise ValueError(f"{dist.describe()} can reach {lo:g}, below the minimum {low:g}")
@@ -48,13 +79,52 @@ def check_parameter(value: Any, low: float | None, high: float | None, kind: str
     return dist
 
 
-def param(low: float | None = None, high: float | None = None, kind: str = "number") -> Any:
-    """An annotated parameter type: parsed into a Distribution and checked against [low, high]."""
+def _whole(dist: Distribution) -> bool:
+    """Draws that are whole numbers: an integer parameter (a count, a pixel size) is never truncated."""
+    if isinstance(dist, RandInt):
+        return True
+    values = dist.outcomes() if isinstance(dist, Constant | Choice) else None
+    return values is not None and all(float(v).is_integer() for v in values)
+
+
+def check_vocabulary(dist: Distribution, values: Sequence[Scalar]) -> None:
+    """Every value `dist` names must be one of `values`, of the same type (the flag `1` is no `true`)."""
+    known = ", ".join(_show(v) for v in values)
+    named = dist.outcomes()
+    if named is None:
+        raise ValueError(f"expected one of {known} or a choice of them, got {dist.describe()}")
+    unknown = [v for v in named if not any(type(v) is type(k) and v == k for k in values)]
+    if unknown:
+        raise ValueError(f"unknown value {', '.join(_show(v) for v in unknown)}; expected one of {known}")
+
+
+def _show(value: Scalar) -> str:
+    """A value as a graph file writes it (`true`, `harbour`), quoted where plain text would mislead."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str) and not (value and value.isprintable() and value.strip() == value):
+        return repr(value)
+    return str(value)
+
+
+def param(
+    low: float | None = None,
+    high: float | None = None,
+    kind: str = "number",
+    values: Sequence[Scalar] | None = None,
+) -> Any:
+    """An annotated parameter type: parsed into a Distribution and checked against its `Bounds`."""
+    bounds = Bounds(low, high, kind, None if values is None else tuple(values))
 
     def check(value: Any) -> Distribution:
-        return check_parameter(value, low, high, kind)
+        return check_parameter(value, bounds)
 
-    return Annotated[Distribution, BeforeValidator(check), Bounds(low, high, kind)]
+    return Annotated[Distribution, BeforeValidator(check), bounds]
+
+
+def one_of(values: Sequence[Scalar]) -> Any:
+    """A parameter the code switches on (a dict key, a string compared): it may only draw `values`."""
+    return param(kind="any", values=values)
 
 
 def bounds_of(section: Section, name: str) -> Bounds | None:
@@ -68,8 +138,10 @@ def bounds_of(section: Section, name: str) -> Bounds | None:
 
 Degrees = param(-360, 360)
 Fraction = param(0, 1)
-Flag = param(kind="any")
-Label = param(kind="any")
+Flag = one_of((False, True))
+Label = param(kind="any")  # a free name: a class's variant, checked against its builder by the loader
+# A class weight: big weights would overflow the sum the class probabilities are divided by.
+Weight = Annotated[float, Field(ge=0, le=1e6, strict=True, allow_inf_nan=False)]
 
 
 class Section(BaseModel):
@@ -127,7 +199,7 @@ class RenderSection(Section):
     max_bounces: param(0, 64, "int")
     aspect: param(0.2, 5)
     min_visible_px: param(1, None, "int")
-    max_redraws: int = Field(default=20, ge=0, le=1000)
+    max_redraws: int = Field(default=20, ge=0, le=1000, strict=True)
 
 
 class ClassSpec(Section):
@@ -135,7 +207,7 @@ class ClassSpec(Section):
     distributions of the graph's own parameters drawn instead for this class (`camera: {fill: ...}`),
     since real photos frame a submarine differently from a carrier. The graph checks them."""
 
-    weight: float = Field(default=1.0, ge=0)
+    weight: Weight = 1.0
     variant: Label | None = None
     models: str | None = None
     length: param(0.01, 2000) | None = None
@@ -156,7 +228,7 @@ class ShipSection(Section):
 class SeaSection(Section):
     waves: Fraction
     wave_scale: param(0.1, 1000)
-    tint: Label
+    tint: one_of(tuple(SEA_TINTS))
     brightness: param(0, 10)
     foam: Fraction
     wake: Fraction
@@ -173,11 +245,11 @@ class SkySection(Section):
 
 class AtmosphereSection(Section):
     visibility_km: param(0.05, 1000)
-    haze_tint: Label
+    haze_tint: one_of(tuple(HAZE_TINTS))
 
 
 class BackgroundSection(Section):
-    kind: Label
+    kind: one_of(BACKGROUND_KINDS)
     distance: param(0.05, 100)
     land_height: param(0, 50)
     distractors: param(0, 20, "int")
@@ -190,7 +262,7 @@ class CameraSection(Section):
     (object resolution); `distance` and `height`, when given, override `fill` and `elevation`."""
 
     aspect_angle: param(0, 180)
-    side: Label
+    side: one_of(SIDES)
     elevation: param(-5, 89)
     elevation_jitter: param(0, 30)
     fill: param(0.01, 10)
@@ -258,12 +330,13 @@ class MarineGraph(Section):
                     raise ValueError(f"classes.{cls}.overrides.{section_name}: expected a mapping")
                 for name, value in fields.items():
                     where = f"classes.{cls}.overrides.{section_name}.{name}"
-                    if not isinstance(getattr(section, name, None), Distribution):
+                    if name not in type(section).model_fields or (bounds := bounds_of(section, name)) is None:
                         raise ValueError(f"{where}: {section_name} has no parameter {name!r}")
-                    bounds = bounds_of(section, name)
-                    if bounds is not None and not isinstance(value, Distribution):
+                    if getattr(section, name) is None:  # an optional one the graph leaves out
+                        raise ValueError(f"{where}: {section_name}.{name} is not in the graph to override")
+                    if not isinstance(value, Distribution):
                         try:
-                            fields[name] = check_parameter(value, bounds.low, bounds.high, bounds.kind)
+                            fields[name] = check_parameter(value, bounds)
                         except ValueError as err:
                             raise ValueError(f"{where}: {err}") from None
         return self

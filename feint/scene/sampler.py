@@ -15,7 +15,7 @@ import numpy as np
 
 from feint.assets import asset_extent
 from feint.assets.ships import get_ship_builder, list_ship_classes
-from feint.graph.schema import MarineGraph
+from feint.graph.schema import HAZE_TINTS, SEA_TINTS, MarineGraph
 from feint.scene.camera import SENSOR_WIDTH_MM, aimed_camera
 from feint.scene.description import (
     AssetRef,
@@ -36,19 +36,8 @@ if TYPE_CHECKING:
     from feint.graph.bottles import BottlesGraph
     from feint.scene.bottles import BottleSampler
 
-SEA_TINTS: dict[str, tuple[float, float, float]] = {  # linear RGB albedo of the water body
-    "deep_blue": (0.010, 0.030, 0.070),
-    "blue_grey": (0.030, 0.045, 0.060),
-    "green": (0.020, 0.045, 0.035),
-    "teal": (0.012, 0.050, 0.060),
-}
 # Ships big enough to be the hull a tug works alongside (`background.alongside`).
 ALONGSIDE_CLASSES = ("aircraft_carrier", "bulkers", "car_carrier", "container_ship", "cruise")
-HAZE_TINTS: dict[str, tuple[float, float, float]] = {
-    "neutral": (0.62, 0.66, 0.70),
-    "blue": (0.50, 0.62, 0.80),
-    "warm": (0.75, 0.68, 0.58),
-}
 
 
 class Sampler:
