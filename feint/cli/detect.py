@@ -7,13 +7,14 @@ inside the commands so that `feint --help` stays fast.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import typer
 from pydantic import BaseModel, ConfigDict, Field
 
 from feint.cli import app
 from feint.cli.options import (
+    SEED_MAX,
     DataFormat,
     Device,
     Overwrite,
@@ -34,7 +35,8 @@ app.add_typer(detect_app, name="detect")
 class DetectOptions(BaseModel):
     """The command line's training options, checked before anything is loaded."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    OPTION_NAMES: ClassVar[dict[str, str]] = {"warmup_epochs": "--warmup"}
 
     data: str
     out: str
@@ -45,17 +47,28 @@ class DetectOptions(BaseModel):
     val: str | None = None
     val_split: str | None = None
     format: str | None = None
-    epochs: int = Field(ge=1)
-    batch: int = Field(ge=1)
+    epochs: int = Field(ge=1, le=100_000)
+    batch: int = Field(ge=1, le=65_536)
     size: int = Field(ge=32, le=2048)
     optimizer: str = Field(pattern="^(sgd|adamw)$")
     lr: float | None = Field(None, gt=0.0, le=1.0)
-    weight_decay: float = Field(ge=0.0)
-    warmup_epochs: float = Field(ge=0.0)
-    seed: int
-    workers: int = Field(ge=0)
+    weight_decay: float = Field(ge=0.0, le=100.0)
+    warmup_epochs: float = Field(ge=0.0, le=100_000)
+    seed: int = Field(ge=0, le=SEED_MAX)
+    workers: int = Field(ge=0, le=1024)
     device: str = "cpu"
     mlflow: str | None = None
+
+
+class DetectRunOptions(BaseModel):
+    """`feint detect predict|eval`'s numbers, checked before a model is loaded (--conf nan keeps nothing)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    conf: float = Field(0.25, ge=0.0, le=1.0)
+    grid: int = Field(16, ge=1, le=10_000)
+    batch: int = Field(ge=1, le=65_536)
+    workers: int = Field(ge=0, le=1024)
 
 
 @detect_app.command("train")
@@ -96,14 +109,16 @@ def train_cmd(
     ] = 0,
     classes: TrainClasses = None,
     split: Annotated[
-        str | None, opt("--split", help="Train on this split (default: train, when the data has splits).")
+        str | None,
+        opt("--split", help="Train on this split (default: train, when the data has splits; data with "
+            "splits but no train split needs --split)."),
     ] = None,
     val: Annotated[
         Path | None,
         opt(
             "--val",
             help="Validation dataset (default: the data's val split, when "
-            "it has one): mAP per epoch, best epoch.",
+            "it has one): mAP per epoch, best epoch. Never images trained on.",
         ),
     ] = None,
     val_split: Annotated[
@@ -151,7 +166,9 @@ def train_cmd(
     )
     from feint.detection.train import DetectConfig, train_detector
     from feint.outputs import Inputs, check_not_input
+    from feint.training.device import resolve_device
 
+    options.device = resolve_device(options.device)
     check_not_input(out, Inputs.of(data, *([val] if val else [])))
 
     record = train_detector(DetectConfig(**options.model_dump(), progress=not quiet), resume=resume)
@@ -176,7 +193,7 @@ def predict_cmd(
     out: Annotated[
         Path | None, opt("-o", "--out", help="Output folder (default RUN/detect-<first input>).")
     ] = None,
-    conf: Annotated[float, opt("--conf", help="Keep boxes scoring at least this.", min=0.0, max=1.0)] = 0.25,
+    conf: Annotated[float, opt("--conf", help="Keep boxes scoring at least this (0 to 1).")] = 0.25,
     grid: Annotated[int, opt("--grid", help="Images in grid.png.", min=1)] = 16,
     batch: Annotated[int, opt("--batch", help="Images per forward pass.", min=1)] = 4,
     workers: Annotated[int, opt("--workers", help="Image-decoding processes.", min=0)] = 0,
@@ -185,7 +202,10 @@ def predict_cmd(
 ) -> None:
     """Boxes and scores drawn on every image, a grid PNG, and the boxes as COCO results JSON."""
     from feint.detection import predict_detections
+    from feint.training.device import resolve_device
 
+    validated(DetectRunOptions, dict(conf=conf, grid=grid, batch=batch, workers=workers))
+    device = resolve_device(device)
     r = predict_detections(run, images, out, conf, grid, batch, workers, device, overwrite=overwrite)
     per_class = ", ".join(f"{c} {n}" for c, n in r["per_class"].items() if n)
     typer.echo(
@@ -219,7 +239,10 @@ def eval_cmd(
 ) -> None:
     """COCO mAP@0.5 and mAP@0.5:0.95, AP per class, precision-recall curves (pycocotools)."""
     from feint.detection import evaluate_detector
+    from feint.training.device import resolve_device
 
+    validated(DetectRunOptions, dict(batch=batch, workers=workers))
+    device = resolve_device(device)
     keep = comma_list(classes) or None
     r = evaluate_detector(
         run, data, split, out, fmt, class_agnostic, keep, batch, workers, device, not quiet, overwrite

@@ -23,7 +23,9 @@ TrainClasses = Annotated[
     ),
 ]
 DataFormat = Annotated[str | None, opt("--format", help="Dataset format if not detected.")]
-Device = Annotated[str, opt("--device", help="cpu, or cuda where there is one.")]
+Device = Annotated[
+    str, opt("--device", help="cpu, cuda or cuda:N (where this machine has one), or mps (Apple).")
+]
 Resume = Annotated[bool, opt("--resume", help="Continue the interrupted run in OUT.")]
 Quiet = Annotated[bool, opt("--quiet", "-q", help="No progress bars.")]
 Overwrite = Annotated[
@@ -52,6 +54,10 @@ def alignment(value: str | None) -> Any:
         raise FeintError(f"--align: {err}") from None
 
 
+# numpy's legacy seeding takes 0..2**32-1; torch and numpy's Generator take more, feint keeps to the least.
+SEED_MAX = 2**32 - 1
+
+
 def comma_list(text: str | None) -> list[str]:
     """'a, b,,c' -> ['a', 'b', 'c']."""
     return [t.strip() for t in (text or "").split(",") if t.strip()]
@@ -63,5 +69,7 @@ def validated(model: type[BaseModel], values: dict[str, Any]) -> Any:
         return model(**values)
     except ValidationError as err:
         first = err.errors()[0]
-        field = "--" + str(first["loc"][0]).replace("_", "-") if first["loc"] else "options"
+        names = getattr(model, "OPTION_NAMES", {})  # fields named otherwise than their option
+        name = str(first["loc"][0]) if first["loc"] else None
+        field = (names.get(name) or "--" + name.replace("_", "-")) if name else "options"
         raise FeintError(f"{field}: {first['msg']}") from None

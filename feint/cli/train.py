@@ -7,13 +7,14 @@ inside the commands so that `feint --help` stays fast.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import typer
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from feint.cli import app
 from feint.cli.options import (
+    SEED_MAX,
     DataFormat,
     Device,
     Overwrite,
@@ -29,7 +30,8 @@ from feint.cli.options import (
 class TrainOptions(BaseModel):
     """The command line's training options, checked before anything is loaded."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # --lr nan would train on nothing
+    OPTION_NAMES: ClassVar[dict[str, str]] = {"warmup_epochs": "--warmup", "mirror_features": "--mirror"}
 
     data: list[str] = Field(min_length=1)
     out: str
@@ -43,15 +45,15 @@ class TrainOptions(BaseModel):
     arch: str | None = None
     weights: str | None = None
     mode: str = Field("finetune", pattern="^(finetune|frozen)$")
-    epochs: int = Field(ge=1)
+    epochs: int = Field(ge=1, le=100_000)
     lr: float | None = Field(None, gt=0.0, le=1.0)
-    weight_decay: float = Field(ge=0.0)
-    batch: int = Field(ge=1)
+    weight_decay: float = Field(ge=0.0, le=100.0)
+    batch: int = Field(ge=1, le=65_536)
     size: int = Field(ge=16, le=1024)
-    seed: int
-    warmup_epochs: float = Field(ge=0.0)
-    patience: int | None = Field(None, ge=1)
-    hidden: int = Field(ge=0)
+    seed: int = Field(ge=0, le=SEED_MAX)
+    warmup_epochs: float = Field(ge=0.0, le=100_000)
+    patience: int | None = Field(None, ge=1, le=100_000)
+    hidden: int = Field(ge=0, le=65_536)
     dropout: float = Field(ge=0.0, lt=1.0)
     mirror_features: bool = True
     init: str | None = None
@@ -78,6 +80,15 @@ class TrainOptions(BaseModel):
         if unknown:
             raise ValueError(f"unknown source {sorted(unknown)[0]!r} (sources: real, synthetic)")
         return mix
+
+
+class EvalOptions(BaseModel):
+    """`feint eval`'s numbers, checked before the run is loaded."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bootstrap: int = Field(ge=0, le=100_000)
+    seed: int = Field(ge=0, le=SEED_MAX)
 
 
 @app.command("train")
@@ -116,8 +127,8 @@ def train_cmd(
     ] = 0,
     split: Annotated[
         str | None,
-        opt("--split", help="Use only this split of each dataset that has splits (e.g. train); "
-            "renders without splits are used whole."),
+        opt("--split", help="Use only this split of each dataset that has splits (default: train, "
+            "for data with splits); renders without splits are used whole."),
     ] = None,
     val: Annotated[
         float,
@@ -128,7 +139,9 @@ def train_cmd(
         ),
     ] = 0.1,
     val_split: Annotated[
-        str | None, opt("--val-split", help="Validate on this split of the first dataset instead.")
+        str | None,
+        opt("--val-split", help="Validate on this split of the first dataset instead "
+            "(not the split trained on)."),
     ] = None,
     mix: Annotated[
         str | None,
@@ -206,8 +219,10 @@ def train_cmd(
         ),
     )
     from feint.outputs import Inputs, check_not_input
+    from feint.training.device import resolve_device
     from feint.training.run import TrainConfig, train
 
+    options.device = resolve_device(options.device)
     check_not_input(out, Inputs.of(*data, *([init] if init else [])))
     record = train(TrainConfig(**options.model_dump(), progress=not quiet), resume=resume)
     best = record["best"]
@@ -253,7 +268,10 @@ def eval_cmd(
 ) -> None:
     """Accuracy, balanced accuracy, per-class P/R/F1, confusion matrix, 95 % intervals, worst mistakes."""
     from feint.evaluation import evaluate
+    from feint.training.device import resolve_device
 
+    validated(EvalOptions, dict(bootstrap=bootstrap, seed=seed))
+    device = resolve_device(device)
     r = evaluate(
         run,
         data,
@@ -299,7 +317,9 @@ def predict_cmd(
     """Top-k classes and scores per image, as CSV."""
     from feint.evaluation import predict
     from feint.outputs import Inputs, check_file_output, run_files, write_file_output
+    from feint.training.device import resolve_device
 
+    device = resolve_device(device)
     if out is not None:
         check_file_output(out, Inputs.of(*images) + run_files(run), overwrite)
     table = predict(run, images, top_k, cache, device=device)

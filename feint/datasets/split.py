@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from feint import errors
 from feint.datasets.core import Dataset, group_key, group_table, groups_of, strata_of
 from feint.errors import FeintError
 
@@ -27,8 +28,13 @@ def parse_ratios(text: str) -> list[float]:
 
 
 def split_dataset(dataset: Dataset, ratios: Sequence[float], seed: int, by: str | None = "group",
-                  stratify: str | None = "class", names: Sequence[str] | None = None) -> Dataset:
-    """A copy of `dataset` with every record's `split` set."""
+                  stratify: str | None = "class", names: Sequence[str] | None = None,
+                  warn: bool = True) -> Dataset:
+    """A copy of `dataset` with every record's `split` set.
+
+    A class with too few groups to reach every split of non-zero ratio is missing from some: a warning
+    (`warn`) names it, its group count and those splits; the split stands (the user may accept it).
+    """
     names = list(names) if names else DEFAULT_NAMES.get(len(ratios))
     if names is None or len(names) != len(ratios) or len(set(names)) != len(names):
         raise FeintError(f"give one distinct split name per ratio ({len(ratios)} ratios), e.g. --names a,b,c")
@@ -50,8 +56,34 @@ def split_dataset(dataset: Dataset, ratios: Sequence[float], seed: int, by: str 
             for i in idx:
                 split_of_record[i] = name
             done += len(idx)
+    if warn:
+        wanted = [n for n, r in zip(names, ratios, strict=True) if r > 0]
+        for message in missing_classes(dataset, groups, split_of_record, wanted):
+            errors.warn(message)
     return dataset.with_records(r.with_(split=s)
                                 for r, s in zip(dataset.records, split_of_record, strict=True))
+
+
+def missing_classes(dataset: Dataset, groups: Sequence[str], splits: Sequence[str],
+                    wanted: Sequence[str]) -> list[str]:
+    """One line per class absent from some of the `wanted` splits: the class, its groups, those splits."""
+    found: dict[str, set[str]] = {}
+    members: dict[str, set[str]] = {}
+    for r, g, s in zip(dataset.records, groups, splits, strict=True):
+        c = r.primary_class
+        if c is not None:
+            found.setdefault(c, set()).add(s)
+            members.setdefault(c, set()).add(g)
+    lines = []
+    for c in [c for c in dataset.classes if c in found]:
+        missing = [s for s in wanted if s not in found[c]]
+        if missing:
+            n = len(members[c])
+            why = (f"it has {n} group{'s' if n != 1 else ''}, too few to reach every split" if n < len(wanted)
+                   else f"its {n} groups are too unequal in size to reach every split")
+            lines.append(f"class {c!r} is missing from split{'s' if len(missing) > 1 else ''} "
+                         f"{', '.join(missing)}: {why}")
+    return lines
 
 
 def leaking_groups(dataset: Dataset, by: str = "group") -> list[str]:

@@ -68,26 +68,40 @@ class DetectConfig:
             self.lr = DEFAULT_LR[self.optimizer]
 
 
-def select_data(cfg: DetectConfig) -> tuple[Any, Any]:
+def select_data(cfg: DetectConfig, notes: list[tuple[str, str]] | None = None) -> tuple[Any, Any]:
     """Training and validation datasets (validation may be None).
 
-    Training: the data's `split` (default: its train split if it has splits). Validation: `val` (its
-    `val_split` if given), else the data's `val_split` or, by default, its val split.
+    Training: the data's `split` (default: its train split if it has splits, a note in `notes` saying so;
+    splits without a train split need `split`). Validation: `val` (its `val_split` if given), else the
+    data's `val_split` or, by default, its val split; never images (or, within the data, groups) that are
+    trained on. Notes go to `notes` when given, else they are printed.
     """
     from feint.datasets import load_dataset
     from feint.datasets.select import keep_classes
+    from feint.training.data import check_held_out, tell, training_split
 
+    told: list[tuple[str, str]] = [] if notes is None else notes
     dataset = load_dataset(Path(cfg.data), cfg.format)
-    split = cfg.split or ("train" if "train" in dataset.splits else None)
+    split = cfg.split or training_split(cfg.data, dataset, None, told)
     train = dataset.split(split) if split else dataset
     held = None
     if cfg.val:
         held = load_dataset(Path(cfg.val), None, cfg.val_split)
+        same = os.path.realpath(cfg.val) == os.path.realpath(cfg.data)
+        check_held_out(held, [train], f"--val {cfg.val}", train if same else None)
     elif cfg.val_split or (split == "train" and "val" in dataset.splits):
-        held = dataset.split(cfg.val_split or "val")
+        name = cfg.val_split or "val"
+        if name == split:
+            raise FeintError(f"--val-split {name}: that is the split trained on; validate on another split "
+                             f"of {cfg.data} ({', '.join(dataset.splits)}) or on another dataset (--val)")
+        held = dataset.split(name)
+        check_held_out(held, [train], f"--val-split {name}" if cfg.val_split else
+                       f"the val split of {cfg.data}", train)
     if cfg.classes:
         train = keep_classes(train, list(cfg.classes))
         held = keep_classes(held, list(cfg.classes)) if held is not None else None
+    if notes is None:  # a library call: say it now (the command says it once the run starts)
+        tell(told)
     return train, held
 
 
@@ -111,15 +125,25 @@ def prepare_folder(cfg: DetectConfig, resume: bool) -> dict[str, Any] | None:
     return load_checkpoint(last) if last is not None else None
 
 
-def _write_data_table(out: Path, train: Any, val: Any) -> None:
-    import pandas as pd
-
-    rows = []
+def data_rows(train: Any, val: Any) -> tuple[list[dict[str, Any]], list[tuple[Any, ...]]]:
+    """data.csv's rows (file, box count, source, group, part) and the fingerprinted ones (file, part,
+    source, every box with its class)."""
+    rows, keyed = [], []
     for part, images in (("train", train), ("val", val)):
         if images is None:
             continue
-        for p, labels, s, g in zip(images.paths, images.labels, images.sources, images.groups, strict=True):
+        for p, boxes, labels, s, g in zip(images.paths, images.boxes, images.labels, images.sources,
+                                          images.groups, strict=True):
             rows.append({"file": str(p), "boxes": len(labels), "source": s, "group": g, "part": part})
+            objects = [[images.classes[k], *(round(float(v), 3) for v in b)]
+                       for b, k in zip(boxes.tolist(), labels.tolist(), strict=True)]
+            keyed.append((str(p), part, s, sorted(objects)))
+    return rows, keyed
+
+
+def _write_data_table(out: Path, rows: list[dict[str, Any]]) -> None:
+    import pandas as pd
+
     write_text_atomic(out / "data.csv", pd.DataFrame(rows).to_csv(index=False, lineterminator="\n"))
 
 
@@ -164,7 +188,9 @@ def _validate(model: Any, val_loader: Any, val_set: Any, cfg: DetectConfig) -> d
 def train_detector(cfg: DetectConfig, resume: bool = False) -> dict[str, Any]:
     """Run (or continue) training into cfg.out; returns the run record (run.json)."""
     from feint.detection.yolo import is_yolo_model
+    from feint.training.device import resolve_device
 
+    resolve_device(cfg.device)
     if is_yolo_model(cfg.model):
         from feint.detection.yolo import train_yolo
 
@@ -180,20 +206,26 @@ def _train_torchvision(cfg: DetectConfig, resume: bool) -> dict[str, Any]:
     from feint.detection.models import build_detector
     from feint.detection.plots import plot_curves
     from feint.detection.runs import CHECKPOINT_FORMAT
-    from feint.run_folder import save_checkpoint
+    from feint.run_folder import check_same_data, data_fingerprint, save_checkpoint
     from feint.training.backbones import get_spec
+    from feint.training.data import tell
     from feint.training.loop import LoopState, warmup_cosine
     from feint.training.run import versions
 
     # --- data -----------------------------------------------------------------------------------------
     spec = get_spec(cfg.backbone)
-    train_set, val_set = detection_sets_of(*select_data(cfg))
+    notes: list[tuple[str, str]] = []
+    train_set, val_set = detection_sets_of(*select_data(cfg, notes))
     classes = train_set.classes
+    rows, keyed = data_rows(train_set, val_set)
+    fingerprint = data_fingerprint(keyed, classes)
     last = prepare_folder(cfg, resume)
     out = Path(cfg.out)
+    check_same_data(out, fingerprint, classes, rows, "boxes")
     if last is not None and last.get("finished"):
         return json.loads((out / "run.json").read_text())
-    _write_data_table(out, train_set, val_set)
+    tell(notes)
+    _write_data_table(out, rows)
     record: dict[str, Any] = {
         "status": "running", "model": cfg.model, "seed": cfg.seed, "classes": classes,
         "backbone": spec.record(), "versions": versions(),
@@ -201,7 +233,7 @@ def _train_torchvision(cfg: DetectConfig, resume: bool) -> dict[str, Any]:
         "data": {"train": len(train_set), "train_boxes": train_set.n_boxes,
                  "train_boxes_per_class": train_set.counts(),
                  "val": len(val_set) if val_set is not None else 0,
-                 "val_boxes": val_set.n_boxes if val_set is not None else 0},
+                 "val_boxes": val_set.n_boxes if val_set is not None else 0, "fingerprint": fingerprint},
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "resumed_at_epoch": last["loop"]["epoch"] if last else None,
     }

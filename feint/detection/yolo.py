@@ -103,26 +103,33 @@ def _history(results_csv: Path) -> list[dict[str, Any]]:
 def train_yolo(cfg: DetectConfig, resume: bool = False) -> dict[str, Any]:
     """Train with Ultralytics into cfg.out; returns the run record (run.json)."""
     from feint.detection.plots import plot_curves
-    from feint.detection.train import detection_sets_of, log_mlflow, prepare_folder, select_data
+    from feint.detection.train import data_rows, detection_sets_of, log_mlflow, prepare_folder, select_data
+    from feint.run_folder import check_same_data, data_fingerprint
+    from feint.training.data import tell
     from feint.training.run import versions
 
     _check_model(cfg.model)
     YOLO = _yolo_class()
-    train, held = select_data(cfg)
+    notes: list[tuple[str, str]] = []
+    train, held = select_data(cfg, notes)
     train_set, val_set = detection_sets_of(train, held)  # the same checks as feint's detector
+    rows, keyed = data_rows(train_set, val_set)
+    fingerprint = data_fingerprint(keyed, train_set.classes)
     prepare_folder(cfg, resume)
     out = Path(cfg.out)
+    check_same_data(out, fingerprint, train_set.classes, rows, "boxes")
     if resume and (out / "run.json").is_file():
         done = json.loads((out / "run.json").read_text())
         if done.get("status") == "done":
             return done
+    tell(notes)
     last = out / SUBDIR / "weights" / "last.pt"
     started = time.perf_counter()
     record: dict[str, Any] = {
         "status": "running", "model": cfg.model, "backend": "ultralytics", "seed": cfg.seed,
         "classes": train_set.classes, "versions": {**versions(), "ultralytics": _version()},
         "data": {"train": len(train_set), "train_boxes": train_set.n_boxes,
-                 "val": len(val_set) if val_set is not None else 0},
+                 "val": len(val_set) if val_set is not None else 0, "fingerprint": fingerprint},
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     if resume and last.is_file():

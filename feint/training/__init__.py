@@ -8,6 +8,7 @@
 - loop.py: the shared loop (class-balanced draws, AdamW, warm-up + cosine, best epoch, resume).
 - head.py: `train_head(features, labels, ...)`, the fast library call for studies.
 - run.py: `train(TrainConfig)`, one run folder from data to checkpoints.
+- device.py: `resolve_device(name)`, a --device value checked against this machine (every command).
 """
 
 from feint.training.backbones import create_backbone, list_backbones, register_backbone

@@ -27,7 +27,13 @@ import numpy as np
 
 from feint.errors import FeintError
 from feint.io import write_json_atomic, write_text_atomic
-from feint.run_folder import prepare_run_folder, read_checkpoint, save_checkpoint
+from feint.run_folder import (
+    check_same_data,
+    data_fingerprint,
+    prepare_run_folder,
+    read_checkpoint,
+    save_checkpoint,
+)
 
 MODES = ("finetune", "frozen")
 CHECKPOINT_FORMAT = "feint-classifier/1"
@@ -121,15 +127,20 @@ def _prepare_folder(cfg: TrainConfig, resume: bool) -> dict[str, Any] | None:
     return load_checkpoint(last) if last is not None else None
 
 
-def _write_data_table(out: Path, train, val) -> None:  # noqa: ANN001
-    import pandas as pd
-
+def _data_rows(train, val) -> list[dict[str, Any]]:  # noqa: ANN001
+    """data.csv: every image used, its class, source, group and part (train or val)."""
     rows = []
     for part, images in (("train", train), ("val", val)):
         if images is None:
             continue
         for p, k, s, g in zip(images.paths, images.labels, images.sources, images.groups, strict=True):
             rows.append({"file": str(p), "class": images.classes[k], "source": s, "group": g, "part": part})
+    return rows
+
+
+def _write_data_table(out: Path, rows: list[dict[str, Any]]) -> None:
+    import pandas as pd
+
     write_text_atomic(out / "data.csv", pd.DataFrame(rows).to_csv(index=False, lineterminator="\n"))
 
 
@@ -166,23 +177,32 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict[str, Any]:
     """Run (or continue) training into cfg.out; returns the run record (run.json)."""
     import torch
 
-    from feint.training.data import training_sets
+    from feint.training.data import tell, training_sets
+    from feint.training.device import resolve_device
     from feint.training.plots import plot_curves
 
     # --- data -----------------------------------------------------------------------------------------
+    resolve_device(cfg.device)
     spec = _backbone_spec(cfg)
+    notes: list[tuple[str, str]] = []
     train_set, val_set = training_sets(
-        cfg.data, cfg.split, cfg.classes, cfg.val, cfg.val_split, cfg.seed, cfg.format
+        cfg.data, cfg.split, cfg.classes, cfg.val, cfg.val_split, cfg.seed, cfg.format, notes
     )
     classes = train_set.classes
     missing = [c for c, k in train_set.counts().items() if k == 0]
     if missing:
         raise FeintError(f"class {missing[0]!r} has no training images ({', '.join(cfg.data)})")
+    if cfg.patience is not None and val_set is None:
+        notes.append(("warning", f"--patience {cfg.patience} has no effect without validation images"))
+    rows = _data_rows(train_set, val_set)
+    fingerprint = data_fingerprint([(r["file"], r["class"], r["source"], r["part"]) for r in rows], classes)
     last = _prepare_folder(cfg, resume)
     out = Path(cfg.out)
+    check_same_data(out, fingerprint, classes, rows, "class")
     if last is not None and last.get("finished"):
         return json.loads((out / "run.json").read_text())
-    _write_data_table(out, train_set, val_set)
+    tell(notes)
+    _write_data_table(out, rows)
     record: dict[str, Any] = {
         "status": "running",
         "mode": cfg.mode,
@@ -196,6 +216,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict[str, Any]:
             "val": len(val_set) if val_set is not None else 0,
             "train_per_class": train_set.counts(),
             "train_per_source": {s: train_set.sources.count(s) for s in sorted(set(train_set.sources))},
+            "fingerprint": fingerprint,
         },
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "resumed_at_epoch": last["loop"]["epoch"] if last else None,

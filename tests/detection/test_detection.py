@@ -318,8 +318,9 @@ def test_yolo_backend_trains_from_a_model_yaml_on_the_converted_data(shapes: Pat
     calls: list[dict[str, Any]] = []
     monkeypatch.setitem(sys.modules, "ultralytics", fake_ultralytics(calls))
     out = tmp_path / "yolo-run"
+    val = make_coco(tmp_path / "val", n=4, seed=5)  # other images: validating on the training ones is refused
     code, stdout, err = feint("detect", "train", shapes, "-o", out, "--model", "yolo11n.yaml", "--size", "96",
-                              "--epochs", "2", "--val", shapes, "--no-mlflow", "-q")
+                              "--epochs", "2", "--val", val, "--no-mlflow", "-q")
     assert code == 0, err
     (call,) = calls
     assert call["model"] == "yolo11n.yaml" and call["pretrained"] is False  # random weights: no download

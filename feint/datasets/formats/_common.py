@@ -11,7 +11,23 @@ from typing import Any
 
 from feint.datasets.core import Dataset, Record
 from feint.datasets.images import relative_to
+from feint.errors import FeintError
 from feint.io import write_bytes_atomic
+
+
+class FirstListed:
+    """Where each image file was first listed: a file listed twice (two labels, or a repeated row) would
+    count twice, and could land in two splits, so it is refused naming both places."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, str] = {}
+
+    def check(self, image: Path, where: str, name: str, place: str) -> None:
+        """`image` (listed as `name` at `place`, e.g. 'line 7 (as class 'tug')'), if it was not before."""
+        key = os.path.abspath(image)
+        if key in self.seen:
+            raise FeintError(f"{where}: file {name!r} is already listed at {self.seen[key]}")
+        self.seen[key] = place
 
 
 def place_image(src: Path, dest: Path, copy: bool) -> None:

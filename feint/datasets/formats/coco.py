@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from feint.datasets.core import SOURCES, Dataset, Record
-from feint.datasets.formats._common import is_default_group, place_image, plain, relative_files
+from feint.datasets.formats._common import FirstListed, is_default_group, place_image, plain, relative_files
 from feint.datasets.images import header_sizes, unique_names
 from feint.datasets.validate import check_box
 from feint.errors import FeintError
@@ -101,6 +101,7 @@ def coco_records(json_path: Path, coco: Any, source: str = "real"
 
     records: list[Record] = []
     index_of: dict[int, int] = {}
+    listed = FirstListed()
     for k, img in enumerate(images):
         where = f"{json_path}: images[{k}]"
         iid = _int_id(img.get("id"), where, "id")
@@ -114,6 +115,7 @@ def coco_records(json_path: Path, coco: Any, source: str = "real"
             image = folder / "images" / file_name
         if not image.is_file():
             raise FeintError(f"{where} (id {iid}): image {file_name!r} not found (looked in {folder})")
+        listed.check(image, f"{where} (id {iid})", file_name, f"images[{k}] (id {iid})")
         src = img.get("source", source)
         if src not in SOURCES:
             raise FeintError(f"{where}: 'source' must be one of {', '.join(SOURCES)}, got {src!r}")

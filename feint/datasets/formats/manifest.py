@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from feint.datasets.core import SOURCES, Dataset, Record
-from feint.datasets.formats._common import plain, relative_files, write_manifest
+from feint.datasets.formats._common import FirstListed, plain, relative_files, write_manifest
 from feint.datasets.images import header_sizes, unique_names
 from feint.errors import FeintError
 
@@ -68,6 +68,7 @@ def load_manifest(path: Path, source: str = "real") -> Dataset:
     classes_txt = folder / "classes.txt"
     classes = read_classes_txt(classes_txt) if classes_txt.exists() else None
     records, missing_size, where_of = [], [], []
+    listed = FirstListed()
     for line, row in rows:
         where = f"{csv_path}: line {line}"
         file = row["file"]
@@ -77,6 +78,8 @@ def load_manifest(path: Path, source: str = "real") -> Dataset:
         if not image.is_file():
             raise FeintError(f"{where}: image {file!r} not found (looked for {image})")
         label = row.get("class")
+        listed.check(image, where, file, f"line {line} " + (f"(as class {label!r})" if label is not None
+                                                             else "(without a class)"))
         if classes is not None and label is not None and label not in classes:
             raise FeintError(f"{where}: class {label!r} is not in {classes_txt}")
         src = row.get("source") or source

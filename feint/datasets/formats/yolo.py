@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 
 from feint.datasets.core import Dataset, Record
-from feint.datasets.formats._common import place_image, write_manifest
+from feint.datasets.formats._common import FirstListed, place_image, write_manifest
 from feint.datasets.images import header_sizes, is_image, unique_names
 from feint.datasets.validate import check_box
-from feint.errors import FeintError
+from feint.errors import FeintError, warn
 from feint.io import write_text_atomic
 
 SPLIT_KEYS = ("train", "val", "test")
@@ -59,14 +59,20 @@ def _names(data: dict[str, Any], path: Path) -> list[str]:
 
 
 def _images_of(entry: Any, base: Path, yaml_path: Path, key: str) -> list[Path]:
-    """Images named by a train/val/test entry: folders (searched recursively) and/or .txt lists."""
+    """Images named by a train/val/test entry: folders (searched recursively) and/or .txt lists; an image
+    named twice in one entry is an error (it would count twice)."""
     paths: list[Path] = []
+    listed = FirstListed()
     for item in entry if isinstance(entry, list) else [entry]:
         p = base / str(item)
         if not p.exists() and str(item).startswith("../"):  # Roboflow exports; Ultralytics reads them so
             p = base / str(item)[3:]
         if p.is_dir():
-            paths += sorted(f for f in p.rglob("*") if is_image(f) and f.is_file())
+            found = sorted(f for f in p.rglob("*") if is_image(f) and f.is_file())
+            for f in found:
+                listed.check(f, f"{yaml_path}: {key}", str(f.relative_to(base) if f.is_relative_to(base)
+                                                           else f), f"folder {str(item)!r}")
+            paths += found
         elif p.is_file() and p.suffix == ".txt":
             for n, line in enumerate(p.read_text().splitlines(), 1):
                 line = line.strip()
@@ -75,6 +81,7 @@ def _images_of(entry: Any, base: Path, yaml_path: Path, key: str) -> list[Path]:
                 img = p.parent / line[2:] if line.startswith("./") else base / line
                 if not img.is_file():
                     raise FeintError(f"{p}: line {n}: image {line!r} not found")
+                listed.check(img, f"{p}: line {n}", line, f"line {n} of {p.name}")
                 paths.append(img)
         else:
             raise FeintError(f"{yaml_path}: {key}: {item!r} is neither a folder nor a .txt list (at {p})")
@@ -152,14 +159,20 @@ def load_yolo(path: Path, source: str = "real") -> Dataset:
     if not listed:
         default = base / "images" if (base / "images").is_dir() else base
         listed = {"": _images_of(".", default, yaml_path, "images")}
-    split_of: dict[Path, str | None] = {}
+    split_of: dict[str, tuple[Path, str | None]] = {}  # by absolute path: './a.jpg' and 'a.jpg' are one
     for key, images in listed.items():
         for img in images:
-            split_of[img] = None if img in split_of else (key or None)
+            name = os.path.abspath(img)
+            split_of[name] = (split_of[name][0], None) if name in split_of else (img, key or None)
     overlapping = sum(len(v) for v in listed.values()) != len(split_of)
     if overlapping:  # the same images serve as train and val: no usable split
-        split_of = dict.fromkeys(split_of)
-    images = list(split_of)
+        named = [{os.path.abspath(p) for p in v} for v in listed.values()]
+        if any(n != named[0] for n in named):  # not all the same images (typesofships): say so
+            both = next(img for img, split in split_of.values() if split is None)
+            warn(f"{yaml_path}: some images are in more than one of {', '.join(listed)} (e.g. {both}), "
+                 "others in one: the dataset is read without splits")
+        split_of = {k: (img, None) for k, (img, _) in split_of.items()}
+    images = [img for img, _ in split_of.values()]
     if not images:
         raise FeintError(f"{yaml_path}: no images found (looked in {', '.join(map(str, listed)) or base})")
 
@@ -170,7 +183,7 @@ def load_yolo(path: Path, source: str = "real") -> Dataset:
         boxes, labels, polygons = _parse_labels(lp, w, h, names) if lp.is_file() else ([], [], [])
         records.append(Record(image=img, width=w, height=h, boxes=np.asarray(boxes, dtype=np.float64),
                               box_labels=tuple(labels), masks=_polygon_masks(polygons, h, w), source=source,
-                              split=split_of[img]))
+                              split=split_of[os.path.abspath(img)][1]))
     _apply_sidecar(folder, records, names)
     return Dataset(names, records, root=yaml_path, format="yolo")
 
@@ -183,7 +196,9 @@ def _apply_sidecar(folder: Path, records: list[Record], names: list[str]) -> Non
     if not sidecar.is_file():
         return
     by_path = {os.path.abspath(r.image): r for r in records}
+    listed = FirstListed()
     for line, row in read_rows(sidecar):
+        listed.check(folder / str(row["file"]), f"{sidecar}: line {line}", str(row["file"]), f"line {line}")
         rec = by_path.get(os.path.abspath(folder / str(row["file"])))
         if rec is None:
             continue
