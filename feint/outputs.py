@@ -54,8 +54,13 @@ class Inputs:
 
     @classmethod
     def of_datasets(cls, roots: Iterable[str | os.PathLike[str]], datasets: Iterable[Any]) -> Inputs:
-        """The inputs of a command reading `datasets` from `roots`: the roots and every image."""
-        return cls.of(*roots, files=[r.image for d in datasets for r in d.records])
+        """The inputs of a command reading `datasets` from `roots`: the roots, every image, and the folder
+        of a dataset read from its label file (annotations.json, data.yaml, manifest.csv: its images,
+        labels and lists lie there, so `-o` inside it is writing into the dataset)."""
+        datasets = list(datasets)
+        folders = {os.path.dirname(os.path.realpath(d.root)) for d in datasets
+                   if d.root is not None and Path(d.root).is_file()}
+        return cls.of(*roots, *sorted(folders), files=[r.image for d in datasets for r in d.records])
 
     def __add__(self, other: Inputs) -> Inputs:
         return Inputs(
@@ -134,19 +139,28 @@ def folder_output(dest: Path, inputs: Inputs = Inputs(), overwrite: bool = False
     check_folder_output(dest, inputs, overwrite, card)
     tmp = dest.parent / f".{dest.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
+    made = [p for p in (dest.parent, *dest.parent.parents) if not p.exists()]  # deepest first
+    done = False
     try:
-        tmp.mkdir(parents=True)
-    except OSError as err:  # named by the folder the user asked for, not by the temporary one
-        raise OSError(err.errno, err.strerror, str(dest)) from None
-    try:
+        try:
+            tmp.mkdir(parents=True)
+        except OSError as err:  # named by the folder the user asked for, not by the temporary one
+            raise OSError(err.errno, err.strerror, str(dest)) from None
         yield tmp
         written = sorted(_entries(tmp))
         if (tmp / card).is_file():
             record = json.loads((tmp / card).read_text())
             write_json_atomic(tmp / card, {**record, OWNED: written})
         _swap_in(tmp, dest, card)
+        done = True
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if not done:  # the parent folders made for the output go with it
+            for folder in made:
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
 
 
 def _swap_in(tmp: Path, dest: Path, card: str) -> None:
@@ -174,12 +188,13 @@ def _entries(folder: Path) -> list[str]:
 
 
 def _owned(dest: Path, card: str) -> list[str] | None:
-    """The entries feint wrote into `dest`, from its card (None: a card without the list)."""
+    """The entries feint wrote into `dest`, from its card (None: a card without the list, or with a list
+    that is not of names: an edited card cannot tell what is whose)."""
     try:
         owned = json.loads((dest / card).read_text()).get(OWNED)
     except (OSError, ValueError, AttributeError):
         return None
-    return owned if isinstance(owned, list) else None
+    return owned if isinstance(owned, list) and all(isinstance(n, str) for n in owned) else None
 
 
 def _remove_stale_siblings(dest: Path, card: str) -> None:

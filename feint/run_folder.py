@@ -154,4 +154,7 @@ def read_checkpoint(path: Path, fmt: str, kind: str, run_hint: str) -> dict[str,
         raise FeintError(f"{path}: unreadable checkpoint ({err})") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != fmt:
         raise FeintError(f"{path}: not a feint {kind} checkpoint")
+    missing = [k for k in ("classes", "size", "backbone") if k not in ckpt]
+    if missing:
+        raise FeintError(f"{path}: a damaged {kind} checkpoint (no {', '.join(missing)})")
     return ckpt

@@ -51,6 +51,9 @@ def main(argv: list[str] | None = None) -> None:
     except OSError as err:
         print(f"feint: error: {_os_error(err)}", file=sys.stderr)
         sys.exit(2)
+    except UnicodeError as err:  # a user's file or file name that is not UTF-8 text
+        print(f"feint: error: a file or file name is not UTF-8 text ({err})", file=sys.stderr)
+        sys.exit(2)
     except (KeyboardInterrupt, typer.Abort):
         print("feint: interrupted", file=sys.stderr)
         sys.exit(130)

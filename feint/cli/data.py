@@ -94,6 +94,13 @@ def _load(src: Path, fmt: str | None, split: str | None) -> Dataset:
     return load_dataset(src, fmt, split)
 
 
+def _check_out(out: Path, inputs: list[Path], sources: list[Dataset], overwrite: bool) -> None:
+    """Refuse a bad -o as soon as the inputs are known: before any work, and any warning about it."""
+    from feint.datasets.output import check_dataset_output, dataset_inputs
+
+    check_dataset_output(out, dataset_inputs(inputs, sources), overwrite)
+
+
 def _write(
     dataset: Dataset,
     out: Path,
@@ -109,7 +116,8 @@ def _write(
     from feint.datasets.output import write_dataset
 
     to = to or _DEFAULT_OUT.get(dataset.format or "", "coco")
-    notes = write_dataset(dataset, out, to, command, inputs, params, copy, check, overwrite, sources)
+    dataset, notes = _writable(dataset, to)
+    notes += write_dataset(dataset, out, to, command, inputs, params, copy, check, overwrite, sources)
     parts = [
         f"{len(dataset)} images",
         f"{len(dataset.classes)} classes",
@@ -123,6 +131,30 @@ def _write(
     typer.echo(f"{out} ({to}): " + "; ".join(parts))
     for note in notes:
         typer.echo(f"  note: {note}")
+
+
+def _writable(dataset: Dataset, to: str) -> tuple[Dataset, list[str]]:
+    """The records the output format can hold, so that the counts printed (and on the card) are what
+    reading the output back gives: an ImageFolder holds images with a class, a split YOLO dataset those
+    with a split."""
+    from feint.errors import FeintError
+
+    if to == "imagefolder":
+        kept = dataset.filter(lambda r: r.primary_class is not None)
+        why = "without a class left out (an ImageFolder holds classified images only)"
+        if not len(kept) and len(dataset):
+            raise FeintError("--to imagefolder: no image has a class (an ImageFolder holds classified images "
+                             "only); use --to coco or manifest")
+    elif to == "yolo" and not dataset.classes:
+        raise FeintError("--to yolo: no class left in the dataset (data.yaml names at least one); use --to "
+                         "coco or manifest")
+    elif to == "yolo" and dataset.splits:
+        kept = dataset.filter(lambda r: r.split is not None)
+        why = "without a split left out (YOLO lists images by split; `merge --fill-split` gives them one)"
+    else:
+        return dataset, []
+    left = len(dataset) - len(kept)
+    return (kept, [f"{left} images {why}"]) if left else (dataset, [])
 
 
 def _csv(text: str | None) -> list[str]:
@@ -142,6 +174,7 @@ def convert(
 ) -> None:
     """Convert a dataset to another format (COCO ids from 1 <-> YOLO ids from 0; empty images kept)."""
     dataset = _load(src, fmt, split)
+    _check_out(out, [src], [dataset], overwrite)
     params = {"format": dataset.format, "split": split}
     _write(dataset, out, to, "convert", [src], params, copy, check, overwrite, [dataset])
 
@@ -165,6 +198,7 @@ def split_cmd(
     from feint.datasets.split import leaking_groups, parse_ratios, split_dataset
 
     dataset = _load(src, fmt, None)
+    _check_out(out, [src], [dataset], overwrite)
     result = split_dataset(dataset, parse_ratios(ratios), seed, by, stratify, _csv(names) or None)
     leaks = leaking_groups(result, by) if by not in ("none", "file", "image") else []
     if leaks:  # impossible by construction: a bug if it ever fires
@@ -194,6 +228,7 @@ def subsample_cmd(
     from feint.datasets.subsample import subsample
 
     dataset = _load(src, fmt, split)
+    _check_out(out, [src], [dataset], overwrite)
     result = subsample(dataset, seed, fraction, per_class, by, stratify, in_split)
     params = {
         "format": dataset.format,
@@ -227,10 +262,11 @@ def select_cmd(
 
     entries = read_mapping(mapping) if mapping else None
     dataset = _load(src, fmt, split)
+    _check_out(out, [src, mapping] if mapping else [src], [dataset], overwrite)
     result = filter_where(dataset, where or [])
     if entries is not None and mapping is not None:
         result = map_classes(result, entries, mapping)
-    if classes:
+    if classes is not None:
         result = keep_classes(result, _csv(classes))
     params = {
         "format": dataset.format,
@@ -264,6 +300,7 @@ def merge_cmd(
     if len(real) + len(syn) < 2:
         raise FeintError("merge: give at least two datasets (positional and/or --synthetic)")
     datasets = [_load(p, fmt, None) for p in real + syn]
+    _check_out(out, real + syn, datasets, overwrite)
     result = merge(datasets, [None] * len(real) + ["synthetic"] * len(syn), fill_split)
     params = {"inputs": [str(p) for p in real], "synthetic": [str(p) for p in syn], "fill_split": fill_split}
     _write(

@@ -12,6 +12,8 @@ from feint.cli import app
 graph_app = typer.Typer(help="Inspect, validate and sample scene graphs.", no_args_is_help=True)
 app.add_typer(graph_app, name="graph")
 
+SEED_MAX = 2**32 - 1
+SIZE_MIN, SIZE_MAX = 16, 4096
 GRAPH_ARG = typer.Argument(..., help="A graph YAML file, or a built-in graph name (marine, bottles).")
 
 
@@ -48,9 +50,18 @@ def sample(
     size: int = typer.Option(160, help="Image size the samples are drawn for."),
 ) -> None:
     """Print the sampled parameters of a few images (no rendering)."""
+    from feint.errors import FeintError
     from feint.graph import load_graph
     from feint.scene.sampler import make_sampler
 
+    if n < 1:
+        raise FeintError(f"-n {n}: must be 1 or more")
+    if not 0 <= seed <= SEED_MAX:
+        raise FeintError(f"--seed {seed}: must be between 0 and {SEED_MAX}")
+    if start < 0:
+        raise FeintError(f"--start {start}: must be 0 or more")
+    if not SIZE_MIN <= size <= SIZE_MAX:  # what `feint render --size` takes
+        raise FeintError(f"--size {size}: must be between {SIZE_MIN} and {SIZE_MAX}")
     sampler = make_sampler(load_graph(graph), seed, size)
     for index in range(start, start + n):
         params = {k: v for k, v in sampler.sample(index).params.items() if k != "asset.params"}

@@ -57,6 +57,8 @@ class Record:
                 raise ValueError(f"{self.image}: {len(self.boxes)} boxes but {len(self.masks)} masks")
         if self.source not in SOURCES:
             raise ValueError(f"{self.image}: source must be one of {SOURCES}, got {self.source!r}")
+        if self.split is not None and not isinstance(self.split, str):
+            raise FeintError(f"{self.image}: split {self.split!r} is not a split name (train, val, ...)")
         if not self.group:
             self.group = str(self.image)
 

@@ -27,7 +27,7 @@ def read_mapping(path: Path) -> list[tuple[int, str, str | None]]:
     if path.suffix.lower() in (".yaml", ".yml"):
         return _read_yaml_mapping(path)
     entries = []
-    for n, raw in enumerate(path.read_text().splitlines(), 1):
+    for n, raw in enumerate(_text(path).splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
@@ -40,11 +40,21 @@ def read_mapping(path: Path) -> list[tuple[int, str, str | None]]:
     return entries
 
 
+def _text(path: Path) -> str:
+    """The file as UTF-8 text; a byte that is not UTF-8 is an error naming its line."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise FeintError(f"{path}: line {line}: not UTF-8 text (byte {data[err.start]:#04x})") from None
+
+
 def _read_yaml_mapping(path: Path) -> list[tuple[int, str, str | None]]:
     import yaml
 
     try:
-        root = yaml.compose(path.read_text())
+        root = yaml.compose(_text(path))
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         raise FeintError(f"{path}: line {mark.line + 1 if mark else '?'}: invalid YAML") from None
@@ -100,6 +110,11 @@ def map_classes(dataset: Dataset, mapping: Sequence[tuple[int, str, str | None]]
 
 def keep_classes(dataset: Dataset, classes: Sequence[str]) -> Dataset:
     """Only these classes, in this order (which becomes the class order of the result)."""
+    if not classes:
+        raise FeintError("--classes: give at least one class name (a,b,c)")
+    twice = sorted({c for c in classes if list(classes).count(c) > 1})
+    if twice:
+        raise FeintError(f"--classes: {', '.join(twice)} given twice")
     unknown = [c for c in classes if c not in dataset.classes]
     if unknown:
         raise FeintError(f"--classes: {', '.join(unknown)} not in the dataset "

@@ -115,7 +115,12 @@ def load_detector(path: str | Path, which: str = "best") -> DetectorRun:
         raise FeintError(f"{path}: no such run folder")
     if not (path / "config.json").is_file():
         raise FeintError(f"{path}: not a `feint detect train` run (no config.json)")
-    config = json.loads((path / "config.json").read_text())
+    try:
+        config = json.loads((path / "config.json").read_text())
+    except ValueError:
+        config = None
+    if not isinstance(config, dict):
+        raise FeintError(f"{path / 'config.json'}: not a feint run configuration (damaged JSON)")
     if is_yolo_model(str(config.get("model", ""))):
         return load_yolo_run(path, config, which)
     file = path / f"{which}.pt"

@@ -276,6 +276,14 @@ def _check_classes(graph: Graph, chain: list[_Source]) -> None:
         if models is not None and not Path(models).is_dir():
             where = _where(chain, ("classes", name, "models"))
             raise FeintError(f"{where}: classes.{name}.models: folder not found: {models}")
+        if models is not None:
+            from feint.assets.files import list_model_files
+
+            try:
+                list_model_files(models)  # what sampling reads: an empty folder fails here, not at render
+            except FeintError as err:
+                where = _where(chain, ("classes", name, "models"))
+                raise FeintError(f"{where}: classes.{name}.models: {err}") from None
         if models is None and spec.variant is not None:
             try:
                 check_vocabulary(spec.variant, known[name])

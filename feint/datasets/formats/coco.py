@@ -59,6 +59,12 @@ def _mask(seg: Any, height: int, width: int, where: str) -> dict[str, Any] | Non
         return {"size": size, "counts": seg["counts"]}
     from pycocotools import mask as mask_utils
 
+    polygons = isinstance(seg, list) and all(
+        isinstance(part, list) and len(part) >= 6 and len(part) % 2 == 0 for part in seg
+    )
+    if not (isinstance(seg, dict) or polygons):  # pycocotools crashes on these rather than saying why
+        raise FeintError(f"{where}: unreadable segmentation (expected RLE or polygons of x, y pairs, got "
+                         f"{str(seg)[:60]})")
     try:
         if isinstance(seg, dict):  # uncompressed RLE: counts is a list of run lengths
             rle = mask_utils.frPyObjects(seg, height, width)

@@ -35,7 +35,8 @@ def read_rows(csv_path: Path) -> list[tuple[int, dict[str, Any]]]:
     except pd.errors.EmptyDataError:
         raise FeintError(f"{csv_path}: empty file, expected a header line with a 'file' column") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise FeintError(f"{csv_path}: not a readable CSV file ({err})") from None
+        reason = " ".join(str(err).split())  # pandas' messages end in a newline
+        raise FeintError(f"{csv_path}: not a readable CSV file ({reason})") from None
     if "file" not in table.columns:
         have = ", ".join(map(str, table.columns))
         raise FeintError(f"{csv_path}: line 1: no 'file' column (columns: {have})")
@@ -52,7 +53,7 @@ def _size(row: dict[str, Any], key: str, where: str) -> int | None:
         return None
     try:
         size = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise FeintError(f"{where}: {key} {value!r} is not a whole number") from None
     if size <= 0 or size != value:
         raise FeintError(f"{where}: {key} {value!r} is not a positive whole number")
