@@ -8,11 +8,11 @@ import typer
 import yaml
 
 from feint.cli import app
+from feint.cli.options import SEED_MAX
 
 graph_app = typer.Typer(help="Inspect, validate and sample scene graphs.", no_args_is_help=True)
 app.add_typer(graph_app, name="graph")
 
-SEED_MAX = 2**32 - 1
 SIZE_MIN, SIZE_MAX = 16, 4096
 GRAPH_ARG = typer.Argument(..., help="A graph YAML file, or a built-in graph name (marine, bottles).")
 

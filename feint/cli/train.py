@@ -241,7 +241,9 @@ def train_cmd(
 def eval_cmd(
     run: Annotated[Path, typer.Argument(help="Run folder written by `feint train`.")],
     data: Annotated[Path, typer.Argument(help="Labelled test dataset, any format.")],
-    split: Annotated[str | None, opt("--split", help="Evaluate on this split only (e.g. test).")] = None,
+    split: Annotated[
+        str | None, opt("--split", help="Evaluate on this split (default: test, when the data has one).")
+    ] = None,
     classes: Annotated[
         str | None, opt("--classes", help="Evaluate on these classes of the data only (a,b,c).")
     ] = None,

@@ -67,13 +67,19 @@ def evaluate(
     (default RUN/eval-<data name>[-split]; an earlier report there is replaced only with `overwrite`)."""
     from feint.datasets import load_dataset
     from feint.datasets.select import keep_classes, read_mapping
+    from feint.errors import note
     from feint.evaluation.plots import plot_confusion, plot_mistakes
     from feint.evaluation.runs import load_run
     from feint.io import write_json_atomic, write_text_atomic
     from feint.outputs import Inputs, check_folder_output, folder_output, run_files, write_output_card
 
     run = load_run(run_path)
-    dataset = load_dataset(Path(data), fmt, split)
+    dataset = load_dataset(Path(data), fmt)
+    if split is None and "test" in dataset.splits:  # never score the training images by default
+        split = "test"
+        note(f"no --split given: evaluating on the 'test' split of {data}")
+    if split is not None:
+        dataset = load_dataset(Path(data), fmt, split)
     out = Path(out) if out else run.path / f"eval-{Path(data).name}{'-' + split if split else ''}"
     inputs = Inputs.of_datasets([data], [dataset]) + run_files(run.path)
     check_folder_output(out, inputs, overwrite)

@@ -326,3 +326,19 @@ def test_predict_gives_sorted_top_k(
     printed = pd.read_csv(io.StringIO(text))
     assert list(printed.columns) == ["file", "class_1", "score_1"] and len(printed) == 8
     assert printed["class_1"].tolist() == table.set_index("file").loc[printed["file"], "class_1"].tolist()
+
+
+def test_eval_scores_the_test_split_when_no_split_is_given(frozen_run, colours, cache, tmp_path, capsys):
+    """Scoring every split by default would count the training images; the test split is the default."""
+    from feint.datasets import load_dataset
+    from feint.datasets.output import write_dataset
+    from feint.datasets.split import split_dataset
+
+    data = load_dataset(colours)
+    unsplit = data.with_records([r.__class__(**{**vars(r), "split": None}) for r in data.records])
+    split = split_dataset(unsplit, [0.5, 0.5], 0, "group", "class", ["train", "test"])
+    write_dataset(split, tmp_path / "split", "manifest", "test", [colours])
+    result = evaluate(frozen_run, tmp_path / "split", out=tmp_path / "report", n_bootstrap=10, cache=cache)
+    assert result["split"] == "test"
+    assert result["images"] == sum(r.split == "test" for r in split.records) < len(split)
+    assert "evaluating on the 'test' split" in capsys.readouterr().err
