@@ -79,16 +79,17 @@ def _within(path: str, folder: str) -> bool:
 
 
 def check_not_input(dest: Path, inputs: Inputs) -> None:
-    """Refuse an output that is, contains or lies inside something the command reads."""
-    real = os.path.realpath(dest)
-    for folder in inputs.folders:
-        if _within(folder, real):
-            raise FeintError(f"{dest}: the output would replace the input {folder}; pick another name")
-        if _within(real, folder):
-            raise FeintError(f"{dest}: the output lies inside the input {folder}; write it outside")
-    for file in inputs.files:
-        if _within(file, real):
-            raise FeintError(f"{dest}: the output would replace the input file {file}; pick another name")
+    """Refuse an output that is, contains or lies inside something the command reads: where it points
+    (links resolved) and where it is (a link inside an input folder is part of it, wherever it leads)."""
+    for where in dict.fromkeys((os.path.realpath(dest), os.path.abspath(dest))):
+        for folder in inputs.folders:
+            if _within(folder, where):
+                raise FeintError(f"{dest}: the output would replace the input {folder}; pick another name")
+            if _within(where, folder):
+                raise FeintError(f"{dest}: the output lies inside the input {folder}; write it outside")
+        for file in inputs.files:
+            if _within(file, where):
+                raise FeintError(f"{dest}: the output would replace the input file {file}; pick another name")
 
 
 def check_file_output(path: Path, inputs: Inputs = Inputs(), overwrite: bool = False) -> None:

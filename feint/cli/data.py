@@ -94,6 +94,13 @@ def _load(src: Path, fmt: str | None, split: str | None) -> Dataset:
     return load_dataset(src, fmt, split)
 
 
+def _read(src: Path, fmt: str | None, split: str | None) -> tuple[Dataset, Dataset]:
+    """The whole dataset (every image of it is protected from -o, whichever split is used) and the part
+    the command works on (`split`, if given)."""
+    whole = _load(src, fmt, None)
+    return whole, whole.split(split) if split else whole
+
+
 def _check_out(out: Path, inputs: list[Path], sources: list[Dataset], overwrite: bool) -> None:
     """Refuse a bad -o as soon as the inputs are known: before any work, and any warning about it."""
     from feint.datasets.output import check_dataset_output, dataset_inputs
@@ -173,10 +180,10 @@ def convert(
     overwrite: Overwrite = False,
 ) -> None:
     """Convert a dataset to another format (COCO ids from 1 <-> YOLO ids from 0; empty images kept)."""
-    dataset = _load(src, fmt, split)
-    _check_out(out, [src], [dataset], overwrite)
+    whole, dataset = _read(src, fmt, split)
+    _check_out(out, [src], [whole], overwrite)
     params = {"format": dataset.format, "split": split}
-    _write(dataset, out, to, "convert", [src], params, copy, check, overwrite, [dataset])
+    _write(dataset, out, to, "convert", [src], params, copy, check, overwrite, [whole])
 
 
 @data_app.command("split")
@@ -227,8 +234,8 @@ def subsample_cmd(
     """Nested subsample: for one seed, the 10 % sample lies inside the 20 % sample."""
     from feint.datasets.subsample import subsample
 
-    dataset = _load(src, fmt, split)
-    _check_out(out, [src], [dataset], overwrite)
+    whole, dataset = _read(src, fmt, split)
+    _check_out(out, [src], [whole], overwrite)
     result = subsample(dataset, seed, fraction, per_class, by, stratify, in_split)
     params = {
         "format": dataset.format,
@@ -240,7 +247,7 @@ def subsample_cmd(
         "by": by,
         "stratify": stratify,
     }
-    _write(result, out, to, "subsample", [src], params, copy, check, overwrite, [dataset])
+    _write(result, out, to, "subsample", [src], params, copy, check, overwrite, [whole])
 
 
 @data_app.command("select")
@@ -261,8 +268,8 @@ def select_cmd(
     from feint.datasets.select import filter_where, keep_classes, map_classes, read_mapping
 
     entries = read_mapping(mapping) if mapping else None
-    dataset = _load(src, fmt, split)
-    _check_out(out, [src, mapping] if mapping else [src], [dataset], overwrite)
+    whole, dataset = _read(src, fmt, split)
+    _check_out(out, [src, mapping] if mapping else [src], [whole], overwrite)
     result = filter_where(dataset, where or [])
     if entries is not None and mapping is not None:
         result = map_classes(result, entries, mapping)
@@ -276,7 +283,7 @@ def select_cmd(
         "split": split,
     }
     inputs = [src, mapping] if mapping else [src]
-    _write(result, out, to, "select", inputs, params, copy, check, overwrite, [dataset])
+    _write(result, out, to, "select", inputs, params, copy, check, overwrite, [whole])
     typer.echo(f"  kept {len(result)} of {len(dataset)} images")
 
 
@@ -331,9 +338,9 @@ def stats_cmd(
     from feint.datasets.validate import check_dataset, check_decodes
     from feint.outputs import Inputs, check_file_output
 
-    dataset = _load(src, fmt, split)
+    whole, dataset = _read(src, fmt, split)
     if json_out:
-        check_file_output(json_out, Inputs.of_datasets([src], [dataset]), overwrite)
+        check_file_output(json_out, Inputs.of_datasets([src], [whole]), overwrite)
     check_dataset(dataset)
     if check:
         check_decodes(dataset)
@@ -363,7 +370,7 @@ def preview_cmd(
     from feint.datasets.preview import preview_png
     from feint.outputs import Inputs, check_file_output, write_file_output
 
-    dataset = _load(src, fmt, split)
-    check_file_output(out, Inputs.of_datasets([src], [dataset]), overwrite)
+    whole, dataset = _read(src, fmt, split)
+    check_file_output(out, Inputs.of_datasets([src], [whole]), overwrite)
     write_file_output(out, preview_png(dataset, n, columns, seed))
     typer.echo(f"{out}: {min(n, len(dataset))} of {len(dataset)} images")

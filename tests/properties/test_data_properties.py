@@ -46,10 +46,11 @@ ODD_FOLDER_TARGETS = ("user_folder", "input", "inside_input", "inside_input_imag
                       "card_odd_written", "earlier_user_clash",
                       "second_input", "earlier_is_input")
 OVERWRITE_TARGETS = ("earlier", "earlier_user_file", "earlier_user_clash", "card_garbage", "card_no_written",
-                     "card_odd_written", "stale_tmp", "stale_old", "existing_file", "link_to_file")
+                     "card_odd_written", "stale_tmp", "stale_old", "existing_file", "link_to_file",
+                     "input_image", "original_image", "input_label_file")
 SAFE_FILE_TARGETS = ("new", "new_nested", "existing_file")
-ODD_FILE_TARGETS = ("folder", "input_image", "inside_input", "parent_is_file", "input_label_file",
-                    "link_to_file")
+ODD_FILE_TARGETS = ("folder", "input_image", "original_image", "inside_input", "parent_is_file",
+                    "input_label_file", "link_to_file")
 
 
 def mostly(valid: st.SearchStrategy[Any], odd: st.SearchStrategy[Any], weight: int = 3
@@ -314,6 +315,9 @@ def file_target(kind: str, world: Path, src: Path, suffix: str) -> Path:
     if kind == "input_image":
         images = sorted(p for p in in_folder.rglob("*") if p.suffix in (".jpg", ".png"))
         return images[0] if images else in_folder / f"x{suffix}"
+    if kind == "original_image":  # an image of the dataset's, outside its folder (the dataset links to it)
+        originals = sorted((world / "in" / "originals").glob("*"))
+        return originals[0] if originals else out_area / f"result{suffix}"
     if kind == "inside_input":
         return in_folder / f"result{suffix}"
     if kind == "parent_is_file":
@@ -418,7 +422,7 @@ COMMANDS = (*WRITERS, "stats", "preview")
 
 
 @pytest.mark.parametrize("cmd", COMMANDS)
-@property_settings(30)
+@property_settings(50)
 @given(data=st.data())
 def test_data_commands(cmd: str, data: st.DataObject) -> None:
     """Valid datasets of every format; command `cmd` with random options and -o targets."""
@@ -428,7 +432,7 @@ def test_data_commands(cmd: str, data: st.DataObject) -> None:
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@property_settings(40)
+@property_settings(80)
 @given(data=st.data())
 def test_data_commands_on_damaged_datasets(fmt: str, data: st.DataObject) -> None:
     """Corrupted datasets of format `fmt` (one corruption each); random commands to allowed targets."""

@@ -29,7 +29,7 @@ BUILTINS = ("marine", "bottles", "marine-detect")
 KINDS = ("uniform", "loguniform", "normal", "randint", "choice", "bernoulli")
 SEED_MAX = 2**32 - 1
 SIZE_RANGE = (16, 4096)  # what `feint render --size` takes
-SETTINGS = property_settings(130)
+SETTINGS = property_settings(200)
 
 
 @cache
@@ -281,7 +281,7 @@ def test_graph_validate_and_sample(graph: tuple[bytes, dict[str, Any]], seed: in
             assert out.count("\n{") + out.startswith("{") == 2, out
 
 
-@SETTINGS
+@property_settings(60)
 @given(seed=seeds, start=starts, size=sizes, name=st.sampled_from(BUILTINS),
        n=st.one_of(st.integers(-3, 3), st.sampled_from([2**40, -(2**40)])))
 def test_builtin_sample_options(name: str, seed: int, start: int, size: int, n: int) -> None:
