@@ -28,7 +28,7 @@ from properties_helpers import (
     snapshot,
 )
 
-SETTINGS = property_settings(60)
+SETTINGS = property_settings(80)
 seeds = st.one_of(st.integers(0, 3), st.integers(-(2**70), 2**70), st.sampled_from([-1, 2**32, 2**64]))
 
 

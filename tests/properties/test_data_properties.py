@@ -422,7 +422,7 @@ COMMANDS = (*WRITERS, "stats", "preview")
 
 
 @pytest.mark.parametrize("cmd", COMMANDS)
-@property_settings(50)
+@property_settings(70)
 @given(data=st.data())
 def test_data_commands(cmd: str, data: st.DataObject) -> None:
     """Valid datasets of every format; command `cmd` with random options and -o targets."""
@@ -432,7 +432,7 @@ def test_data_commands(cmd: str, data: st.DataObject) -> None:
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@property_settings(80)
+@property_settings(110)
 @given(data=st.data())
 def test_data_commands_on_damaged_datasets(fmt: str, data: st.DataObject) -> None:
     """Corrupted datasets of format `fmt` (one corruption each); random commands to allowed targets."""
@@ -507,8 +507,8 @@ def check_success(spec: DatasetSpec, command: dict[str, Any], out: Path | None, 
         assert isinstance(card.get("written"), list) and card["written"], card
         printed = PRINTED.search(stdout)
         assert printed, stdout
-        try:
-            loaded = load_dataset(out)
+        try:  # in the format printed: files a user put beside it (an annotations.json) may look like another
+            loaded = load_dataset(out, printed["fmt"])
         except FeintError as err:
             # Without --check the images are not decoded: an output of broken images is written, and a
             # format that reads image headers (YOLO, ImageFolder) then names the broken one.

@@ -29,7 +29,7 @@ BUILTINS = ("marine", "bottles", "marine-detect")
 KINDS = ("uniform", "loguniform", "normal", "randint", "choice", "bernoulli")
 SEED_MAX = 2**32 - 1
 SIZE_RANGE = (16, 4096)  # what `feint render --size` takes
-SETTINGS = property_settings(200)
+SETTINGS = property_settings(240)
 
 
 @cache
