@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> None:
         err.show()
         sys.exit(err.exit_code)
     except FeintError as err:
-        print(f"feint: error: {err}", file=sys.stderr)
+        print(f"feint: error: {' '.join(str(err).split())}", file=sys.stderr)  # one line, whatever it quotes
         sys.exit(2)
     except OSError as err:
         print(f"feint: error: {_os_error(err)}", file=sys.stderr)
