@@ -24,7 +24,9 @@ test: install
 	$(BIN)/python -m pytest -q
 
 lint: install
-	$(BIN)/ruff check feint tests benchmarks
+	$(BIN)/ruff check feint tests benchmarks docs
+	$(BIN)/ruff format --check feint tests benchmarks docs
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python benchmarks/render.py

@@ -51,13 +51,27 @@ def generated_coco(root: Path, n: int, size: tuple[int, int] = (640, 426)) -> Pa
             bw, bh = int(rng.integers(40, 200)), int(rng.integers(20, 90))
             x, y = int(rng.integers(0, w - bw)), int(rng.integers(h // 3, h - bh))
             draw.rectangle([x, y, x + bw - 1, y + bh - 1], fill=(60 + 120 * k, 200 - 100 * k, 90))
-            annotations.append({"id": len(annotations) + 1, "image_id": i + 1, "category_id": k + 1,
-                                "bbox": [x, y, bw, bh], "area": bw * bh, "iscrowd": 0})
+            annotations.append(
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": i + 1,
+                    "category_id": k + 1,
+                    "bbox": [x, y, bw, bh],
+                    "area": bw * bh,
+                    "iscrowd": 0,
+                }
+            )
         img.save(root / "images" / f"{i}.jpg", quality=90)
         images.append({"id": i + 1, "file_name": f"images/{i}.jpg", "width": w, "height": h})
-    (root / "annotations.json").write_text(json.dumps({
-        "images": images, "annotations": annotations,
-        "categories": [{"id": k + 1, "name": c} for k, c in enumerate(CLASSES)]}))
+    (root / "annotations.json").write_text(
+        json.dumps(
+            {
+                "images": images,
+                "annotations": annotations,
+                "categories": [{"id": k + 1, "name": c} for k, c in enumerate(CLASSES)],
+            }
+        )
+    )
     return root
 
 
@@ -66,11 +80,17 @@ def load() -> list[float]:
 
 
 def train_rate(data: Path, out: Path, size: int, batch: int, workers: int) -> dict[str, Any]:
-    train_detector(DetectConfig(data=str(data), out=str(out), size=size, batch=batch, epochs=2,
-                                workers=workers, progress=False))
+    train_detector(
+        DetectConfig(
+            data=str(data), out=str(out), size=size, batch=batch, epochs=2, workers=workers, progress=False
+        )
+    )
     history = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
-    return {"workers": workers, "images_per_second_per_epoch": [h["images_per_second"] for h in history],
-            "images_per_second": history[-1]["images_per_second"]}
+    return {
+        "workers": workers,
+        "images_per_second_per_epoch": [h["images_per_second"] for h in history],
+        "images_per_second": history[-1]["images_per_second"],
+    }
 
 
 def inference_rate(run: Path, paths: list[Path], batch: int) -> float:
@@ -104,15 +124,21 @@ def main() -> None:
         infer = {f"batch_{b}": inference_rate(root / "run-w0", paths, b) for b in (1, args.batch)}
         print(f"inference: {infer} images/s", flush=True)
         results = {
-            "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-                        "platform": platform.platform(),
-                        "processor": platform.processor() or platform.machine(),
-                        "load_average_before": load_before, "load_average_after": load()},
+            "machine": {
+                "cpus": os.cpu_count(),
+                "torch_threads": torch.get_num_threads(),
+                "platform": platform.platform(),
+                "processor": platform.processor() or platform.machine(),
+                "load_average_before": load_before,
+                "load_average_after": load(),
+            },
             "versions": versions(),
             "data": f"{args.images} generated 640x426 JPEGs, 1-3 boxes each, 2 classes",
-            "model": "fasterrcnn on mobilenet_v2 (two-level FPN), SGD", "size": args.size,
+            "model": "fasterrcnn on mobilenet_v2 (two-level FPN), SGD",
+            "size": args.size,
             "batch": args.batch,
-            "train": train, "inference_images_per_second": infer,
+            "train": train,
+            "inference_images_per_second": infer,
         }
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -39,8 +39,11 @@ def main() -> None:
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="feint-bench-"))
     results: dict[str, object] = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "load_average_before": [round(x, 2) for x in os.getloadavg()]},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_before": [round(x, 2) for x in os.getloadavg()],
+        },
         "images_per_measurement": args.n,
         "images_per_second": {},
     }

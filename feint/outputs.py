@@ -58,8 +58,11 @@ class Inputs:
         of a dataset read from its label file (annotations.json, data.yaml, manifest.csv: its images,
         labels and lists lie there, so `-o` inside it is writing into the dataset)."""
         datasets = list(datasets)
-        folders = {os.path.dirname(os.path.realpath(d.root)) for d in datasets
-                   if d.root is not None and Path(d.root).is_file()}
+        folders = {
+            os.path.dirname(os.path.realpath(d.root))
+            for d in datasets
+            if d.root is not None and Path(d.root).is_file()
+        }
         return cls.of(*roots, *sorted(folders), files=[r.image for d in datasets for r in d.records])
 
     def __add__(self, other: Inputs) -> Inputs:
@@ -119,18 +122,23 @@ def check_folder_output(dest: Path, inputs: Inputs, overwrite: bool, card: str =
     if not dest.is_dir() or not _entries(dest):
         return
     if not (dest / card).is_file():
-        raise FeintError(f"{dest}: folder is not empty and was not written by feint (no {card}); "
-                         "pick a new or empty folder")
+        raise FeintError(
+            f"{dest}: folder is not empty and was not written by feint (no {card}); "
+            "pick a new or empty folder"
+        )
     if not overwrite:
         raise FeintError(f"{dest}: an earlier feint output; {OVERWRITE_HINT}")
     if _owned(dest, card) is None:
-        raise FeintError(f"{dest}: written by an older feint that did not list its files; "
-                         "remove it yourself, or pick a new folder")
+        raise FeintError(
+            f"{dest}: written by an older feint that did not list its files; "
+            "remove it yourself, or pick a new folder"
+        )
 
 
 @contextmanager
-def folder_output(dest: Path, inputs: Inputs = Inputs(), overwrite: bool = False,
-                  card: str = OUTPUT_CARD) -> Iterator[Path]:
+def folder_output(
+    dest: Path, inputs: Inputs = Inputs(), overwrite: bool = False, card: str = OUTPUT_CARD
+) -> Iterator[Path]:
     """Yield a hidden sibling folder to write the output into; the caller writes `card` there.
 
     On success the entries written replace the ones feint wrote before (the user's own stay), and the card
@@ -173,8 +181,10 @@ def _swap_in(tmp: Path, dest: Path, card: str) -> None:
     keep = [name for name in _entries(dest) if name not in set(_owned(dest, card) or ())]
     clash = sorted(set(keep) & set(_entries(tmp)))
     if clash:
-        raise FeintError(f"{dest / clash[0]}: not written by feint, and the new output has an entry of that "
-                         "name; move it, or pick a new folder")
+        raise FeintError(
+            f"{dest / clash[0]}: not written by feint, and the new output has an entry of that "
+            "name; move it, or pick a new folder"
+        )
     old = dest.parent / f".{dest.name}.old-{os.getpid()}"
     shutil.rmtree(old, ignore_errors=True)
     os.replace(dest, old)
@@ -234,8 +244,10 @@ def check_work_folder(dest: Path, inputs: Inputs, marker: str, kind: str) -> Non
     if dest.exists() and not dest.is_dir():
         raise FeintError(f"{dest}: is a file, expected a folder")
     if dest.is_dir() and _entries(dest) and not (dest / marker).is_file():
-        raise FeintError(f"{dest}: folder is not empty and is not a feint {kind} folder (no {marker}); "
-                         "pick a new or empty folder")
+        raise FeintError(
+            f"{dest}: folder is not empty and is not a feint {kind} folder (no {marker}); "
+            "pick a new or empty folder"
+        )
 
 
 def write_output_card(folder: Path, command: str, params: dict[str, Any], name: str = OUTPUT_CARD) -> None:
@@ -244,6 +256,12 @@ def write_output_card(folder: Path, command: str, params: dict[str, Any], name: 
 
     import feint
 
-    write_json_atomic(folder / name, {
-        "command": command, "params": params, "version": feint.__version__,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+    write_json_atomic(
+        folder / name,
+        {
+            "command": command,
+            "params": params,
+            "version": feint.__version__,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        },
+    )

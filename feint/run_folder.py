@@ -62,8 +62,9 @@ def _file_size(file: Any) -> int | None:
         return None
 
 
-def check_same_data(out: Path, fingerprint: str, classes: Sequence[str], rows: Sequence[dict[str, Any]],
-                    label: str) -> None:
+def check_same_data(
+    out: Path, fingerprint: str, classes: Sequence[str], rows: Sequence[dict[str, Any]], label: str
+) -> None:
     """Resuming: the classes and the data (its fingerprint, recorded in run.json) must be those the run
     began with, else the rest of the run would train on other images under the same settings.
 
@@ -78,8 +79,10 @@ def check_same_data(out: Path, fingerprint: str, classes: Sequence[str], rows: S
         raise FeintError(f"{run_json}: unreadable run record; pick a new folder") from None
     had = before.get("classes") if isinstance(before, dict) else None
     if had is not None and list(had) != list(classes):
-        raise FeintError(f"{out}: cannot resume: the classes changed (were {', '.join(map(str, had))}; now "
-                         f"{', '.join(classes)}); start a new run in another folder")
+        raise FeintError(
+            f"{out}: cannot resume: the classes changed (were {', '.join(map(str, had))}; now "
+            f"{', '.join(classes)}); start a new run in another folder"
+        )
     recorded = (before.get("data") or {}).get("fingerprint") if isinstance(before, dict) else None
     old_rows = _read_rows(out / "data.csv")
     new_rows = {(str(r["file"]), str(r["part"])): str(r[label]) for r in rows}
@@ -89,8 +92,10 @@ def check_same_data(out: Path, fingerprint: str, classes: Sequence[str], rows: S
     elif old_rows is None or old_rows == new_rows:
         return
     what = f" ({_changes(old_rows, new_rows, label)})" if old_rows is not None else ""
-    raise FeintError(f"{out}: cannot resume: the data changed since the run began{what}; start a new run "
-                     "in another folder, or restore the data")
+    raise FeintError(
+        f"{out}: cannot resume: the data changed since the run began{what}; start a new run "
+        "in another folder, or restore the data"
+    )
 
 
 def _read_rows(path: Path) -> dict[tuple[str, str], str] | None:
@@ -121,12 +126,17 @@ def _changes(old: dict[tuple[str, str], str], new: dict[tuple[str, str], str], l
     if relabelled:
         f = relabelled[0]
         word = "class" if label == "class" else "box count"
-        said.append(f"{_images(relabelled)} with another {word}, e.g. {f}: was {old_files[f][1]!r}, "
-                    f"now {new_files[f][1]!r}")
+        said.append(
+            f"{_images(relabelled)} with another {word}, e.g. {f}: was {old_files[f][1]!r}, "
+            f"now {new_files[f][1]!r}"
+        )
     if moved:
         said.append(f"{_images(moved)} moved between training and validation, e.g. {moved[0]}")
-    return "; ".join(said) or ("the same file names and classes, but other file contents" if label == "class"
-                               else "the same file names, but other boxes or file contents")
+    return "; ".join(said) or (
+        "the same file names and classes, but other file contents"
+        if label == "class"
+        else "the same file names, but other boxes or file contents"
+    )
 
 
 def _images(files: Sequence[str]) -> str:

@@ -54,16 +54,18 @@ def test_rewriting_an_output_never_breaks_a_dataset_that_links_into_it(feint_cli
     before = hashes(s2)
     assert "dangling" not in before.values()
     for extra in ([], ["--overwrite"]):
-        code, _, err = feint_cli("data", "select", s2, "--split", "train", "--to", "imagefolder", "-o", s,
-                                 *extra)
+        code, _, err = feint_cli(
+            "data", "select", s2, "--split", "train", "--to", "imagefolder", "-o", s, *extra
+        )
         assert "would replace the input file" in one_error(code, err)
         code, _, err = feint_cli("data", "convert", s2, "--to", "manifest", "-o", s, *extra)
         assert "would replace the input file" in one_error(code, err)
     assert hashes(s2) == before
 
 
-def test_an_earlier_output_is_replaced_only_with_overwrite_and_the_users_files_stay(feint_cli,
-                                                                                     tmp_path: Path) -> None:
+def test_an_earlier_output_is_replaced_only_with_overwrite_and_the_users_files_stay(
+    feint_cli, tmp_path: Path
+) -> None:
     a, s = photos(tmp_path / "A"), tmp_path / "S"
     assert feint_cli("data", "convert", a, "--to", "coco", "-o", s)[0] == 0
     (s / "notes.txt").write_text("my notes")
@@ -100,8 +102,9 @@ def test_outputs_inside_an_input_are_refused(feint_cli, tmp_path: Path) -> None:
     assert hashes(a) == before
 
 
-def test_single_file_outputs_are_new_or_replaced_with_overwrite_never_an_input(feint_cli,
-                                                                               tmp_path: Path) -> None:
+def test_single_file_outputs_are_new_or_replaced_with_overwrite_never_an_input(
+    feint_cli, tmp_path: Path
+) -> None:
     a = photos(tmp_path / "A")
     labels = hashes(a)
     grid = tmp_path / "grid.png"

@@ -281,7 +281,7 @@ def test_a_tuned_range_keeps_a_floor_width_inside_its_bounds():
         centre, width = dists[f"{knob.path}.centre"], dists[f"{knob.path}.width"]
         for c in (centre.low, (centre.low + centre.high) / 2, centre.high):
             value = knob.value({f"{knob.path}.centre": c, f"{knob.path}.width": width.low})
-            (kind, (lo, hi)), = value.items()
+            ((kind, (lo, hi)),) = value.items()
             assert knob.low <= lo < hi <= knob.high, (knob.path, value)
             if kind == "loguniform":
                 assert math.log(hi / lo) >= 0.25 * math.log(knob.high / knob.low) * 0.99, value

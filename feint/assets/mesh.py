@@ -83,12 +83,20 @@ class Mesh:
         return Mesh(verts, list(self.faces), self.face_colors.copy(), self.face_parts.copy())
 
     def translated(self, offset: tuple[float, float, float] | np.ndarray) -> Mesh:
-        return Mesh(self.vertices + np.asarray(offset, dtype=np.float64), list(self.faces),
-                    self.face_colors.copy(), self.face_parts.copy())
+        return Mesh(
+            self.vertices + np.asarray(offset, dtype=np.float64),
+            list(self.faces),
+            self.face_colors.copy(),
+            self.face_parts.copy(),
+        )
 
     def scaled(self, factors: float | tuple[float, float, float]) -> Mesh:
-        return Mesh(self.vertices * np.asarray(factors, dtype=np.float64), list(self.faces),
-                    self.face_colors.copy(), self.face_parts.copy())
+        return Mesh(
+            self.vertices * np.asarray(factors, dtype=np.float64),
+            list(self.faces),
+            self.face_colors.copy(),
+            self.face_parts.copy(),
+        )
 
 
 def merge(meshes: list[Mesh]) -> Mesh:
@@ -130,8 +138,16 @@ def box(
     """An axis-aligned box of `size` (x, y, z) centred on `center`."""
     sx, sy, sz = (s / 2 for s in size)
     v = np.array(
-        [[-sx, -sy, -sz], [sx, -sy, -sz], [sx, sy, -sz], [-sx, sy, -sz],
-         [-sx, -sy, sz], [sx, -sy, sz], [sx, sy, sz], [-sx, sy, sz]]
+        [
+            [-sx, -sy, -sz],
+            [sx, -sy, -sz],
+            [sx, sy, -sz],
+            [-sx, sy, -sz],
+            [-sx, -sy, sz],
+            [sx, -sy, sz],
+            [sx, sy, sz],
+            [-sx, sy, sz],
+        ]
     ) + np.asarray(center)
     faces = [(0, 3, 2, 1), (4, 5, 6, 7), (0, 1, 5, 4), (1, 2, 6, 5), (2, 3, 7, 6), (3, 0, 4, 7)]
     colors, parts = _uniform(len(faces), color, part)

@@ -150,11 +150,15 @@ def _writable(dataset: Dataset, to: str) -> tuple[Dataset, list[str]]:
         kept = dataset.filter(lambda r: r.primary_class is not None)
         why = "without a class left out (an ImageFolder holds classified images only)"
         if not len(kept) and len(dataset):
-            raise FeintError("--to imagefolder: no image has a class (an ImageFolder holds classified images "
-                             "only); use --to coco or manifest")
+            raise FeintError(
+                "--to imagefolder: no image has a class (an ImageFolder holds classified images "
+                "only); use --to coco or manifest"
+            )
     elif to == "yolo" and not dataset.classes:
-        raise FeintError("--to yolo: no class left in the dataset (data.yaml names at least one); use --to "
-                         "coco or manifest")
+        raise FeintError(
+            "--to yolo: no class left in the dataset (data.yaml names at least one); use --to "
+            "coco or manifest"
+        )
     elif to == "yolo" and dataset.splits:
         kept = dataset.filter(lambda r: r.split is not None)
         why = "without a split left out (YOLO lists images by split; `merge --fill-split` gives them one)"

@@ -110,8 +110,11 @@ def train_cmd(
     classes: TrainClasses = None,
     split: Annotated[
         str | None,
-        opt("--split", help="Train on this split (default: train, when the data has splits; data with "
-            "splits but no train split needs --split)."),
+        opt(
+            "--split",
+            help="Train on this split (default: train, when the data has splits; data with "
+            "splits but no train split needs --split).",
+        ),
     ] = None,
     val: Annotated[
         Path | None,

@@ -24,9 +24,7 @@ def render(
         help="Output dataset folder (new, or one to --resume), or with --executor ray an fsspec URL.",
     ),
     size: int = typer.Option(160, min=16, max=4096, help="Longer side of the images, pixels."),
-    seed: int = typer.Option(
-        0, min=0, max=SEED_MAX, help="Dataset seed: image i depends on (seed, i) only."
-    ),
+    seed: int = typer.Option(0, min=0, max=SEED_MAX, help="Dataset seed: image i depends on (seed, i) only."),
     workers: int = typer.Option(
         None, min=1, help="Blender worker processes (default 1; with --executor ray, all the cluster's CPUs)."
     ),

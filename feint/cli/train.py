@@ -127,8 +127,11 @@ def train_cmd(
     ] = 0,
     split: Annotated[
         str | None,
-        opt("--split", help="Use only this split of each dataset that has splits (default: train, "
-            "for data with splits); renders without splits are used whole."),
+        opt(
+            "--split",
+            help="Use only this split of each dataset that has splits (default: train, "
+            "for data with splits); renders without splits are used whole.",
+        ),
     ] = None,
     val: Annotated[
         float,
@@ -140,8 +143,10 @@ def train_cmd(
     ] = 0.1,
     val_split: Annotated[
         str | None,
-        opt("--val-split", help="Validate on this split of the first dataset instead "
-            "(not the split trained on)."),
+        opt(
+            "--val-split",
+            help="Validate on this split of the first dataset instead (not the split trained on).",
+        ),
     ] = None,
     mix: Annotated[
         str | None,

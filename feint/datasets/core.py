@@ -142,9 +142,17 @@ class Dataset:
 
         rows = []
         for r in self.records:
-            row = {"file": str(r.image), "class": r.primary_class, "label": r.label, "group": r.group,
-                   "source": r.source, "split": r.split, "width": r.width, "height": r.height,
-                   "n_boxes": len(r.boxes)}
+            row = {
+                "file": str(r.image),
+                "class": r.primary_class,
+                "label": r.label,
+                "group": r.group,
+                "source": r.source,
+                "split": r.split,
+                "width": r.width,
+                "height": r.height,
+                "n_boxes": len(r.boxes),
+            }
             for k, v in r.meta.items():
                 row[f"meta.{k}" if k in RESERVED else k] = v
             rows.append(row)
@@ -203,8 +211,10 @@ def strata_of(dataset: Dataset, by: str | None) -> list[str | None]:
 def _column(dataset: Dataset, name: str, purpose: str) -> list[Any]:
     df = dataset.frame()
     if name not in df.columns:
-        raise FeintError(f"{dataset.root}: cannot {purpose} {name!r}: no such column "
-                         f"(columns: {', '.join(map(str, df.columns))})")
+        raise FeintError(
+            f"{dataset.root}: cannot {purpose} {name!r}: no such column "
+            f"(columns: {', '.join(map(str, df.columns))})"
+        )
     return df[name].tolist()
 
 

@@ -84,6 +84,7 @@ def unique_names(paths: Sequence[Path], stems_unique: bool = False) -> list[str]
 
     With `stems_unique`, names differ even without extension (YOLO pairs images/x.jpg with labels/x.txt).
     """
+
     def key(name: str) -> str:
         return Path(name).stem if stems_unique else name
 

@@ -9,8 +9,9 @@ from feint.datasets.core import Dataset
 from feint.errors import FeintError
 
 
-def merge(datasets: Sequence[Dataset], sources: Sequence[str | None] | None = None,
-          fill_split: str | None = None) -> Dataset:
+def merge(
+    datasets: Sequence[Dataset], sources: Sequence[str | None] | None = None, fill_split: str | None = None
+) -> Dataset:
     """Records of all datasets in order; classes in first-seen order. `sources[i]` overrides dataset i's;
     `fill_split` is given to every record without a split (synthetic images joining a real train split).
 

@@ -34,8 +34,9 @@ def check_dataset_output(dest: Path, inputs: Inputs, overwrite: bool = False) ->
     check_folder_output(dest, inputs, overwrite, CARD)
 
 
-def write_card(folder: Path, command: str, inputs: Sequence[Path], params: dict[str, Any],
-               summary: dict[str, Any]) -> dict[str, Any]:
+def write_card(
+    folder: Path, command: str, inputs: Sequence[Path], params: dict[str, Any], summary: dict[str, Any]
+) -> dict[str, Any]:
     """Record how the folder was made: command, inputs, parameters, counts, versions, time."""
     import feint
 
@@ -66,9 +67,18 @@ def counts(dataset: Dataset) -> dict[str, Any]:
     return per
 
 
-def write_dataset(dataset: Dataset, out: Path, to: str, command: str, inputs: Sequence[Path],
-                  params: dict[str, Any] | None = None, copy: bool = False, check: bool = False,
-                  overwrite: bool = False, sources: Sequence[Dataset] = ()) -> list[str]:
+def write_dataset(
+    dataset: Dataset,
+    out: Path,
+    to: str,
+    command: str,
+    inputs: Sequence[Path],
+    params: dict[str, Any] | None = None,
+    copy: bool = False,
+    check: bool = False,
+    overwrite: bool = False,
+    sources: Sequence[Dataset] = (),
+) -> list[str]:
     """Validate `dataset` (decoding every image with `check`), then write it to `out` all-or-nothing.
 
     `sources` are the datasets read (their images are protected, as `inputs` are). Returns notes on what

@@ -9,8 +9,18 @@ from feint.datasets.core import Dataset, Record, group_key
 from feint.errors import FeintError
 
 TILE_W, TILE_H, CAPTION = 200, 150, 14
-PALETTE = [(255, 200, 0), (0, 200, 255), (255, 80, 80), (120, 255, 120), (255, 120, 255), (255, 160, 60),
-           (160, 160, 255), (80, 255, 220), (220, 220, 220), (255, 255, 120)]
+PALETTE = [
+    (255, 200, 0),
+    (0, 200, 255),
+    (255, 80, 80),
+    (120, 255, 120),
+    (255, 120, 255),
+    (255, 160, 60),
+    (160, 160, 255),
+    (80, 255, 220),
+    (220, 220, 220),
+    (255, 255, 120),
+]
 
 
 def pick(dataset: Dataset, n: int, seed: int) -> list[Record]:

@@ -88,14 +88,17 @@ def _relabel(record: Record, rename: Callable[[str], str | None]) -> Record | No
     return record.with_(label=label, boxes=boxes, box_labels=box_labels, masks=masks if box_labels else None)
 
 
-def map_classes(dataset: Dataset, mapping: Sequence[tuple[int, str, str | None]],
-                where: Path | str) -> Dataset:
+def map_classes(
+    dataset: Dataset, mapping: Sequence[tuple[int, str, str | None]], where: Path | str
+) -> Dataset:
     """Rename/merge/drop classes; classes the mapping does not name stay as they are."""
     table: dict[str, str | None] = {}
     for line, src, dst in mapping:
         if src not in dataset.classes:
-            raise FeintError(f"{where}: line {line}: class {src!r} is not in the dataset "
-                             f"(classes: {', '.join(dataset.classes)})")
+            raise FeintError(
+                f"{where}: line {line}: class {src!r} is not in the dataset "
+                f"(classes: {', '.join(dataset.classes)})"
+            )
         if src in table:
             raise FeintError(f"{where}: line {line}: class {src!r} is mapped twice")
         table[src] = dst
@@ -117,25 +120,36 @@ def keep_classes(dataset: Dataset, classes: Sequence[str]) -> Dataset:
         raise FeintError(f"--classes: {', '.join(twice)} given twice")
     unknown = [c for c in classes if c not in dataset.classes]
     if unknown:
-        raise FeintError(f"--classes: {', '.join(unknown)} not in the dataset "
-                         f"(classes: {', '.join(dataset.classes)})")
+        raise FeintError(
+            f"--classes: {', '.join(unknown)} not in the dataset (classes: {', '.join(dataset.classes)})"
+        )
     wanted = set(classes)
-    records = [r for r in (_relabel(r, lambda c: c if c in wanted else None) for r in dataset.records)
-               if r is not None]
+    records = [
+        r
+        for r in (_relabel(r, lambda c: c if c in wanted else None) for r in dataset.records)
+        if r is not None
+    ]
     return dataset.with_records(records, list(classes))
 
 
-_OPS: dict[str, Callable[[Any, Any], bool]] = {"==": operator.eq, "=": operator.eq, "!=": operator.ne,
-                                               "<=": operator.le, ">=": operator.ge, "<": operator.lt,
-                                               ">": operator.gt}
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq,
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<=": operator.le,
+    ">=": operator.ge,
+    "<": operator.lt,
+    ">": operator.gt,
+}
 _WHERE = re.compile(r"^\s*([^=!<>\s]+)\s*(==|!=|<=|>=|=|<|>)\s*(.*?)\s*$")
 
 
 def parse_where(text: str) -> tuple[str, str, str]:
     match = _WHERE.match(text)
     if not match:
-        raise FeintError(f"--where {text!r}: expected COLUMN OP VALUE with OP one of = != < <= > >=, "
-                         "e.g. low_detail=0")
+        raise FeintError(
+            f"--where {text!r}: expected COLUMN OP VALUE with OP one of = != < <= > >=, e.g. low_detail=0"
+        )
     column, op, value = match.groups()
     return column, op, value
 

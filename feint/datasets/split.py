@@ -27,9 +27,15 @@ def parse_ratios(text: str) -> list[float]:
     return ratios
 
 
-def split_dataset(dataset: Dataset, ratios: Sequence[float], seed: int, by: str | None = "group",
-                  stratify: str | None = "class", names: Sequence[str] | None = None,
-                  warn: bool = True) -> Dataset:
+def split_dataset(
+    dataset: Dataset,
+    ratios: Sequence[float],
+    seed: int,
+    by: str | None = "group",
+    stratify: str | None = "class",
+    names: Sequence[str] | None = None,
+    warn: bool = True,
+) -> Dataset:
     """A copy of `dataset` with every record's `split` set.
 
     A class with too few groups to reach every split of non-zero ratio is missing from some: a warning
@@ -60,12 +66,14 @@ def split_dataset(dataset: Dataset, ratios: Sequence[float], seed: int, by: str 
         wanted = [n for n, r in zip(names, ratios, strict=True) if r > 0]
         for message in missing_classes(dataset, groups, split_of_record, wanted):
             errors.warn(message)
-    return dataset.with_records(r.with_(split=s)
-                                for r, s in zip(dataset.records, split_of_record, strict=True))
+    return dataset.with_records(
+        r.with_(split=s) for r, s in zip(dataset.records, split_of_record, strict=True)
+    )
 
 
-def missing_classes(dataset: Dataset, groups: Sequence[str], splits: Sequence[str],
-                    wanted: Sequence[str]) -> list[str]:
+def missing_classes(
+    dataset: Dataset, groups: Sequence[str], splits: Sequence[str], wanted: Sequence[str]
+) -> list[str]:
     """One line per class absent from some of the `wanted` splits: the class, its groups, those splits."""
     found: dict[str, set[str]] = {}
     members: dict[str, set[str]] = {}
@@ -79,10 +87,15 @@ def missing_classes(dataset: Dataset, groups: Sequence[str], splits: Sequence[st
         missing = [s for s in wanted if s not in found[c]]
         if missing:
             n = len(members[c])
-            why = (f"it has {n} group{'s' if n != 1 else ''}, too few to reach every split" if n < len(wanted)
-                   else f"its {n} groups are too unequal in size to reach every split")
-            lines.append(f"class {c!r} is missing from split{'s' if len(missing) > 1 else ''} "
-                         f"{', '.join(missing)}: {why}")
+            why = (
+                f"it has {n} group{'s' if n != 1 else ''}, too few to reach every split"
+                if n < len(wanted)
+                else f"its {n} groups are too unequal in size to reach every split"
+            )
+            lines.append(
+                f"class {c!r} is missing from split{'s' if len(missing) > 1 else ''} "
+                f"{', '.join(missing)}: {why}"
+            )
     return lines
 
 

@@ -51,15 +51,20 @@ def dataset_stats(dataset: Dataset) -> dict[str, Any]:
         "per_class": per_class,
         "per_split": {s: sum(1 for r in records if (r.split or NONE) == s) for s in splits},
         "per_source": {s: sum(1 for r in records if r.source == s) for s in sources},
-        "image_sizes": {"distinct": len(sizes), "most_common": dict(sizes.most_common(5)),
-                        "width": _quantiles(widths), "height": _quantiles(heights)},
+        "image_sizes": {
+            "distinct": len(sizes),
+            "most_common": dict(sizes.most_common(5)),
+            "width": _quantiles(widths),
+            "height": _quantiles(heights),
+        },
     }
     n_boxes = np.array([len(r.boxes) for r in records])
     if n_boxes.sum():
         boxes = np.concatenate([r.boxes for r in records if len(r.boxes)])
         w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
-        img_area = np.concatenate([np.full(len(r.boxes), float(r.width * r.height)) for r in records
-                                   if len(r.boxes)])
+        img_area = np.concatenate(
+            [np.full(len(r.boxes), float(r.width * r.height)) for r in records if len(r.boxes)]
+        )
         area = w * h
         out["boxes"] = {
             "total": int(n_boxes.sum()),
@@ -67,11 +72,14 @@ def dataset_stats(dataset: Dataset) -> dict[str, Any]:
             "images_without_boxes": int((n_boxes == 0).sum()),
             "width_px": _quantiles(w),
             "height_px": _quantiles(h),
-            "area_fraction_of_image": {k: round(v / 100, 3)
-                                       for k, v in _quantiles(100 * area / img_area).items()},
-            "coco_size": {"small (<32²)": int((area < 32**2).sum()),
-                          "medium": int(((area >= 32**2) & (area < 96**2)).sum()),
-                          "large (>=96²)": int((area >= 96**2).sum())},
+            "area_fraction_of_image": {
+                k: round(v / 100, 3) for k, v in _quantiles(100 * area / img_area).items()
+            },
+            "coco_size": {
+                "small (<32²)": int((area < 32**2).sum()),
+                "medium": int(((area >= 32**2) & (area < 96**2)).sum()),
+                "large (>=96²)": int((area >= 96**2).sum()),
+            },
         }
     return out
 
@@ -92,17 +100,23 @@ def format_stats(stats: dict[str, Any], name: str) -> str:
     if stats["per_source"]:
         lines.append("  sources: " + ", ".join(f"{k} {v}" for k, v in stats["per_source"].items()))
     sizes = stats["image_sizes"]
-    lines.append(f"  image sizes: {sizes['distinct']} distinct; most common "
-                 + ", ".join(f"{k} ({v})" for k, v in sizes["most_common"].items()))
+    lines.append(
+        f"  image sizes: {sizes['distinct']} distinct; most common "
+        + ", ".join(f"{k} ({v})" for k, v in sizes["most_common"].items())
+    )
     if sizes["width"]:
         lines.append(f"  width px {_q(sizes['width'])}; height px {_q(sizes['height'])}")
     boxes = stats.get("boxes")
     if boxes:
-        lines.append(f"  boxes: {boxes['total']} ({boxes['images_without_boxes']} images without boxes); "
-                     "per image " + ", ".join(f"{k}: {v}" for k, v in boxes["per_image"].items()))
+        lines.append(
+            f"  boxes: {boxes['total']} ({boxes['images_without_boxes']} images without boxes); "
+            "per image " + ", ".join(f"{k}: {v}" for k, v in boxes["per_image"].items())
+        )
         lines.append(f"  box width px {_q(boxes['width_px'])}; height px {_q(boxes['height_px'])}")
-        lines.append(f"  box area / image area {_q(boxes['area_fraction_of_image'])}; COCO sizes "
-                     + ", ".join(f"{k} {v}" for k, v in boxes["coco_size"].items()))
+        lines.append(
+            f"  box area / image area {_q(boxes['area_fraction_of_image'])}; COCO sizes "
+            + ", ".join(f"{k} {v}" for k, v in boxes["coco_size"].items())
+        )
     else:
         lines.append("  boxes: none")
     return "\n".join(lines)

@@ -26,9 +26,15 @@ def _prefix_length(sizes: list[int], target: float) -> int:
     return max(best_k, 1) if target > 0 and sizes else best_k
 
 
-def subsample(dataset: Dataset, seed: int, fraction: float | None = None, per_class: int | None = None,
-              by: str | None = "group", stratify: str | None = "class",
-              only_split: str | None = None) -> Dataset:
+def subsample(
+    dataset: Dataset,
+    seed: int,
+    fraction: float | None = None,
+    per_class: int | None = None,
+    by: str | None = "group",
+    stratify: str | None = "class",
+    only_split: str | None = None,
+) -> Dataset:
     """Keep `fraction` of the images of every stratum, or `per_class` images per stratum.
 
     With `only_split`, only that split is thinned and the records of the other splits are all kept.
@@ -51,8 +57,9 @@ def subsample(dataset: Dataset, seed: int, fraction: float | None = None, per_cl
     table = group_table([f"{dataset.records[i].split}\x00{groups[i]}" for i in candidates], keys)
     by_stratum: dict[str, list[tuple[float, list[int]]]] = {}
     for group, stratum, idx in table:
-        by_stratum.setdefault(stratum, []).append((group_key(seed, group.split("\x00", 1)[1]),
-                                                   [candidates[i] for i in idx]))
+        by_stratum.setdefault(stratum, []).append(
+            (group_key(seed, group.split("\x00", 1)[1]), [candidates[i] for i in idx])
+        )
     keep = [only_split is not None and r.split != only_split for r in dataset.records]
     for members in by_stratum.values():
         members.sort(key=lambda m: m[0])

@@ -56,15 +56,26 @@ class BoxedImages:
     def coco(self) -> dict[str, Any]:
         """Ground truth as a COCO dict (image id = position + 1, category id = class index + 1)."""
         images, annotations = [], []
-        for i, (path, boxes, labels, (w, h)) in enumerate(zip(self.paths, self.boxes, self.labels, self.sizes,
-                                                                strict=True)):
+        for i, (path, boxes, labels, (w, h)) in enumerate(
+            zip(self.paths, self.boxes, self.labels, self.sizes, strict=True)
+        ):
             images.append({"id": i + 1, "file_name": str(path), "width": w, "height": h})
             for (x0, y0, x1, y1), k in zip(boxes.tolist(), labels.tolist(), strict=True):
-                annotations.append({"id": len(annotations) + 1, "image_id": i + 1, "category_id": k + 1,
-                                    "bbox": [x0, y0, x1 - x0, y1 - y0], "area": (x1 - x0) * (y1 - y0),
-                                    "iscrowd": 0})
-        return {"images": images, "annotations": annotations,
-                "categories": [{"id": k + 1, "name": c} for k, c in enumerate(self.classes)]}
+                annotations.append(
+                    {
+                        "id": len(annotations) + 1,
+                        "image_id": i + 1,
+                        "category_id": k + 1,
+                        "bbox": [x0, y0, x1 - x0, y1 - y0],
+                        "area": (x1 - x0) * (y1 - y0),
+                        "iscrowd": 0,
+                    }
+                )
+        return {
+            "images": images,
+            "annotations": annotations,
+            "categories": [{"id": k + 1, "name": c} for k, c in enumerate(self.classes)],
+        }
 
 
 def from_dataset(dataset: Any, classes: Sequence[str] | None = None, where: str = "") -> BoxedImages:
@@ -78,8 +89,10 @@ def from_dataset(dataset: Any, classes: Sequence[str] | None = None, where: str 
     for r in dataset.records:
         unknown = [c for c in r.box_labels if c not in index]
         if unknown:
-            raise FeintError(f"{r.image}: class {unknown[0]!r} is unknown to the model (its classes: "
-                             f"{', '.join(classes)}); keep the shared classes with --classes")
+            raise FeintError(
+                f"{r.image}: class {unknown[0]!r} is unknown to the model (its classes: "
+                f"{', '.join(classes)}); keep the shared classes with --classes"
+            )
         paths.append(r.image)
         boxes.append(np.asarray(r.boxes, dtype=np.float64).reshape(-1, 4))
         labels.append(np.array([index[c] for c in r.box_labels], dtype=np.int64))
@@ -88,13 +101,16 @@ def from_dataset(dataset: Any, classes: Sequence[str] | None = None, where: str 
         groups.append(r.group)
     images = BoxedImages(paths, boxes, labels, classes, sizes, sources, groups)
     if not images.n_boxes:
-        raise FeintError(f"{where or dataset.root}: no boxes at all: a detector needs images with labelled "
-                         "objects (is this a classification dataset?)")
+        raise FeintError(
+            f"{where or dataset.root}: no boxes at all: a detector needs images with labelled "
+            "objects (is this a classification dataset?)"
+        )
     return images
 
 
-def load_image(path: Path, size: int, expected: tuple[int | None, int | None] = (None, None)
-               ) -> tuple[np.ndarray, tuple[int, int]]:
+def load_image(
+    path: Path, size: int, expected: tuple[int | None, int | None] = (None, None)
+) -> tuple[np.ndarray, tuple[int, int]]:
     """RGB uint8 (H, W, 3) with its longer side `size`, and the file's own (width, height).
 
     A clear error for a missing, corrupt or truncated file, or one whose size is not what its labels say
@@ -112,8 +128,9 @@ def load_image(path: Path, size: int, expected: tuple[int | None, int | None] = 
     except (OSError, SyntaxError, ValueError) as err:  # PIL's ways of saying corrupt or truncated
         raise FeintError(f"{path}: corrupt or unreadable image ({err})") from None
     if None not in expected and tuple(expected) != original:
-        raise FeintError(f"{path}: image is {original[0]}x{original[1]} but the labels say "
-                         f"{expected[0]}x{expected[1]}")
+        raise FeintError(
+            f"{path}: image is {original[0]}x{original[1]} but the labels say {expected[0]}x{expected[1]}"
+        )
     scale = size / max(original)
     target = (max(1, round(original[0] * scale)), max(1, round(original[1] * scale)))
     if img.size != target:
@@ -144,11 +161,15 @@ class DetectionSet(torch.utils.data.Dataset):
         boxes = self.images.boxes[i] * np.array([sx, sy, sx, sy])
         if self.flip and np.random.default_rng([self.seed, self.epoch, i, 11]).random() < 0.5:
             pixels = pixels[:, ::-1]
-            boxes = np.stack([pixels.shape[1] - boxes[:, 2], boxes[:, 1], pixels.shape[1] - boxes[:, 0],
-                              boxes[:, 3]], axis=1)
-        target = {"boxes": torch.as_tensor(boxes, dtype=torch.float32).reshape(-1, 4),
-                  "labels": torch.as_tensor(self.images.labels[i] + 1, dtype=torch.int64),
-                  "scale": torch.tensor([sx, sy], dtype=torch.float64)}
+            boxes = np.stack(
+                [pixels.shape[1] - boxes[:, 2], boxes[:, 1], pixels.shape[1] - boxes[:, 0], boxes[:, 3]],
+                axis=1,
+            )
+        target = {
+            "boxes": torch.as_tensor(boxes, dtype=torch.float32).reshape(-1, 4),
+            "labels": torch.as_tensor(self.images.labels[i] + 1, dtype=torch.int64),
+            "scale": torch.tensor([sx, sy], dtype=torch.float64),
+        }
         return torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1), target
 
 
@@ -166,10 +187,23 @@ def batches(batched: torch.utils.data.DataLoader) -> Iterator[tuple[list, list]]
         raise FeintError(str(err).strip().rsplit("FeintError: ", 1)[-1]) from None
 
 
-def loader(images: BoxedImages, size: int, batch: int, workers: int = 0, shuffle: bool = False,
-           flip: bool = False, seed: int = 0) -> torch.utils.data.DataLoader:
+def loader(
+    images: BoxedImages,
+    size: int,
+    batch: int,
+    workers: int = 0,
+    shuffle: bool = False,
+    flip: bool = False,
+    seed: int = 0,
+) -> torch.utils.data.DataLoader:
     """A DataLoader over `images`; its dataset's `epoch` (flips) and sampler seed are set per epoch."""
     dataset = DetectionSet(images, size, flip, seed)
     generator = torch.Generator().manual_seed(seed) if shuffle else None
-    return torch.utils.data.DataLoader(dataset, batch_size=batch, shuffle=shuffle, num_workers=workers,
-                                       collate_fn=collate, generator=generator)
+    return torch.utils.data.DataLoader(
+        dataset,
+        batch_size=batch,
+        shuffle=shuffle,
+        num_workers=workers,
+        collate_fn=collate,
+        generator=generator,
+    )

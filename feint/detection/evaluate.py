@@ -29,8 +29,11 @@ Coco = dict[str, Any]
 
 
 def _agnostic(gt: Coco, results: list[Coco]) -> tuple[Coco, list[Coco]]:
-    gt = {**gt, "categories": [{"id": 1, "name": AGNOSTIC}],
-          "annotations": [{**a, "category_id": 1} for a in gt["annotations"]]}
+    gt = {
+        **gt,
+        "categories": [{"id": 1, "name": AGNOSTIC}],
+        "annotations": [{**a, "category_id": 1} for a in gt["annotations"]],
+    }
     return gt, [{**r, "category_id": 1} for r in results]
 
 
@@ -65,24 +68,44 @@ def coco_scores(gt: Coco, results: list[Coco], class_agnostic: bool = False) -> 
     for k, cat in enumerate(categories):
         p = precision[:, :, k]
         has_truth = bool((p > -1).all())
-        per_class.append({"class": cat["name"], "ap": float(p.mean()) if has_truth else None,
-                          "ap50": float(p[0].mean()) if has_truth else None, "gt_boxes": counts[cat["id"]],
-                          "detections": sum(r["category_id"] == cat["id"] for r in results)})
+        per_class.append(
+            {
+                "class": cat["name"],
+                "ap": float(p.mean()) if has_truth else None,
+                "ap50": float(p[0].mean()) if has_truth else None,
+                "gt_boxes": counts[cat["id"]],
+                "detections": sum(r["category_id"] == cat["id"] for r in results),
+            }
+        )
         if has_truth:
             curves[cat["name"]] = p[0].tolist()
     scored = [r for r in per_class if r["ap"] is not None]
-    return {"map": float(np.mean([r["ap"] for r in scored])) if scored else None,
-            "map50": float(np.mean([r["ap50"] for r in scored])) if scored else None,
-            "per_class": per_class, "images": len(gt["images"]), "gt_boxes": len(gt["annotations"]),
-            "detections": len(results), "class_agnostic": class_agnostic,
-            "pr_curves": {"recall": recall.tolist(), "iou": 0.5, "precision": curves}}
+    return {
+        "map": float(np.mean([r["ap"] for r in scored])) if scored else None,
+        "map50": float(np.mean([r["ap50"] for r in scored])) if scored else None,
+        "per_class": per_class,
+        "images": len(gt["images"]),
+        "gt_boxes": len(gt["annotations"]),
+        "detections": len(results),
+        "class_agnostic": class_agnostic,
+        "pr_curves": {"recall": recall.tolist(), "iou": 0.5, "precision": curves},
+    }
 
 
-def evaluate_detector(run_path: str | Path, data: str | Path, split: str | None = None,
-                      out: str | Path | None = None, fmt: str | None = None, class_agnostic: bool = False,
-                      classes: Sequence[str] | None = None, batch: int = 4, workers: int = 0,
-                      device: str = "cpu", progress: bool = False,
-                      overwrite: bool = False) -> dict[str, Any]:
+def evaluate_detector(
+    run_path: str | Path,
+    data: str | Path,
+    split: str | None = None,
+    out: str | Path | None = None,
+    fmt: str | None = None,
+    class_agnostic: bool = False,
+    classes: Sequence[str] | None = None,
+    batch: int = 4,
+    workers: int = 0,
+    device: str = "cpu",
+    progress: bool = False,
+    overwrite: bool = False,
+) -> dict[str, Any]:
     """Score the run on a labelled dataset (its `split`; by default the test split when it has one); the
     report goes to `out` (default RUN/detect-eval-<data>[-split]; an earlier one only with `overwrite`)."""
     from feint.datasets import load_dataset
@@ -107,23 +130,36 @@ def evaluate_detector(run_path: str | Path, data: str | Path, split: str | None 
     where = f"{data}{f' (split {split})' if split else ''}"
     unknown = sorted({c for r in dataset.records for c in r.box_labels} - set(run.classes))
     if unknown and not class_agnostic:
-        raise FeintError(f"{where}: class {unknown[0]!r} is unknown to the model {run.path} (its classes: "
-                         f"{', '.join(run.classes)}); evaluate the shared classes with --classes, or any "
-                         "class as 'object' with --class-agnostic")
+        raise FeintError(
+            f"{where}: class {unknown[0]!r} is unknown to the model {run.path} (its classes: "
+            f"{', '.join(run.classes)}); evaluate the shared classes with --classes, or any "
+            "class as 'object' with --class-agnostic"
+        )
     # Class-agnostic: the data keeps its own class ids; coco_scores maps them and the model's all to one.
     images = from_dataset(dataset, dataset.classes if class_agnostic else run.classes, where)
-    found = run.detect(images.paths, images.sizes, batch=batch, workers=workers, device=device,
-                       progress=progress)
+    found = run.detect(
+        images.paths, images.sizes, batch=batch, workers=workers, device=device, progress=progress
+    )
     gt, results = images.coco(), coco_results(found)
     result = coco_scores(gt, results, class_agnostic)
-    result.update({"run": str(run.path), "data": str(data), "split": split, "model_classes": run.classes,
-                   "size": run.size})
+    result.update(
+        {
+            "run": str(run.path),
+            "data": str(data),
+            "split": split,
+            "model_classes": run.classes,
+            "size": run.size,
+        }
+    )
     with folder_output(out, protected, overwrite) as tmp:
         write_json_atomic(tmp / "ground_truth.json", gt, indent=None)
         write_json_atomic(tmp / "detections.json", results, indent=None)
         write_json_atomic(tmp / "metrics.json", result)
-        plot_pr_curves(result["pr_curves"], tmp / "pr_curves.png",
-                       f"{run.path.name} on {Path(data).name}{' (' + split + ')' if split else ''}")
+        plot_pr_curves(
+            result["pr_curves"],
+            tmp / "pr_curves.png",
+            f"{run.path.name} on {Path(data).name}{' (' + split + ')' if split else ''}",
+        )
         write_output_card(tmp, "detect eval", {"run": str(run.path), "data": str(data), "split": split})
     result["out"] = str(out)
     return result

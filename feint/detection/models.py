@@ -50,9 +50,11 @@ def _stages(model: nn.Module, spec: BackboneSpec) -> dict[int, str]:
     else:
         found = TORCHVISION_STAGES.get(spec.arch.split(":", 1)[1], {})
     if not all(k in found for k in (8, 16, 32)):
-        raise FeintError(f"backbone {spec.name!r} ({spec.arch}): feint does not know where its stride-16 and "
-                         f"stride-32 features are; detection works with timm backbones and torchvision "
-                         f"{', '.join(TORCHVISION_STAGES)}")
+        raise FeintError(
+            f"backbone {spec.name!r} ({spec.arch}): feint does not know where its stride-16 and "
+            f"stride-32 features are; detection works with timm backbones and torchvision "
+            f"{', '.join(TORCHVISION_STAGES)}"
+        )
     return {k: found[k] for k in (8, 16, 32)}
 
 
@@ -99,8 +101,9 @@ def _pyramid(spec: BackboneSpec, pretrained: bool) -> PyramidBackbone:
     return PyramidBackbone(body, widths, FPN_CHANNELS)
 
 
-def build_detector(spec: BackboneSpec, num_classes: int, size: int, model: str = "fasterrcnn",
-                   pretrained: bool = True) -> FasterRCNN:
+def build_detector(
+    spec: BackboneSpec, num_classes: int, size: int, model: str = "fasterrcnn", pretrained: bool = True
+) -> FasterRCNN:
     """A detector for `num_classes` object classes (labels 1..num_classes; 0 is background), inputs
     resized so that their longer side is `size`. pretrained=False: random weights (a run's follow)."""
     from torchvision.models.detection import FasterRCNN
@@ -109,16 +112,29 @@ def build_detector(spec: BackboneSpec, num_classes: int, size: int, model: str =
     from torchvision.ops import MultiScaleRoIAlign
 
     if model not in MODELS:
-        raise FeintError(f"--model {model!r}: expected one of {', '.join(MODELS)}, or a YOLO model "
-                         "(yolo11n.yaml, a .pt file) with feint[yolo]")
+        raise FeintError(
+            f"--model {model!r}: expected one of {', '.join(MODELS)}, or a YOLO model "
+            "(yolo11n.yaml, a .pt file) with feint[yolo]"
+        )
     backbone = _pyramid(spec, pretrained)
     anchors = AnchorGenerator(anchor_sizes(size), ((0.5, 1.0, 2.0),) * 3)
     roi_pool = MultiScaleRoIAlign(["0", "1"], output_size=7, sampling_ratio=2)
     head = TwoMLPHead(FPN_CHANNELS * 7 * 7, BOX_HEAD_WIDTH)
     # Fewer proposals than torchvision's defaults (2000/1000, sized for 800-1333 px COCO images): at
     # 320-640 px they cover the image and make the box head ~4x cheaper on a CPU.
-    return FasterRCNN(backbone, min_size=size, max_size=size, image_mean=list(spec.mean),
-                      image_std=list(spec.std), rpn_anchor_generator=anchors, box_roi_pool=roi_pool,
-                      box_head=head, box_predictor=FastRCNNPredictor(BOX_HEAD_WIDTH, num_classes + 1),
-                      rpn_pre_nms_top_n_train=1000, rpn_post_nms_top_n_train=500,
-                      rpn_pre_nms_top_n_test=500, rpn_post_nms_top_n_test=300, box_batch_size_per_image=128)
+    return FasterRCNN(
+        backbone,
+        min_size=size,
+        max_size=size,
+        image_mean=list(spec.mean),
+        image_std=list(spec.std),
+        rpn_anchor_generator=anchors,
+        box_roi_pool=roi_pool,
+        box_head=head,
+        box_predictor=FastRCNNPredictor(BOX_HEAD_WIDTH, num_classes + 1),
+        rpn_pre_nms_top_n_train=1000,
+        rpn_post_nms_top_n_train=500,
+        rpn_pre_nms_top_n_test=500,
+        rpn_post_nms_top_n_test=300,
+        box_batch_size_per_image=128,
+    )

@@ -64,8 +64,9 @@ def class_colour(k: int) -> tuple[int, int, int]:
     return round(r * 255), round(g * 255), round(b * 255)
 
 
-def draw_detections(image: Any, boxes: np.ndarray, labels: Sequence[int], scores: Sequence[float],
-                    classes: Sequence[str]) -> Any:
+def draw_detections(
+    image: Any, boxes: np.ndarray, labels: Sequence[int], scores: Sequence[float], classes: Sequence[str]
+) -> Any:
     """A copy of the PIL image with each box outlined in its class's colour, 'class score' above it.
 
     Line width and text grow with the image, so boxes stay readable on photos and thumbnails alike.

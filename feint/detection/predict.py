@@ -17,10 +17,18 @@ from typing import Any
 DRAWN_SIDE = (512, 1024)
 
 
-def predict_detections(run_path: str | Path, inputs: Sequence[str | Path], out: str | Path | None = None,
-                       conf: float = 0.25, grid: int = 16, batch: int = 4, workers: int = 0,
-                       device: str = "cpu", progress: bool = False,
-                       overwrite: bool = False) -> dict[str, Any]:
+def predict_detections(
+    run_path: str | Path,
+    inputs: Sequence[str | Path],
+    out: str | Path | None = None,
+    conf: float = 0.25,
+    grid: int = 16,
+    batch: int = 4,
+    workers: int = 0,
+    device: str = "cpu",
+    progress: bool = False,
+    overwrite: bool = False,
+) -> dict[str, Any]:
     """Detect, draw and write (into `out`, default RUN/detect-<first input>; never over an input);
     returns counts and where the files are."""
     from feint.detection.runs import load_detector
@@ -35,11 +43,18 @@ def predict_detections(run_path: str | Path, inputs: Sequence[str | Path], out: 
     found = run.detect(paths, conf=conf, batch=batch, workers=workers, device=device, progress=progress)
     with folder_output(out, protected, overwrite) as tmp:
         drawn_paths = _write_detections(run, paths, found, tmp, grid)
-        write_output_card(tmp, "detect predict", {"run": str(run.path), "inputs": [str(i) for i in inputs],
-                                                  "conf": conf})
+        write_output_card(
+            tmp, "detect predict", {"run": str(run.path), "inputs": [str(i) for i in inputs], "conf": conf}
+        )
     per_class = {c: sum(int((d.labels == k).sum()) for d in found) for k, c in enumerate(run.classes)}
-    return {"out": str(out), "images": len(paths), "boxes": sum(len(d.labels) for d in found), "conf": conf,
-            "per_class": per_class, "drawn": [str(out / p.relative_to(tmp)) for p in drawn_paths]}
+    return {
+        "out": str(out),
+        "images": len(paths),
+        "boxes": sum(len(d.labels) for d in found),
+        "conf": conf,
+        "per_class": per_class,
+        "drawn": [str(out / p.relative_to(tmp)) for p in drawn_paths],
+    }
 
 
 def _write_detections(
@@ -70,6 +85,8 @@ def _write_detections(
     image_grid(thumbs, out / "grid.png")
     results = coco_results(found)
     write_json_atomic(out / "detections.json", results, indent=None)
-    write_json_atomic(out / "images.json", {
-        "images": entries, "categories": [{"id": k + 1, "name": c} for k, c in enumerate(run.classes)]})
+    write_json_atomic(
+        out / "images.json",
+        {"images": entries, "categories": [{"id": k + 1, "name": c} for k, c in enumerate(run.classes)]},
+    )
     return drawn_paths

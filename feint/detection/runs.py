@@ -40,19 +40,33 @@ def coco_results(found: Sequence[Detections], image_ids: Sequence[int] | None = 
     rows = []
     for k, d in enumerate(found):
         image_id = image_ids[k] if image_ids is not None else k + 1
-        for (x0, y0, x1, y1), score, label in zip(d.boxes.tolist(), d.scores.tolist(), d.labels.tolist(),
-                                                  strict=True):
-            rows.append({"image_id": image_id, "category_id": int(label) + 1,
-                         "bbox": [round(x0, 2), round(y0, 2), round(x1 - x0, 2), round(y1 - y0, 2)],
-                         "score": round(float(score), 5)})
+        for (x0, y0, x1, y1), score, label in zip(
+            d.boxes.tolist(), d.scores.tolist(), d.labels.tolist(), strict=True
+        ):
+            rows.append(
+                {
+                    "image_id": image_id,
+                    "category_id": int(label) + 1,
+                    "bbox": [round(x0, 2), round(y0, 2), round(x1 - x0, 2), round(y1 - y0, 2)],
+                    "score": round(float(score), 5),
+                }
+            )
     return rows
 
 
 Sizes = Sequence[tuple[int | None, int | None]]
 
 
-def detect_images(model: Any, paths: Sequence[Path], size: int, sizes: Sizes | None = None, batch: int = 4,
-                  workers: int = 0, device: str = "cpu", progress: bool = False) -> list[Detections]:
+def detect_images(
+    model: Any,
+    paths: Sequence[Path],
+    size: int,
+    sizes: Sizes | None = None,
+    batch: int = 4,
+    workers: int = 0,
+    device: str = "cpu",
+    progress: bool = False,
+) -> list[Detections]:
     """A torchvision detector (eval mode) over image files, decoded and resized by the training loader."""
     import torch
     from tqdm import tqdm
@@ -65,14 +79,25 @@ def detect_images(model: Any, paths: Sequence[Path], size: int, sizes: Sizes | N
     model.eval()
     with torch.inference_mode():
         batched = loader(images, size, batch, workers)
-        for x, targets in tqdm(batches(batched), total=len(batched), disable=not progress, leave=False,
-                               unit="batch", desc="detect"):
+        for x, targets in tqdm(
+            batches(batched),
+            total=len(batched),
+            disable=not progress,
+            leave=False,
+            unit="batch",
+            desc="detect",
+        ):
             out = model([img.to(device).float().div_(255) for img in x])
             for o, t in zip(out, targets, strict=True):
                 sx, sy = t["scale"].tolist()
                 boxes = o["boxes"].double().cpu().numpy() / np.array([sx, sy, sx, sy])
-                found.append(Detections(boxes, o["scores"].double().cpu().numpy(),
-                                        o["labels"].cpu().numpy().astype(np.int64) - 1))
+                found.append(
+                    Detections(
+                        boxes,
+                        o["scores"].double().cpu().numpy(),
+                        o["labels"].cpu().numpy().astype(np.int64) - 1,
+                    )
+                )
     return found
 
 
@@ -86,9 +111,16 @@ class DetectorRun:
     model: Any
     backend: str = "torchvision"
 
-    def detect(self, paths: Sequence[Path], sizes: Sizes | None = None,
-               conf: float = 0.0, batch: int = 4, workers: int = 0, device: str = "cpu",
-               progress: bool = False) -> list[Detections]:
+    def detect(
+        self,
+        paths: Sequence[Path],
+        sizes: Sizes | None = None,
+        conf: float = 0.0,
+        batch: int = 4,
+        workers: int = 0,
+        device: str = "cpu",
+        progress: bool = False,
+    ) -> list[Detections]:
         if self.backend == "yolo":
             from feint.detection.yolo import yolo_detect
 
@@ -125,11 +157,14 @@ def load_detector(path: str | Path, which: str = "best") -> DetectorRun:
         return load_yolo_run(path, config, which)
     file = path / f"{which}.pt"
     if not file.is_file():
-        raise FeintError(f"{path}: no {which}.pt yet: the run has not finished an epoch (continue it with "
-                         "`feint detect train ... --resume`)")
+        raise FeintError(
+            f"{path}: no {which}.pt yet: the run has not finished an epoch (continue it with "
+            "`feint detect train ... --resume`)"
+        )
     ckpt = load_checkpoint(file)
     classes = list(ckpt["classes"])
-    model = build_detector(spec_from_record(ckpt["backbone"]), len(classes), int(ckpt["size"]), ckpt["model"],
-                           pretrained=False)
+    model = build_detector(
+        spec_from_record(ckpt["backbone"]), len(classes), int(ckpt["size"]), ckpt["model"], pretrained=False
+    )
     model.load_state_dict(ckpt["state"])
     return DetectorRun(path, classes, int(ckpt["size"]), model.eval())

@@ -92,11 +92,14 @@ def select_data(cfg: DetectConfig, notes: list[tuple[str, str]] | None = None) -
     elif cfg.val_split or (split == "train" and "val" in dataset.splits):
         name = cfg.val_split or "val"
         if name == split:
-            raise FeintError(f"--val-split {name}: that is the split trained on; validate on another split "
-                             f"of {cfg.data} ({', '.join(dataset.splits)}) or on another dataset (--val)")
+            raise FeintError(
+                f"--val-split {name}: that is the split trained on; validate on another split "
+                f"of {cfg.data} ({', '.join(dataset.splits)}) or on another dataset (--val)"
+            )
         held = dataset.split(name)
-        check_held_out(held, [train], f"--val-split {name}" if cfg.val_split else
-                       f"the val split of {cfg.data}", train)
+        check_held_out(
+            held, [train], f"--val-split {name}" if cfg.val_split else f"the val split of {cfg.data}", train
+        )
     if cfg.classes:
         train = keep_classes(train, list(cfg.classes))
         held = keep_classes(held, list(cfg.classes)) if held is not None else None
@@ -112,8 +115,9 @@ def detection_sets_of(train: Any, held: Any) -> tuple[Any, Any]:
     train_set = from_dataset(train)
     empty = [c for c, k in train_set.counts().items() if k == 0]
     if empty:
-        raise FeintError(f"class {empty[0]!r} has no training boxes in {train.root}; train on the others "
-                         "with --classes")
+        raise FeintError(
+            f"class {empty[0]!r} has no training boxes in {train.root}; train on the others with --classes"
+        )
     return train_set, from_dataset(held, train_set.classes) if held is not None else None
 
 
@@ -132,11 +136,14 @@ def data_rows(train: Any, val: Any) -> tuple[list[dict[str, Any]], list[tuple[An
     for part, images in (("train", train), ("val", val)):
         if images is None:
             continue
-        for p, boxes, labels, s, g in zip(images.paths, images.boxes, images.labels, images.sources,
-                                          images.groups, strict=True):
+        for p, boxes, labels, s, g in zip(
+            images.paths, images.boxes, images.labels, images.sources, images.groups, strict=True
+        ):
             rows.append({"file": str(p), "boxes": len(labels), "source": s, "group": g, "part": part})
-            objects = [[images.classes[k], *(round(float(v), 3) for v in b)]
-                       for b, k in zip(boxes.tolist(), labels.tolist(), strict=True)]
+            objects = [
+                [images.classes[k], *(round(float(v), 3) for v in b)]
+                for b, k in zip(boxes.tolist(), labels.tolist(), strict=True)
+            ]
             keyed.append((str(p), part, s, sorted(objects)))
     return rows, keyed
 
@@ -154,8 +161,9 @@ def _optimizer(cfg: DetectConfig, params: list[Any]) -> Any:
         return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
     from feint.training.loop import LoopConfig, make_optimizer
 
-    return make_optimizer([{"params": params, "lr": cfg.lr}],
-                          LoopConfig(lr=cfg.lr, weight_decay=cfg.weight_decay))
+    return make_optimizer(
+        [{"params": params, "lr": cfg.lr}], LoopConfig(lr=cfg.lr, weight_decay=cfg.weight_decay)
+    )
 
 
 def _losses(model: Any, images: list[Any], targets: list[dict[str, Any]], device: Any) -> dict[str, Any]:
@@ -227,13 +235,21 @@ def _train_torchvision(cfg: DetectConfig, resume: bool) -> dict[str, Any]:
     tell(notes)
     _write_data_table(out, rows)
     record: dict[str, Any] = {
-        "status": "running", "model": cfg.model, "seed": cfg.seed, "classes": classes,
-        "backbone": spec.record(), "versions": versions(),
+        "status": "running",
+        "model": cfg.model,
+        "seed": cfg.seed,
+        "classes": classes,
+        "backbone": spec.record(),
+        "versions": versions(),
         "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "device": cfg.device},
-        "data": {"train": len(train_set), "train_boxes": train_set.n_boxes,
-                 "train_boxes_per_class": train_set.counts(),
-                 "val": len(val_set) if val_set is not None else 0,
-                 "val_boxes": val_set.n_boxes if val_set is not None else 0, "fingerprint": fingerprint},
+        "data": {
+            "train": len(train_set),
+            "train_boxes": train_set.n_boxes,
+            "train_boxes_per_class": train_set.counts(),
+            "val": len(val_set) if val_set is not None else 0,
+            "val_boxes": val_set.n_boxes if val_set is not None else 0,
+            "fingerprint": fingerprint,
+        },
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "resumed_at_epoch": last["loop"]["epoch"] if last else None,
     }
@@ -259,13 +275,27 @@ def _train_torchvision(cfg: DetectConfig, resume: bool) -> dict[str, Any]:
         """Metrics, curves and checkpoints after an epoch (best.pt only when it improved)."""
         loop = state.to_dict()
         write_text_atomic(out / "metrics.jsonl", "".join(json.dumps(h) + "\n" for h in loop["history"]))
-        ckpt = {"format": CHECKPOINT_FORMAT, "model": cfg.model, "classes": classes, "size": cfg.size,
-                "backbone": spec.record(), "epoch": state.epoch,
-                "state": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
+        ckpt = {
+            "format": CHECKPOINT_FORMAT,
+            "model": cfg.model,
+            "classes": classes,
+            "size": cfg.size,
+            "backbone": spec.record(),
+            "epoch": state.epoch,
+            "state": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        }
         if improved:
             save_checkpoint(ckpt, out / "best.pt")
-        save_checkpoint({**ckpt, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                         "loop": loop, "finished": state.epoch >= cfg.epochs}, out / "last.pt")
+        save_checkpoint(
+            {
+                **ckpt,
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "loop": loop,
+                "finished": state.epoch >= cfg.epochs,
+            },
+            out / "last.pt",
+        )
         plot_curves(loop["history"], out / "curves.png")
 
     # --- epochs ---------------------------------------------------------------------------------------
@@ -276,14 +306,22 @@ def _train_torchvision(cfg: DetectConfig, resume: bool) -> dict[str, Any]:
         train_loader.dataset.epoch = epoch  # the flips
         model.train()
         begun, seen, sums = time.perf_counter(), 0, {}
-        bar = tqdm(batches(train_loader), total=len(train_loader), disable=not cfg.progress, leave=False,
-                   unit="batch", desc=f"epoch {epoch}/{cfg.epochs}")
+        bar = tqdm(
+            batches(train_loader),
+            total=len(train_loader),
+            disable=not cfg.progress,
+            leave=False,
+            unit="batch",
+            desc=f"epoch {epoch}/{cfg.epochs}",
+        )
         for step, (images, targets) in enumerate(bar):
             losses = _losses(model, images, targets, device)
             loss = sum(losses.values())
             if not torch.isfinite(loss):
-                raise FeintError(f"training diverged: the loss is {float(loss)} at epoch {epoch}, batch "
-                                 f"{step + 1}; lower --lr (now {cfg.lr})")
+                raise FeintError(
+                    f"training diverged: the loss is {float(loss)} at epoch {epoch}, batch "
+                    f"{step + 1}; lower --lr (now {cfg.lr})"
+                )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -292,9 +330,13 @@ def _train_torchvision(cfg: DetectConfig, resume: bool) -> dict[str, Any]:
             for k, v in {"loss": loss, **losses}.items():
                 sums[k] = sums.get(k, 0.0) + float(v.detach()) * len(images)
         seconds = time.perf_counter() - begun
-        row: dict[str, Any] = {"epoch": epoch, "lr": optimizer.param_groups[0]["lr"],
-                               **{f"train_{k}": v / seen for k, v in sums.items()},
-                               "seconds": round(seconds, 3), "images_per_second": round(seen / seconds, 2)}
+        row: dict[str, Any] = {
+            "epoch": epoch,
+            "lr": optimizer.param_groups[0]["lr"],
+            **{f"train_{k}": v / seen for k, v in sums.items()},
+            "seconds": round(seconds, 3),
+            "images_per_second": round(seen / seconds, 2),
+        }
         if val_loader is not None:
             row.update(_validate(model, val_loader, val_set, cfg))
             current = (row["val_map"], row["val_map50"], -row["val_loss"])  # early epochs often tie at 0
@@ -310,17 +352,25 @@ def _train_torchvision(cfg: DetectConfig, resume: bool) -> dict[str, Any]:
         state.history.append(row)
         checkpoint(improved)
     best = next(h for h in state.history if h["epoch"] == state.best_epoch)
-    record.update({"status": "done", "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                   "seconds_this_session": round(time.perf_counter() - started, 1),
-                   "epochs_run": state.epoch, "best_epoch": state.best_epoch, "best": best})
+    record.update(
+        {
+            "status": "done",
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "seconds_this_session": round(time.perf_counter() - started, 1),
+            "epochs_run": state.epoch,
+            "best_epoch": state.best_epoch,
+            "best": best,
+        }
+    )
     write_json_atomic(out / "run.json", record)
     if cfg.mlflow:
         log_mlflow(Path(cfg.mlflow), out, asdict(cfg), state.history, record)
     return record
 
 
-def log_mlflow(store: Path, out: Path, params: dict[str, Any], history: list[dict[str, Any]],
-               record: dict[str, Any]) -> None:
+def log_mlflow(
+    store: Path, out: Path, params: dict[str, Any], history: list[dict[str, Any]], record: dict[str, Any]
+) -> None:
     """The finished run in the MLflow store `store` (experiment 'detect'): parameters, per-epoch metrics,
     the best epoch's numbers, curves.png and run.json."""
     from feint.studies.tracking import open_store
@@ -330,10 +380,21 @@ def log_mlflow(store: Path, out: Path, params: dict[str, Any], history: list[dic
         mlflow.set_tag("run_folder", str(out.resolve()))
         mlflow.log_params({k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in params.items()})
         for row in history:
-            mlflow.log_metrics({k: float(v) for k, v in row.items() if k not in ("epoch", *TIMING)
-                                and isinstance(v, int | float)}, step=row["epoch"])
-        mlflow.log_metrics({f"best_{k}": float(v) for k, v in record["best"].items()
-                            if k.startswith("val_") and v is not None})
+            mlflow.log_metrics(
+                {
+                    k: float(v)
+                    for k, v in row.items()
+                    if k not in ("epoch", *TIMING) and isinstance(v, int | float)
+                },
+                step=row["epoch"],
+            )
+        mlflow.log_metrics(
+            {
+                f"best_{k}": float(v)
+                for k, v in record["best"].items()
+                if k.startswith("val_") and v is not None
+            }
+        )
         for name in ("curves.png", "run.json"):
             if (out / name).is_file():
                 mlflow.log_artifact(str(out / name))

@@ -29,9 +29,11 @@ if TYPE_CHECKING:
     from feint.detection.runs import Detections, DetectorRun
     from feint.detection.train import DetectConfig
 
-INSTALL = ("YOLO models need Ultralytics, an optional extra: pip install 'feint[yolo]'. Ultralytics is "
-           "licensed AGPL-3.0 (feint is Apache-2.0): software you distribute with it falls under the AGPL. "
-           "feint's own detector (--model fasterrcnn) needs nothing extra")
+INSTALL = (
+    "YOLO models need Ultralytics, an optional extra: pip install 'feint[yolo]'. Ultralytics is "
+    "licensed AGPL-3.0 (feint is Apache-2.0): software you distribute with it falls under the AGPL. "
+    "feint's own detector (--model fasterrcnn) needs nothing extra"
+)
 SUBDIR = "ultralytics"
 
 
@@ -52,11 +54,14 @@ def _check_model(model: str) -> None:
     """Offline, a .pt must be a file here: Ultralytics would otherwise try to download it by name (and a
     bare name such as yolo11n means yolo11n.pt to it)."""
     if not model.lower().endswith((".pt", ".yaml", ".yml")):
-        raise FeintError(f"--model {model}: give a YOLO model yaml (e.g. yolo11n.yaml, random weights) or a "
-                         "local .pt file")
+        raise FeintError(
+            f"--model {model}: give a YOLO model yaml (e.g. yolo11n.yaml, random weights) or a local .pt file"
+        )
     if model.lower().endswith(".pt") and not Path(model).is_file():
-        raise FeintError(f"--model {model}: no such file; offline, pretrained YOLO weights must be a local "
-                         ".pt file (or train from a model yaml, e.g. yolo11n.yaml, from random weights)")
+        raise FeintError(
+            f"--model {model}: no such file; offline, pretrained YOLO weights must be a local "
+            ".pt file (or train from a model yaml, e.g. yolo11n.yaml, from random weights)"
+        )
 
 
 def _write_data(train: Any, held: Any, folder: Path) -> Path:
@@ -83,9 +88,12 @@ def _history(results_csv: Path) -> list[dict[str, Any]]:
     for _, r in table.iterrows():
         train = [c for c in table.columns if c.startswith("train/")]
         val = [c for c in table.columns if c.startswith("val/")]
-        row: dict[str, Any] = {"epoch": int(r["epoch"]), "lr": float(r.get("lr/pg0", float("nan"))),
-                               "train_loss": float(sum(r[c] for c in train)),
-                               **{f"train_{c[6:]}": float(r[c]) for c in train}}
+        row: dict[str, Any] = {
+            "epoch": int(r["epoch"]),
+            "lr": float(r.get("lr/pg0", float("nan"))),
+            "train_loss": float(sum(r[c] for c in train)),
+            **{f"train_{c[6:]}": float(r[c]) for c in train},
+        }
         if val:
             row["val_loss"] = float(sum(r[c] for c in val))
         if "metrics/mAP50-95(B)" in table.columns:
@@ -126,10 +134,18 @@ def train_yolo(cfg: DetectConfig, resume: bool = False) -> dict[str, Any]:
     last = out / SUBDIR / "weights" / "last.pt"
     started = time.perf_counter()
     record: dict[str, Any] = {
-        "status": "running", "model": cfg.model, "backend": "ultralytics", "seed": cfg.seed,
-        "classes": train_set.classes, "versions": {**versions(), "ultralytics": _version()},
-        "data": {"train": len(train_set), "train_boxes": train_set.n_boxes,
-                 "val": len(val_set) if val_set is not None else 0, "fingerprint": fingerprint},
+        "status": "running",
+        "model": cfg.model,
+        "backend": "ultralytics",
+        "seed": cfg.seed,
+        "classes": train_set.classes,
+        "versions": {**versions(), "ultralytics": _version()},
+        "data": {
+            "train": len(train_set),
+            "train_boxes": train_set.n_boxes,
+            "val": len(val_set) if val_set is not None else 0,
+            "fingerprint": fingerprint,
+        },
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     if resume and last.is_file():
@@ -138,18 +154,40 @@ def train_yolo(cfg: DetectConfig, resume: bool = False) -> dict[str, Any]:
         data_yaml = _write_data(train, held, out / "data")
         write_json_atomic(out / "run.json", record)
         YOLO(cfg.model).train(
-            data=str(data_yaml), epochs=cfg.epochs, imgsz=cfg.size, batch=cfg.batch, workers=cfg.workers,
-            seed=cfg.seed, deterministic=True, device=cfg.device, project=str(out.resolve()), name=SUBDIR,
-            exist_ok=True, pretrained=cfg.model.lower().endswith(".pt"), val=val_set is not None,
-            optimizer="SGD" if cfg.optimizer == "sgd" else "AdamW", lr0=cfg.lr, weight_decay=cfg.weight_decay,
-            warmup_epochs=cfg.warmup_epochs, plots=False, verbose=cfg.progress)
+            data=str(data_yaml),
+            epochs=cfg.epochs,
+            imgsz=cfg.size,
+            batch=cfg.batch,
+            workers=cfg.workers,
+            seed=cfg.seed,
+            deterministic=True,
+            device=cfg.device,
+            project=str(out.resolve()),
+            name=SUBDIR,
+            exist_ok=True,
+            pretrained=cfg.model.lower().endswith(".pt"),
+            val=val_set is not None,
+            optimizer="SGD" if cfg.optimizer == "sgd" else "AdamW",
+            lr0=cfg.lr,
+            weight_decay=cfg.weight_decay,
+            warmup_epochs=cfg.warmup_epochs,
+            plots=False,
+            verbose=cfg.progress,
+        )
     history = _history(out / SUBDIR / "results.csv")
     write_text_atomic(out / "metrics.jsonl", "".join(json.dumps(h) + "\n" for h in history))
     plot_curves(history, out / "curves.png")
     best = next((h for h in history if h["epoch"] == history[-1]["best_epoch"]), {}) if history else {}
-    record.update({"status": "done", "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                   "seconds_this_session": round(time.perf_counter() - started, 1),
-                   "epochs_run": len(history), "best_epoch": best.get("epoch"), "best": best})
+    record.update(
+        {
+            "status": "done",
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "seconds_this_session": round(time.perf_counter() - started, 1),
+            "epochs_run": len(history),
+            "best_epoch": best.get("epoch"),
+            "best": best,
+        }
+    )
     write_json_atomic(out / "run.json", record)
     if cfg.mlflow:
         log_mlflow(Path(cfg.mlflow), out, asdict(cfg), history, record)
@@ -167,24 +205,31 @@ def load_yolo_run(path: Path, config: dict[str, Any], which: str = "best") -> De
 
     weights = path / SUBDIR / "weights" / f"{which}.pt"
     if not weights.is_file():
-        raise FeintError(f"{path}: no {SUBDIR}/weights/{which}.pt yet: the run has not finished an epoch "
-                         "(continue it with `feint detect train ... --resume`)")
+        raise FeintError(
+            f"{path}: no {SUBDIR}/weights/{which}.pt yet: the run has not finished an epoch "
+            "(continue it with `feint detect train ... --resume`)"
+        )
     model = _yolo_class()(str(weights))
     classes = [model.names[k] for k in sorted(model.names)]
     return DetectorRun(path, classes, int(config["size"]), model, backend="yolo")
 
 
-def yolo_detect(model: Any, paths: Sequence[Path], size: int, conf: float, device: str,
-                batch: int = 16) -> list[Detections]:
+def yolo_detect(
+    model: Any, paths: Sequence[Path], size: int, conf: float, device: str, batch: int = 16
+) -> list[Detections]:
     """Ultralytics predictions as `Detections` (boxes in the image's own pixels, class indices from 0)."""
     from feint.detection.runs import Detections
 
     found = []
     for start in range(0, len(paths), batch):
-        chunk = [str(p) for p in paths[start:start + batch]]
+        chunk = [str(p) for p in paths[start : start + batch]]
         # conf 0.001 at least: Ultralytics' own evaluation threshold (mAP needs the low-scoring boxes)
         for r in model.predict(chunk, imgsz=size, conf=max(conf, 0.001), device=device, verbose=False):
-            found.append(Detections(r.boxes.xyxy.cpu().numpy().astype(np.float64),
-                                    r.boxes.conf.cpu().numpy().astype(np.float64),
-                                    r.boxes.cls.cpu().numpy().astype(np.int64)))
+            found.append(
+                Detections(
+                    r.boxes.xyxy.cpu().numpy().astype(np.float64),
+                    r.boxes.conf.cpu().numpy().astype(np.float64),
+                    r.boxes.cls.cpu().numpy().astype(np.int64),
+                )
+            )
     return found

@@ -57,22 +57,41 @@ def per_class(cm: np.ndarray, classes: Sequence[str]) -> list[dict[str, Any]]:
         p = tp[i] / predicted[i] if predicted[i] else 0.0
         r = tp[i] / support[i] if support[i] else 0.0
         f1 = 2 * p * r / (p + r) if p + r else 0.0
-        rows.append({"class": name, "precision": float(p), "recall": float(r), "f1": float(f1),
-                     "support": int(support[i]), "predicted": int(predicted[i])})
+        rows.append(
+            {
+                "class": name,
+                "precision": float(p),
+                "recall": float(r),
+                "f1": float(f1),
+                "support": int(support[i]),
+                "predicted": int(predicted[i]),
+            }
+        )
     return rows
 
 
 def summary(cm: np.ndarray, classes: Sequence[str]) -> dict[str, Any]:
     rows = per_class(cm, classes)
     with_images = [r for r in rows if r["support"]]
-    return {"images": int(cm.sum()), "accuracy": accuracy(cm), "balanced_accuracy": balanced_accuracy(cm),
-            "macro_f1": float(np.mean([r["f1"] for r in with_images])) if with_images else 0.0,
-            "per_class": rows}
+    return {
+        "images": int(cm.sum()),
+        "accuracy": accuracy(cm),
+        "balanced_accuracy": balanced_accuracy(cm),
+        "macro_f1": float(np.mean([r["f1"] for r in with_images])) if with_images else 0.0,
+        "per_class": rows,
+    }
 
 
-def bootstrap(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int,
-              metrics: dict[str, Callable[[np.ndarray], float]], groups: Sequence[str] | None = None,
-              n: int = 1000, seed: int = 0, level: float = 0.95) -> dict[str, tuple[float, float]]:
+def bootstrap(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    n_classes: int,
+    metrics: dict[str, Callable[[np.ndarray], float]],
+    groups: Sequence[str] | None = None,
+    n: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> dict[str, tuple[float, float]]:
     """Percentile intervals of each metric over `n` resamples of the test set.
 
     With `groups` (photos of one ship), whole groups are resampled: photos of one ship are not

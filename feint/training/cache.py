@@ -199,8 +199,10 @@ def weights_key(spec) -> str:  # noqa: ANN001
     """Identity of a backbone's weights: architecture plus the weight file's size and modification time."""
     path = spec.weights_path()
     st = os.stat(path)
-    text = (f"{spec.arch}\x00{os.path.realpath(path)}\x00{st.st_size}\x00{st.st_mtime_ns}"
-            f"\x00{spec.mean}{spec.std}")
+    text = (
+        f"{spec.arch}\x00{os.path.realpath(path)}\x00{st.st_size}\x00{st.st_mtime_ns}"
+        f"\x00{spec.mean}{spec.std}"
+    )
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 

@@ -115,10 +115,17 @@ def training_split(path: str | Path, dataset, split: str | None, notes: Notes) -
     if split:
         return split
     if "train" not in dataset.splits:
-        raise FeintError(f"{path}: the data has splits ({', '.join(dataset.splits)}) but none named 'train'; "
-                         "say which split to train on with --split")
-    notes.append(("note", f"no --split given: training on the 'train' split of {path} "
-                          f"(its splits: {', '.join(dataset.splits)})"))
+        raise FeintError(
+            f"{path}: the data has splits ({', '.join(dataset.splits)}) but none named 'train'; "
+            "say which split to train on with --split"
+        )
+    notes.append(
+        (
+            "note",
+            f"no --split given: training on the 'train' split of {path} "
+            f"(its splits: {', '.join(dataset.splits)})",
+        )
+    )
     return "train"
 
 
@@ -129,29 +136,38 @@ def check_held_out(held, trained, what: str, same_dataset=None) -> None:  # noqa
     seen = {os.path.realpath(r.image) for part in trained for r in part.records}
     shared = [r.image for r in held.records if os.path.realpath(r.image) in seen]
     if shared:
-        raise FeintError(f"{what}: {len(shared)} of its {len(held)} images are training images too "
-                         f"(e.g. {shared[0]}); validate on images the model does not train on")
+        raise FeintError(
+            f"{what}: {len(shared)} of its {len(held)} images are training images too "
+            f"(e.g. {shared[0]}); validate on images the model does not train on"
+        )
     if same_dataset is not None:
         groups = {r.group for r in same_dataset.records}
         common = sorted({r.group for r in held.records} & groups)
         if common:
             verb = "has" if len(common) == 1 else "have"
-            raise FeintError(f"{what}: {len(common)} of its groups {verb} training images too (e.g. group "
-                             f"{common[0]!r}): validation would score objects trained on; re-split the data "
-                             "by group (`feint data split`)")
+            raise FeintError(
+                f"{what}: {len(common)} of its groups {verb} training images too (e.g. group "
+                f"{common[0]!r}): validation would score objects trained on; re-split the data "
+                "by group (`feint data split`)"
+            )
 
 
 def _check_labels(path: str | Path, dataset, notes: Notes) -> None:  # noqa: ANN001
     """A classifier needs image classes: none at all is an error, some missing a warning."""
     unlabelled = sum(r.primary_class is None for r in dataset.records)
     if unlabelled == len(dataset):
-        hint = ("its manifest has no 'class' column, or it is empty" if dataset.format == "manifest"
-                else "no image has a class or a box")
-        raise FeintError(f"{path}: the data has no class labels ({hint}); a classifier needs a class "
-                         "per image")
+        hint = (
+            "its manifest has no 'class' column, or it is empty"
+            if dataset.format == "manifest"
+            else "no image has a class or a box"
+        )
+        raise FeintError(
+            f"{path}: the data has no class labels ({hint}); a classifier needs a class per image"
+        )
     if unlabelled:
-        notes.append(("warning", f"{path}: {unlabelled} of {len(dataset)} images have no class and are "
-                                 "left out"))
+        notes.append(
+            ("warning", f"{path}: {unlabelled} of {len(dataset)} images have no class and are left out")
+        )
 
 
 def training_sets(
@@ -193,9 +209,11 @@ def training_sets(
     held = None
     if val_split:
         if val_split == chosen[0]:
-            raise FeintError(f"--val-split {val_split}: that is the split trained on; validate on another "
-                             f"split of {inputs[0]} ({', '.join(loaded[0].splits)}), or hold out a fraction "
-                             "of the training groups with --val")
+            raise FeintError(
+                f"--val-split {val_split}: that is the split trained on; validate on another "
+                f"split of {inputs[0]} ({', '.join(loaded[0].splits)}), or hold out a fraction "
+                "of the training groups with --val"
+            )
         held = loaded[0].split(val_split)
     dataset = merge(parts) if len(parts) > 1 else parts[0]
     if classes:
@@ -212,19 +230,28 @@ def training_sets(
         dataset, held = both.filter(lambda r: r.split == "train"), both.filter(lambda r: r.split == "val")
         if not any(r.primary_class is not None for r in dataset.records):
             groups = len({r.group for r in held.records})
-            raise FeintError(f"--val {val}: holds out all {groups} groups of the training images, leaving "
-                             "none to train on; lower --val (or 0: no validation)")
+            raise FeintError(
+                f"--val {val}: holds out all {groups} groups of the training images, leaving "
+                "none to train on; lower --val (or 0: no validation)"
+            )
         kept = {r.primary_class for r in dataset.records}
         for c in [c for c in dataset.classes if c not in kept]:
             groups = len({r.group for r in held.records if r.primary_class == c})
             if groups:
-                raise FeintError(f"--val {val}: holds out all {groups} group{'s' if groups > 1 else ''} of "
-                                 f"class {c!r}, leaving none of its images to train on; lower --val")
+                raise FeintError(
+                    f"--val {val}: holds out all {groups} group{'s' if groups > 1 else ''} of "
+                    f"class {c!r}, leaving none of its images to train on; lower --val"
+                )
         if not len(held):
             held = None
             groups = len({r.group for r in dataset.records})
-            told.append(("warning", f"--val {val}: {groups} groups are too few to hold any out: no "
-                                    "validation, the last epoch is kept"))
+            told.append(
+                (
+                    "warning",
+                    f"--val {val}: {groups} groups are too few to hold any out: no "
+                    "validation, the last epoch is kept",
+                )
+            )
     train = from_dataset(dataset)
     held_images = from_dataset(held, train.classes) if held is not None else None
     if notes is None:

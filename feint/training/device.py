@@ -30,13 +30,15 @@ def resolve_device(name: str | None, option: str = "--device") -> str:
             raise FeintError(f"{option} {name}: this machine has no CUDA device ({built}); use {option} cpu")
         if found[1] is not None and int(found[1]) >= count:
             have = ", ".join(f"cuda:{k}" for k in range(count))
-            raise FeintError(f"{option} {name}: this machine has {count} CUDA device"
-                             f"{'s' if count > 1 else ''} ({have})")
+            raise FeintError(
+                f"{option} {name}: this machine has {count} CUDA device{'s' if count > 1 else ''} ({have})"
+            )
         return text if found[1] is None else f"cuda:{int(found[1])}"
     if text == "mps":
         mps = getattr(torch.backends, "mps", None)
         if mps is None or not mps.is_available():
-            raise FeintError(f"{option} {name}: Apple's MPS is not available on this machine; "
-                             f"use {option} cpu")
+            raise FeintError(
+                f"{option} {name}: Apple's MPS is not available on this machine; use {option} cpu"
+            )
         return "mps"
     raise FeintError(f"{option} {name!r}: not a device; expected {ACCEPTED}")

@@ -14,11 +14,13 @@ import torch
 def train_augment(size: int):  # noqa: ANN201 - a torchvision v2 Compose
     from torchvision.transforms import v2
 
-    return v2.Compose([
-        v2.RandomResizedCrop(size, scale=(0.5, 1.0), ratio=(0.75, 1.333), antialias=True),
-        v2.RandomHorizontalFlip(),
-        v2.ColorJitter(brightness=0.2, contrast=0.2, saturation=0.2),
-    ])
+    return v2.Compose(
+        [
+            v2.RandomResizedCrop(size, scale=(0.5, 1.0), ratio=(0.75, 1.333), antialias=True),
+            v2.RandomHorizontalFlip(),
+            v2.ColorJitter(brightness=0.2, contrast=0.2, saturation=0.2),
+        ]
+    )
 
 
 def normalise(x: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:

@@ -197,6 +197,16 @@ def ablate(
     )
     with folder_output(out, protected, overwrite) as tmp:
         write_ablations(result, tmp)
-        write_output_card(tmp, "ablate", {"graph": str(graph), "real": str(real), "split": split,
-                                          "per_class": per_class, "size": size, "seed": seed})
+        write_output_card(
+            tmp,
+            "ablate",
+            {
+                "graph": str(graph),
+                "real": str(real),
+                "split": split,
+                "per_class": per_class,
+                "size": size,
+                "seed": seed,
+            },
+        )
     return result

@@ -26,8 +26,15 @@ def coco_dir(tmp_path: Path) -> Path:
     rle = mask_utils.encode(np.asfortranarray(m))
     anns = [
         {"id": 1, "image_id": 1, "category_id": 1, "bbox": [2, 3, 10.5, 7.25], "area": 76.1, "iscrowd": 0},
-        {"id": 2, "image_id": 2, "category_id": 2, "bbox": [3, 2, 10, 8], "area": 80, "iscrowd": 0,
-         "segmentation": {"size": [24, 32], "counts": rle["counts"].decode()}},
+        {
+            "id": 2,
+            "image_id": 2,
+            "category_id": 2,
+            "bbox": [3, 2, 10, 8],
+            "area": 80,
+            "iscrowd": 0,
+            "segmentation": {"size": [24, 32], "counts": rle["counts"].decode()},
+        },
         {"id": 3, "image_id": 2, "category_id": 3, "bbox": [0, 0, 32, 24], "area": 768, "iscrowd": 0},
         {"id": 4, "image_id": 4, "category_id": 3, "bbox": [1.25, 0.5, 30, 16.5], "area": 495, "iscrowd": 0},
     ]
@@ -60,10 +67,27 @@ def render_dir(tmp_path: Path) -> Path:
     images, anns = [], []
     for i in range(3):
         make_image(folder / "images" / f"{i:06d}.jpg", (24, 16), 60 * i)
-        images.append({"id": i + 1, "file_name": f"images/{i:06d}.jpg", "width": 24, "height": 16,
-                       "index": i, "seed": 1000 + i})
-        anns.append({"id": i + 1, "image_id": i + 1, "category_id": 1 + i % 3, "bbox": [2, 3, 10, 8],
-                     "area": 80, "segmentation": {"size": [16, 24], "counts": counts}, "iscrowd": 0})
+        images.append(
+            {
+                "id": i + 1,
+                "file_name": f"images/{i:06d}.jpg",
+                "width": 24,
+                "height": 16,
+                "index": i,
+                "seed": 1000 + i,
+            }
+        )
+        anns.append(
+            {
+                "id": i + 1,
+                "image_id": i + 1,
+                "category_id": 1 + i % 3,
+                "bbox": [2, 3, 10, 8],
+                "area": 80,
+                "segmentation": {"size": [16, 24], "counts": counts},
+                "iscrowd": 0,
+            }
+        )
     write_coco(folder, images, anns)
     (folder / "dataset.json").write_text(json.dumps({"name": "render", "seed": 7, "images": 3}))
     return folder

@@ -21,8 +21,11 @@ def make_image(path: Path, size: tuple[int, int] = (40, 30), value: int = 128) -
 
 
 def write_coco(folder: Path, images: list[dict], annotations: list[dict], classes=CLASSES) -> Path:
-    coco = {"categories": [{"id": i + 1, "name": n} for i, n in enumerate(classes)], "images": images,
-            "annotations": annotations}
+    coco = {
+        "categories": [{"id": i + 1, "name": n} for i, n in enumerate(classes)],
+        "images": images,
+        "annotations": annotations,
+    }
     (folder / "annotations.json").write_text(json.dumps(coco))
     return folder
 
@@ -47,8 +50,16 @@ def canon(ds: Dataset) -> dict[str, tuple]:
     out = {}
     for r in ds.records:
         group = None if r.group == str(r.image) else r.group
-        out[os.path.realpath(r.image)] = (r.width, r.height, r.primary_class, r.box_labels, r.source, r.split,
-                                          group, r.boxes)
+        out[os.path.realpath(r.image)] = (
+            r.width,
+            r.height,
+            r.primary_class,
+            r.box_labels,
+            r.source,
+            r.split,
+            group,
+            r.boxes,
+        )
     return out
 
 

@@ -40,8 +40,20 @@ def test_convert_split_subsample_select_merge_stats_preview(manifest_dir, render
     assert len(sub.split("train")) < len(split.split("train"))
 
     (tmp_path / "map.csv").write_text("cat,feline\n")
-    out = feint("select", tmp_path / "split", "-o", tmp_path / "sel", "--map", tmp_path / "map.csv",
-                "--classes", "feline,dog", "--where", "low_detail=0", "--split", "train")
+    out = feint(
+        "select",
+        tmp_path / "split",
+        "-o",
+        tmp_path / "sel",
+        "--map",
+        tmp_path / "map.csv",
+        "--classes",
+        "feline,dog",
+        "--where",
+        "low_detail=0",
+        "--split",
+        "train",
+    )
     sel = load_dataset(tmp_path / "sel")
     assert sel.classes == ["feline", "dog"] and {r.split for r in sel} == {"train"}
     assert all(r.meta["low_detail"] == 0 for r in sel) and f"kept {len(sel)} of" in out

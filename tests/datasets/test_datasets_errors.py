@@ -26,8 +26,11 @@ def _yolo(root: Path, label: str, names: str = "[boat, buoy]") -> Path:
 
 def _coco(root: Path, bbox: list[float], category_id: int = 1) -> Path:
     make_image(root / "a.jpg", (40, 30))
-    return write_coco(root, [{"id": 1, "file_name": "a.jpg", "width": 40, "height": 30}],
-                      [{"id": 7, "image_id": 1, "category_id": category_id, "bbox": bbox}])
+    return write_coco(
+        root,
+        [{"id": 1, "file_name": "a.jpg", "width": 40, "height": 30}],
+        [{"id": 7, "image_id": 1, "category_id": category_id, "bbox": bbox}],
+    )
 
 
 def _manifest(root: Path, rows: str, header: str = "file,class") -> Path:
@@ -60,35 +63,69 @@ BAD_INPUTS = [
     ("empty folder", lambda r: (r.mkdir(), r)[1], r"not a dataset"),
     ("empty class folders", _empty_class_folders, r"no images found in class folders"),
     ("manifest without rows", lambda r: _manifest(r, ""), r"manifest.csv: no rows: the dataset is empty"),
-    ("coco without images", lambda r: (r.mkdir(), write_coco(r, [], []))[1],
-     r"annotations.json: no images"),
-    ("manifest image missing", lambda r: _manifest(r, "cat/a.jpg,cat\ncat/gone.jpg,cat\n"),
-     r"manifest.csv: line 3: image 'cat/gone.jpg' not found"),
-    ("manifest without file column", lambda r: _manifest(r, "x,cat\n", header="path,class"),
-     r"manifest.csv: line 1: no 'file' column"),
-    ("manifest class not in classes.txt", lambda r: (_manifest(r, "cat/a.jpg,cow\n"),
-                                                     (r / "classes.txt").write_text("cat\n"), r)[-1],
-     r"manifest.csv: line 2: class 'cow' is not in .*classes.txt"),
+    ("coco without images", lambda r: (r.mkdir(), write_coco(r, [], []))[1], r"annotations.json: no images"),
+    (
+        "manifest image missing",
+        lambda r: _manifest(r, "cat/a.jpg,cat\ncat/gone.jpg,cat\n"),
+        r"manifest.csv: line 3: image 'cat/gone.jpg' not found",
+    ),
+    (
+        "manifest without file column",
+        lambda r: _manifest(r, "x,cat\n", header="path,class"),
+        r"manifest.csv: line 1: no 'file' column",
+    ),
+    (
+        "manifest class not in classes.txt",
+        lambda r: (_manifest(r, "cat/a.jpg,cow\n"), (r / "classes.txt").write_text("cat\n"), r)[-1],
+        r"manifest.csv: line 2: class 'cow' is not in .*classes.txt",
+    ),
     ("corrupt image", _corrupt, r"bad.jpg: not a readable image"),
-    ("coco box outside the image", lambda r: _coco(r, [30, 5, 20, 10]),
-     r"annotations.json: annotations\[0\] \(id 7\): box \[30, 5, 50, 15\] .* outside the 40x30 image"),
+    (
+        "coco box outside the image",
+        lambda r: _coco(r, [30, 5, 20, 10]),
+        r"annotations.json: annotations\[0\] \(id 7\): box \[30, 5, 50, 15\] .* outside the 40x30 image",
+    ),
     ("coco empty box", lambda r: _coco(r, [3, 5, 0, 10]), r"annotations.json: .*empty box"),
-    ("coco category out of range", lambda r: _coco(r, [3, 5, 10, 10], category_id=9),
-     r"annotations.json: annotations\[0\] \(id 7\): category_id 9 out of range \(category ids: 1..3\)"),
-    ("coco invalid json", lambda r: _text(r / "annotations.json", '{"images": [\n  1,\n'),
-     r"annotations.json: line 3: invalid JSON"),
-    ("yolo box outside the image", lambda r: _yolo(r, "0 0.5 0.5 0.2 0.2\n1 0.9 0.5 0.4 0.2\n"),
-     r"labels/a.txt: line 2: box .* outside the 20x10 image"),
-    ("yolo label id out of range", lambda r: _yolo(r, "2 0.5 0.5 0.2 0.2\n"),
-     r"labels/a.txt: line 1: class id 2 out of range 0..1"),
-    ("yolo negative label id", lambda r: _yolo(r, "0 0.5 0.5 0.2 0.2\n-1 0.5 0.5 0.2 0.2\n"),
-     r"labels/a.txt: line 2: class id -1 out of range"),
-    ("yolo malformed line", lambda r: _yolo(r, "0 0.5 0.5 0.2\n"),
-     r"labels/a.txt: line 1: expected 'class cx cy w h'"),
-    ("yolo text in a line", lambda r: _yolo(r, "0 0.5 0.5 0.2 wide\n"),
-     r"labels/a.txt: line 1: expected numbers"),
-    ("yolo names missing", lambda r: _yolo(r, "", names="null"),
-     r"data.yaml: 'names' must be a non-empty list"),
+    (
+        "coco category out of range",
+        lambda r: _coco(r, [3, 5, 10, 10], category_id=9),
+        r"annotations.json: annotations\[0\] \(id 7\): category_id 9 out of range \(category ids: 1..3\)",
+    ),
+    (
+        "coco invalid json",
+        lambda r: _text(r / "annotations.json", '{"images": [\n  1,\n'),
+        r"annotations.json: line 3: invalid JSON",
+    ),
+    (
+        "yolo box outside the image",
+        lambda r: _yolo(r, "0 0.5 0.5 0.2 0.2\n1 0.9 0.5 0.4 0.2\n"),
+        r"labels/a.txt: line 2: box .* outside the 20x10 image",
+    ),
+    (
+        "yolo label id out of range",
+        lambda r: _yolo(r, "2 0.5 0.5 0.2 0.2\n"),
+        r"labels/a.txt: line 1: class id 2 out of range 0..1",
+    ),
+    (
+        "yolo negative label id",
+        lambda r: _yolo(r, "0 0.5 0.5 0.2 0.2\n-1 0.5 0.5 0.2 0.2\n"),
+        r"labels/a.txt: line 2: class id -1 out of range",
+    ),
+    (
+        "yolo malformed line",
+        lambda r: _yolo(r, "0 0.5 0.5 0.2\n"),
+        r"labels/a.txt: line 1: expected 'class cx cy w h'",
+    ),
+    (
+        "yolo text in a line",
+        lambda r: _yolo(r, "0 0.5 0.5 0.2 wide\n"),
+        r"labels/a.txt: line 1: expected numbers",
+    ),
+    (
+        "yolo names missing",
+        lambda r: _yolo(r, "", names="null"),
+        r"data.yaml: 'names' must be a non-empty list",
+    ),
 ]
 
 
@@ -159,12 +196,15 @@ def test_rewrite_replaces_the_whole_output(coco_dir, tmp_path):
     assert len(load_dataset(out)) == 1
 
 
-@pytest.mark.parametrize("where, message", [
-    ("unrelated", r"not empty and was not written by feint"),
-    ("coco", r"would replace the input"),
-    ("coco/inside", r"lies inside the input"),
-    ("file.txt", r"is a file, expected a folder"),
-])
+@pytest.mark.parametrize(
+    "where, message",
+    [
+        ("unrelated", r"not empty and was not written by feint"),
+        ("coco", r"would replace the input"),
+        ("coco/inside", r"lies inside the input"),
+        ("file.txt", r"is a file, expected a folder"),
+    ],
+)
 def test_dangerous_destinations_are_refused(coco_dir, tmp_path, where, message):
     (tmp_path / "unrelated").mkdir()
     (tmp_path / "unrelated/notes.txt").write_text("keep me")

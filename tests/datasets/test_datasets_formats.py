@@ -62,7 +62,8 @@ def test_manifest_to_imagefolder(manifest_dir, tmp_path):
     as_folders = load_dataset(out, format="imagefolder")
     assert as_folders.classes == ds.classes
     assert sorted((r.primary_class, os.path.realpath(r.image)) for r in as_folders) == sorted(
-        (r.primary_class, os.path.realpath(r.image)) for r in ds)
+        (r.primary_class, os.path.realpath(r.image)) for r in ds
+    )
     again = load_dataset(out)  # the manifest.csv written beside the folders brings groups and metadata back
     assert again.format == "manifest"
     assert_same(ds, again)
@@ -78,7 +79,8 @@ def test_copy_writes_real_files(coco_dir, tmp_path):
     back = load_dataset(tmp_path / "copy")
     assert [r.image.parent for r in back] == [tmp_path / "copy/images"] * 4
     assert [(r.image.name, r.box_labels, r.boxes.tolist()) for r in back] == [
-        (r.image.name, r.box_labels, r.boxes.tolist()) for r in ds]
+        (r.image.name, r.box_labels, r.boxes.tolist()) for r in ds
+    ]
 
 
 def test_imagefolder_with_split_folders(tmp_path):
@@ -102,8 +104,9 @@ def test_yolo_reader_lists_dict_names_and_polygons(tmp_path):
     (root / "labels/b.txt").write_text("1 0.1 0.1 0.9 0.1 0.5 0.9\n")  # a triangle
     (root / "train.txt").write_text("./images/a.jpg\n./images/b.jpg\n")
     (root / "val.txt").write_text("./images/c.jpg\n")
-    (root / "data.yaml").write_text("path: /elsewhere/not/here\ntrain: train.txt\nval: val.txt\n"
-                                    "names:\n  0: boat\n  1: buoy\n")
+    (root / "data.yaml").write_text(
+        "path: /elsewhere/not/here\ntrain: train.txt\nval: val.txt\nnames:\n  0: boat\n  1: buoy\n"
+    )
     ds = load_dataset(root)
     assert ds.classes == ["boat", "buoy"] and [r.split for r in ds] == ["train", "train", "val"]
     a, b, c = ds.records
@@ -112,13 +115,16 @@ def test_yolo_reader_lists_dict_names_and_polygons(tmp_path):
     assert len(c.boxes) == 0 and c.primary_class is None
 
 
-@pytest.mark.parametrize("layout, expected", [
-    ({"dataset.json": "{}", "annotations.json": "{}"}, "feint"),
-    ({"annotations.json": "{}"}, "coco"),
-    ({"data.yaml": "names: [a]"}, "yolo"),
-    ({"manifest.csv": "file\n"}, "manifest"),
-    ({"cat/x.jpg": ""}, "imagefolder"),
-])
+@pytest.mark.parametrize(
+    "layout, expected",
+    [
+        ({"dataset.json": "{}", "annotations.json": "{}"}, "feint"),
+        ({"annotations.json": "{}"}, "coco"),
+        ({"data.yaml": "names: [a]"}, "yolo"),
+        ({"manifest.csv": "file\n"}, "manifest"),
+        ({"cat/x.jpg": ""}, "imagefolder"),
+    ],
+)
 def test_detect_format(tmp_path, layout, expected):
     for name, text in layout.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -143,9 +149,14 @@ def test_feint_render_metadata_from_params(render_dir):
     pytest.importorskip("pyarrow", exc_type=ImportError)
     import pandas as pd
 
-    pd.DataFrame({"index": [2, 0, 1], "class": ["emu", "cat", "dog"], "sky.clouds": [0.2, 0.0, 0.1],
-                  "file_name": ["images/000002.jpg", "images/000000.jpg", "images/000001.jpg"]}).to_parquet(
-        render_dir / "params.parquet", index=False)
+    pd.DataFrame(
+        {
+            "index": [2, 0, 1],
+            "class": ["emu", "cat", "dog"],
+            "sky.clouds": [0.2, 0.0, 0.1],
+            "file_name": ["images/000002.jpg", "images/000000.jpg", "images/000001.jpg"],
+        }
+    ).to_parquet(render_dir / "params.parquet", index=False)
     ds = load_dataset(render_dir)
     assert [r.meta["sky.clouds"] for r in ds] == [0.0, 0.1, 0.2]
     assert "class" not in ds.records[0].meta and "file_name" not in ds.records[0].meta
@@ -207,5 +218,7 @@ def test_yolo_roboflow_layout(tmp_path):
         (tmp_path / split / "labels" / f"{split}.txt").write_text("0 0.5 0.5 0.5 0.5\n")
     (tmp_path / "data.yaml").write_text("train: ../train/images\nval: ../valid/images\nnames: ['ship']\n")
     ds = load_dataset(tmp_path)
-    assert [(r.image.name, r.split, len(r.boxes)) for r in ds] == [("train.jpg", "train", 1),
-                                                                   ("valid.jpg", "val", 1)]
+    assert [(r.image.name, r.split, len(r.boxes)) for r in ds] == [
+        ("train.jpg", "train", 1),
+        ("valid.jpg", "val", 1),
+    ]

@@ -22,17 +22,25 @@ def _manifest(root: Path, rows: list[str], header: str = "file,class") -> Path:
     return root
 
 
-@pytest.mark.parametrize("rows, line, first, label", [
-    (["img/a.jpg,cat", "img/b.jpg,dog", "img/a.jpg,dog"], 4, 2, "as class 'cat'"),  # two labels
-    (["img/a.jpg,cat", "img/a.jpg,cat"], 3, 2, "as class 'cat'"),  # a repeated row
-    (["img/b.jpg,", "img/c.jpg,dog", "./img/b.jpg,dog"], 4, 2, "without a class"),  # spelt otherwise
-])
-def test_a_manifest_listing_a_file_twice_is_refused(tmp_path: Path, rows: list[str], line: int, first: int,
-                                                    label: str) -> None:
+@pytest.mark.parametrize(
+    "rows, line, first, label",
+    [
+        (["img/a.jpg,cat", "img/b.jpg,dog", "img/a.jpg,dog"], 4, 2, "as class 'cat'"),  # two labels
+        (["img/a.jpg,cat", "img/a.jpg,cat"], 3, 2, "as class 'cat'"),  # a repeated row
+        (["img/b.jpg,", "img/c.jpg,dog", "./img/b.jpg,dog"], 4, 2, "without a class"),  # spelt otherwise
+    ],
+)
+def test_a_manifest_listing_a_file_twice_is_refused(
+    tmp_path: Path, rows: list[str], line: int, first: int, label: str
+) -> None:
     data = _manifest(tmp_path / "m", rows)
     name = rows[line - 2].split(",")[0]
-    with pytest.raises(FeintError, match=re.escape(f"{data / 'manifest.csv'}: line {line}: file {name!r} is "
-                                                   f"already listed at line {first} ({label})")):
+    with pytest.raises(
+        FeintError,
+        match=re.escape(
+            f"{data / 'manifest.csv'}: line {line}: file {name!r} is already listed at line {first} ({label})"
+        ),
+    ):
         load_dataset(data)
 
 
@@ -45,17 +53,26 @@ def test_a_manifest_without_a_class_column_still_loads(tmp_path: Path) -> None:
 def test_coco_listing_a_file_twice_is_refused(tmp_path: Path) -> None:
     make_image(tmp_path / "c" / "a.jpg")
     make_image(tmp_path / "c" / "images" / "b.jpg")
-    images = [{"id": 1, "file_name": "a.jpg"}, {"id": 2, "file_name": "b.jpg"},
-              {"id": 5, "file_name": "./a.jpg"}]
+    images = [
+        {"id": 1, "file_name": "a.jpg"},
+        {"id": 2, "file_name": "b.jpg"},
+        {"id": 5, "file_name": "./a.jpg"},
+    ]
     write_coco(tmp_path / "c", images, [])
-    with pytest.raises(FeintError, match=re.escape(
+    with pytest.raises(
+        FeintError,
+        match=re.escape(
             f"{tmp_path / 'c' / 'annotations.json'}: images[2] (id 5): file './a.jpg' is already listed at "
-            "images[0] (id 1)")):
+            "images[0] (id 1)"
+        ),
+    ):
         load_dataset(tmp_path / "c")
     images[2]["file_name"] = "images/b.jpg"  # b.jpg is found under images/ either way
     write_coco(tmp_path / "c", images, [])
-    with pytest.raises(FeintError, match=re.escape("images[2] (id 5): file 'images/b.jpg' is already listed "
-                                                   "at images[1] (id 2)")):
+    with pytest.raises(
+        FeintError,
+        match=re.escape("images[2] (id 5): file 'images/b.jpg' is already listed at images[1] (id 2)"),
+    ):
         load_dataset(tmp_path / "c")
 
 
@@ -71,31 +88,48 @@ def _yolo(root: Path, lists: dict[str, list[str]]) -> Path:
 
 
 def test_a_yolo_list_naming_an_image_twice_is_refused(tmp_path: Path) -> None:
-    data = _yolo(tmp_path / "y", {"train": ["./images/a.jpg", "./images/b.jpg", "images/a.jpg"],
-                                  "val": ["./images/c.jpg"]})
-    with pytest.raises(FeintError, match=re.escape(f"{data / 'train.txt'}: line 3: file 'images/a.jpg' is "
-                                                   "already listed at line 1 of train.txt")):
+    data = _yolo(
+        tmp_path / "y",
+        {"train": ["./images/a.jpg", "./images/b.jpg", "images/a.jpg"], "val": ["./images/c.jpg"]},
+    )
+    with pytest.raises(
+        FeintError,
+        match=re.escape(
+            f"{data / 'train.txt'}: line 3: file 'images/a.jpg' is already listed at line 1 of train.txt"
+        ),
+    ):
         load_dataset(data)
 
 
 def test_yolo_lists_of_the_same_images_mean_no_split_and_partly_shared_ones_warn(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    same = _yolo(tmp_path / "same", {"train": ["./images/a.jpg", "./images/b.jpg"],
-                                     "val": ["./images/b.jpg", "images/a.jpg"]})
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    same = _yolo(
+        tmp_path / "same",
+        {"train": ["./images/a.jpg", "./images/b.jpg"], "val": ["./images/b.jpg", "images/a.jpg"]},
+    )
     assert load_dataset(same).splits == []  # typesofships' way of saying "no split"
     assert capsys.readouterr().err == ""
 
-    partly = _yolo(tmp_path / "partly", {"train": ["./images/a.jpg", "./images/b.jpg", "./images/c.jpg"],
-                                         "test": ["./images/c.jpg", "./images/d.jpg"]})
+    partly = _yolo(
+        tmp_path / "partly",
+        {
+            "train": ["./images/a.jpg", "./images/b.jpg", "./images/c.jpg"],
+            "test": ["./images/c.jpg", "./images/d.jpg"],
+        },
+    )
     dataset = load_dataset(partly)
     assert dataset.splits == [] and len(dataset) == 4
     err = capsys.readouterr().err
-    assert err == (f"feint: warning: {partly / 'data.yaml'}: some images are in more than one of train, test "
-                   f"(e.g. {partly / 'images' / 'c.jpg'}), others in one: the dataset is read without "
-                   "splits\n")
+    assert err == (
+        f"feint: warning: {partly / 'data.yaml'}: some images are in more than one of train, test "
+        f"(e.g. {partly / 'images' / 'c.jpg'}), others in one: the dataset is read without "
+        "splits\n"
+    )
 
-    disjoint = _yolo(tmp_path / "disjoint", {"train": ["./images/a.jpg", "./images/b.jpg"],
-                                             "val": ["./images/c.jpg"]})
+    disjoint = _yolo(
+        tmp_path / "disjoint", {"train": ["./images/a.jpg", "./images/b.jpg"], "val": ["./images/c.jpg"]}
+    )
     assert load_dataset(disjoint).splits == ["train", "val"] and capsys.readouterr().err == ""
 
 
@@ -112,22 +146,26 @@ def _grouped(root: Path) -> Path:
     return root
 
 
-def test_a_class_too_small_for_every_split_is_warned_about(tmp_path: Path,
-                                                          capsys: pytest.CaptureFixture[str],
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_class_too_small_for_every_split_is_warned_about(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     dataset = load_dataset(_grouped(tmp_path / "g"))
     result = split_dataset(dataset, [0.6, 0.2, 0.2], seed=0)
     assert {r.split for r in result if r.primary_class == "emu"} == {"train"}  # the split stands
-    assert capsys.readouterr().err == ("feint: warning: class 'emu' is missing from splits val, test: it "
-                                       "has 1 group, too few to reach every split\n")
+    assert capsys.readouterr().err == (
+        "feint: warning: class 'emu' is missing from splits val, test: it "
+        "has 1 group, too few to reach every split\n"
+    )
     split_dataset(dataset, [0.6, 0.2, 0.2], seed=0, warn=False)
     split_dataset(dataset.filter(lambda r: r.primary_class == "cat"), [0.6, 0.2, 0.2], seed=0)
     assert capsys.readouterr().err == ""  # no warning asked for; every class in every split
     split_dataset(dataset, [1.0, 0.0], seed=0, names=["train", "unused"])
     assert capsys.readouterr().err == ""  # a split of ratio 0 is not missed
 
-    monkeypatch.setattr("sys.argv", ["feint", "data", "split", str(tmp_path / "g"), "-o", str(tmp_path / "s"),
-                                     "--ratios", "0.6,0.2,0.2"])
+    monkeypatch.setattr(
+        "sys.argv",
+        ["feint", "data", "split", str(tmp_path / "g"), "-o", str(tmp_path / "s"), "--ratios", "0.6,0.2,0.2"],
+    )
     with pytest.raises(SystemExit) as done:
         main()
     assert done.value.code == 0

@@ -29,10 +29,13 @@ def test_keep_classes_drops_boxes_and_emptied_images_but_keeps_background(coco_d
     assert np.allclose(only_emu.boxes, [[0, 0, 32, 24]])
 
 
-@pytest.mark.parametrize("name, text", [
-    ("map.csv", "from,to\ncat,animal\ndog,animal\nemu,\n"),
-    ("map.yaml", "cat: animal\ndog: animal\nemu: null\n"),
-])
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("map.csv", "from,to\ncat,animal\ndog,animal\nemu,\n"),
+        ("map.yaml", "cat: animal\ndog: animal\nemu: null\n"),
+    ],
+)
 def test_mapping_renames_merges_and_drops(coco_dir, tmp_path, name, text):
     (tmp_path / name).write_text(text)
     ds = load_dataset(coco_dir)
@@ -41,10 +44,13 @@ def test_mapping_renames_merges_and_drops(coco_dir, tmp_path, name, text):
     assert [r.box_labels for r in mapped] == [("animal",), ("animal",), ()]  # im3 (emu only) dropped
 
 
-@pytest.mark.parametrize("name, text, line", [
-    ("map.csv", "from,to\ncat,animal\nwolf,animal\n", 3),
-    ("map.yaml", "# comment\ncat: animal\n\nwolf: animal\n", 4),
-])
+@pytest.mark.parametrize(
+    "name, text, line",
+    [
+        ("map.csv", "from,to\ncat,animal\nwolf,animal\n", 3),
+        ("map.yaml", "# comment\ncat: animal\n\nwolf: animal\n", 4),
+    ],
+)
 def test_mapping_with_unknown_class_names_file_and_line(coco_dir, tmp_path, name, text, line):
     (tmp_path / name).write_text(text)
     with pytest.raises(FeintError, match=rf"{name}: line {line}: class 'wolf' is not in the dataset"):

@@ -88,10 +88,17 @@ def test_subsample_in_one_split_keeps_the_others(grouped):
     assert 0 < counts["train"] < full["train"] / 2
 
 
-@pytest.mark.parametrize("sizes, target, expected", [
-    ([3, 3, 3], 0.0, 0), ([3, 3, 3], 0.5, 1), ([3, 3, 3], 4.4, 1), ([3, 3, 3], 4.6, 2), ([1, 10, 1], 5.0, 1),
-    ([2], 100, 1),
-])
+@pytest.mark.parametrize(
+    "sizes, target, expected",
+    [
+        ([3, 3, 3], 0.0, 0),
+        ([3, 3, 3], 0.5, 1),
+        ([3, 3, 3], 4.4, 1),
+        ([3, 3, 3], 4.6, 2),
+        ([1, 10, 1], 5.0, 1),
+        ([2], 100, 1),
+    ],
+)
 def test_prefix_length_is_closest(sizes, target, expected):
     assert _prefix_length(sizes, target) == expected
 

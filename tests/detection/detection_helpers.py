@@ -37,13 +37,23 @@ def make_coco(root: Path, n: int = 10, size: tuple[int, int] = (96, 72), seed: i
             y0 = int(rng.integers(0, h - side))
             x1, y1 = x0 + side - 1, y0 + side - 1
             (draw.rectangle if name == "square" else draw.ellipse)([x0, y0, x1, y1], fill=COLOURS[name])
-            annotations.append({"id": len(annotations) + 1, "image_id": i + 1,
-                                "category_id": CLASSES.index(name) + 1, "bbox": [x0, y0, side, side],
-                                "area": side * side, "iscrowd": 0})
+            annotations.append(
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": i + 1,
+                    "category_id": CLASSES.index(name) + 1,
+                    "bbox": [x0, y0, side, side],
+                    "area": side * side,
+                    "iscrowd": 0,
+                }
+            )
         img.save(root / "images" / f"shape-{i:03d}.png")
         images.append({"id": i + 1, "file_name": f"images/shape-{i:03d}.png", "width": w, "height": h})
-    coco = {"images": images, "annotations": annotations,
-            "categories": [{"id": k + 1, "name": c} for k, c in enumerate(CLASSES)]}
+    coco = {
+        "images": images,
+        "annotations": annotations,
+        "categories": [{"id": k + 1, "name": c} for k, c in enumerate(CLASSES)],
+    }
     (root / "annotations.json").write_text(json.dumps(coco))
     return root
 

@@ -43,11 +43,38 @@ def pipeline(shapes: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     torch.set_num_threads(1)  # as the one_thread fixture, which a module fixture comes before
     try:
         assert feint("data", "convert", shapes, "--to", "yolo", "-o", paths["yolo"])[0] == 0
-        assert feint("data", "split", paths["yolo"] / "data.yaml", "-o", paths["split"], "--ratios",
-                     "0.8,0.1,0.1", "--seed", "0")[0] == 0
-        code, out, err = feint("detect", "train", paths["split"], "-o", paths["run"], "--size", "96",
-                               "--batch", "4", "--epochs", "1", "--workers", "0", "--mlflow", paths["mlflow"],
-                               "-q")
+        assert (
+            feint(
+                "data",
+                "split",
+                paths["yolo"] / "data.yaml",
+                "-o",
+                paths["split"],
+                "--ratios",
+                "0.8,0.1,0.1",
+                "--seed",
+                "0",
+            )[0]
+            == 0
+        )
+        code, out, err = feint(
+            "detect",
+            "train",
+            paths["split"],
+            "-o",
+            paths["run"],
+            "--size",
+            "96",
+            "--batch",
+            "4",
+            "--epochs",
+            "1",
+            "--workers",
+            "0",
+            "--mlflow",
+            paths["mlflow"],
+            "-q",
+        )
     finally:
         torch.set_num_threads(before)
     assert code == 0, err
@@ -82,8 +109,9 @@ def test_conversion_and_split_feed_the_detector(pipeline: dict[str, Path]) -> No
     assert steps == [(1,)]
 
 
-def test_predict_writes_drawn_images_grid_and_coco_results(pipeline: dict[str, Path], shapes: Path,
-                                                           tmp_path: Path) -> None:
+def test_predict_writes_drawn_images_grid_and_coco_results(
+    pipeline: dict[str, Path], shapes: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "pred"
     inputs = sorted((shapes / "images").iterdir())[:3]
     code, stdout, err = feint("detect", "predict", pipeline["run"], *inputs, "-o", out, "--conf", "0.05")
@@ -135,8 +163,9 @@ def test_eval_writes_map_per_class_and_pr_curves(pipeline: dict[str, Path]) -> N
 
 
 def four_config(data: Path, out: Path, **kw: Any) -> DetectConfig:
-    base: dict[str, Any] = dict(data=str(data), out=str(out), size=96, batch=2, epochs=4, seed=0,
-                                warmup_epochs=0.5, progress=False)
+    base: dict[str, Any] = dict(
+        data=str(data), out=str(out), size=96, batch=2, epochs=4, seed=0, warmup_epochs=0.5, progress=False
+    )
     return DetectConfig(**{**base, **kw})
 
 
@@ -144,8 +173,9 @@ class Killed(Exception):
     """Stands in for the process being killed right after a checkpoint was written."""
 
 
-def test_loss_falls_and_a_resumed_run_ends_like_an_uninterrupted_one(four: Path, tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_loss_falls_and_a_resumed_run_ends_like_an_uninterrupted_one(
+    four: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     whole = four_config(four, tmp_path / "whole")
     record = train_detector(whole)
     rows = history(Path(whole.out))
@@ -185,9 +215,11 @@ def box(x: float, y: float, w: float, h: float, score: float | None = None) -> d
     return {**entry, "score": score}
 
 
-GROUND_TRUTH = {"images": [{"id": 1, "file_name": "a.png", "width": 100, "height": 100}],
-                "categories": [{"id": 1, "name": "square"}, {"id": 2, "name": "disc"}],
-                "annotations": [box(0, 0, 20, 20), box(50, 50, 20, 20)]}
+GROUND_TRUTH = {
+    "images": [{"id": 1, "file_name": "a.png", "width": 100, "height": 100}],
+    "categories": [{"id": 1, "name": "square"}, {"id": 2, "name": "disc"}],
+    "annotations": [box(0, 0, 20, 20), box(50, 50, 20, 20)],
+}
 
 
 def test_map_equals_the_hand_computed_value() -> None:
@@ -205,8 +237,13 @@ def test_map_equals_the_hand_computed_value() -> None:
     assert scores["map50"] == pytest.approx(253 / 303, abs=1e-12)
     assert scores["map"] == pytest.approx(1830 / 3030, abs=1e-12)
     square, disc = scores["per_class"]
-    assert square == {"class": "square", "ap": pytest.approx(1830 / 3030), "ap50": pytest.approx(253 / 303),
-                      "gt_boxes": 2, "detections": 3}
+    assert square == {
+        "class": "square",
+        "ap": pytest.approx(1830 / 3030),
+        "ap50": pytest.approx(253 / 303),
+        "gt_boxes": 2,
+        "detections": 3,
+    }
     assert disc["ap"] is None and disc["gt_boxes"] == 0  # no ground truth: left out of the mean
     assert scores["pr_curves"]["precision"]["square"][:51] == pytest.approx([1.0] * 51)
     assert scores["pr_curves"]["precision"]["square"][51:] == pytest.approx([2 / 3] * 50)
@@ -224,8 +261,14 @@ def test_detections_come_back_in_the_original_image_pixels(tmp_path: Path) -> No
 
     class WholeImage(torch.nn.Module):
         def forward(self, images: list[torch.Tensor]) -> list[dict[str, torch.Tensor]]:
-            return [{"boxes": torch.tensor([[0.0, 0.0, x.shape[2], x.shape[1]]]),
-                     "scores": torch.tensor([0.5]), "labels": torch.tensor([2])} for x in images]
+            return [
+                {
+                    "boxes": torch.tensor([[0.0, 0.0, x.shape[2], x.shape[1]]]),
+                    "scores": torch.tensor([0.5]),
+                    "labels": torch.tensor([2]),
+                }
+                for x in images
+            ]
 
     paths = []
     for k, size in enumerate([(200, 100), (30, 60)]):
@@ -245,8 +288,14 @@ def perfect(shapes: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> De
     truth = {r.image: r for r in load_dataset(shapes).records}
 
     def detect(paths: list[Path], *args: Any, **kw: Any) -> list[Detections]:
-        return [Detections(truth[p].boxes, np.ones(len(truth[p].boxes)),
-                           np.array([CLASSES.index(c) for c in truth[p].box_labels])) for p in paths]
+        return [
+            Detections(
+                truth[p].boxes,
+                np.ones(len(truth[p].boxes)),
+                np.array([CLASSES.index(c) for c in truth[p].box_labels]),
+            )
+            for p in paths
+        ]
 
     run = DetectorRun(tmp_path / "perfect", list(CLASSES), 96, None)
     monkeypatch.setattr(run, "detect", detect)
@@ -260,16 +309,20 @@ def test_eval_of_a_perfect_detector_is_1(perfect: DetectorRun, shapes: Path, tmp
     assert metrics["map"] == 1.0 and metrics["map50"] == 1.0 and metrics["images"] == 20
 
 
-def test_predict_draws_the_boxes_and_writes_them_as_coco_results(perfect: DetectorRun, shapes: Path,
-                                                                  tmp_path: Path) -> None:
+def test_predict_draws_the_boxes_and_writes_them_as_coco_results(
+    perfect: DetectorRun, shapes: Path, tmp_path: Path
+) -> None:
     from feint.detection.plots import class_colour
 
     image = shapes / "images" / "shape-001.png"
     code, stdout, err = feint("detect", "predict", perfect.path, image, "-o", tmp_path / "p")
     assert code == 0, err
     truth = json.loads((shapes / "annotations.json").read_text())
-    expected = [{"image_id": 1, "category_id": a["category_id"], "bbox": [float(v) for v in a["bbox"]],
-                 "score": 1.0} for a in truth["annotations"] if a["image_id"] == 2]
+    expected = [
+        {"image_id": 1, "category_id": a["category_id"], "bbox": [float(v) for v in a["bbox"]], "score": 1.0}
+        for a in truth["annotations"]
+        if a["image_id"] == 2
+    ]
     assert json.loads((tmp_path / "p" / "detections.json").read_text()) == expected
     with Image.open(tmp_path / "p" / "images" / "shape-001.jpg") as img:
         drawn = np.asarray(img.convert("RGB")).astype(int)
@@ -288,8 +341,11 @@ def fake_ultralytics(calls: list[dict[str, Any]]) -> types.ModuleType:
 
     class Boxes:
         def __init__(self) -> None:
-            self.xyxy, self.conf, self.cls = (torch.tensor([[1.0, 2.0, 30.0, 40.0]]), torch.tensor([0.8]),
-                                              torch.tensor([1.0]))
+            self.xyxy, self.conf, self.cls = (
+                torch.tensor([[1.0, 2.0, 30.0, 40.0]]),
+                torch.tensor([0.8]),
+                torch.tensor([1.0]),
+            )
 
     class YOLO:
         names = dict(enumerate(CLASSES))
@@ -305,7 +361,8 @@ def fake_ultralytics(calls: list[dict[str, Any]]) -> types.ModuleType:
             (folder / "results.csv").write_text(
                 "epoch,train/box_loss,train/cls_loss,train/dfl_loss,metrics/mAP50(B),metrics/mAP50-95(B),"
                 "val/box_loss,val/cls_loss,val/dfl_loss,lr/pg0\n1,1.5,2.0,1.0,0.2,0.1,1.4,1.9,1.0,0.01\n"
-                "2,1.2,1.5,0.9,0.5,0.3,1.3,1.6,0.9,0.005\n")
+                "2,1.2,1.5,0.9,0.5,0.3,1.3,1.6,0.9,0.005\n"
+            )
 
         def predict(self, sources: list[str], **kw: Any) -> list[Any]:
             return [types.SimpleNamespace(boxes=Boxes()) for _ in sources]
@@ -313,14 +370,30 @@ def fake_ultralytics(calls: list[dict[str, Any]]) -> types.ModuleType:
     return types.SimpleNamespace(YOLO=YOLO, __version__="0.0-fake")  # type: ignore[return-value]
 
 
-def test_yolo_backend_trains_from_a_model_yaml_on_the_converted_data(shapes: Path, tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_yolo_backend_trains_from_a_model_yaml_on_the_converted_data(
+    shapes: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls: list[dict[str, Any]] = []
     monkeypatch.setitem(sys.modules, "ultralytics", fake_ultralytics(calls))
     out = tmp_path / "yolo-run"
     val = make_coco(tmp_path / "val", n=4, seed=5)  # other images: validating on the training ones is refused
-    code, stdout, err = feint("detect", "train", shapes, "-o", out, "--model", "yolo11n.yaml", "--size", "96",
-                              "--epochs", "2", "--val", val, "--no-mlflow", "-q")
+    code, stdout, err = feint(
+        "detect",
+        "train",
+        shapes,
+        "-o",
+        out,
+        "--model",
+        "yolo11n.yaml",
+        "--size",
+        "96",
+        "--epochs",
+        "2",
+        "--val",
+        val,
+        "--no-mlflow",
+        "-q",
+    )
     assert code == 0, err
     (call,) = calls
     assert call["model"] == "yolo11n.yaml" and call["pretrained"] is False  # random weights: no download
@@ -343,8 +416,9 @@ def test_yolo_backend_trains_from_a_model_yaml_on_the_converted_data(shapes: Pat
 # --- errors ------------------------------------------------------------------------------------------
 
 
-def test_errors_are_one_line_and_exit_code_2(pipeline: dict[str, Path], shapes: Path, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_errors_are_one_line_and_exit_code_2(
+    pipeline: dict[str, Path], shapes: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     new = tmp_path / "new"
     missing = tmp_path / "no-such-data"
     line = one_error_line(*feint("detect", "train", missing, "-o", new, "-q"))
@@ -371,8 +445,9 @@ def test_errors_are_one_line_and_exit_code_2(pipeline: dict[str, Path], shapes: 
     # A corrupt image.
     broken = make_coco(tmp_path / "broken", n=2)
     (broken / "images" / "shape-001.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
-    line = one_error_line(*feint("detect", "train", broken, "-o", tmp_path / "b", "-q", "--no-mlflow",
-                                 "--workers", "2"))  # raised in a worker process, still one line
+    line = one_error_line(
+        *feint("detect", "train", broken, "-o", tmp_path / "b", "-q", "--no-mlflow", "--workers", "2")
+    )  # raised in a worker process, still one line
     assert "shape-001.png" in line and ("corrupt" in line or "not a readable image" in line)
 
     # YOLO without Ultralytics installed: how to get it, and its licence.

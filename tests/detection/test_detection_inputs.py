@@ -40,14 +40,17 @@ def test_the_train_split_by_default_and_a_note_saying_so(tmp_path: Path) -> None
     train, held = select_data(config(data, tmp_path / "run"), notes)
     assert {r.split for r in train} == {"train"} and len(train) == 4
     assert held is not None and {r.split for r in held} == {"val"}
-    assert notes == [("note", f"no --split given: training on the 'train' split of {data} "
-                              "(its splits: train, val, test)")]
+    assert notes == [
+        ("note", f"no --split given: training on the 'train' split of {data} (its splits: train, val, test)")
+    ]
 
 
 def test_splits_without_a_train_split_need_split(tmp_path: Path) -> None:
     data = with_splits(tmp_path / "data", ["val", "test"])
-    message = (f"{data}: the data has splits (val, test) but none named 'train'; say which split to train "
-               "on with --split")
+    message = (
+        f"{data}: the data has splits (val, test) but none named 'train'; say which split to train "
+        "on with --split"
+    )
     with pytest.raises(FeintError, match=re.escape(message)):
         select_data(config(data, tmp_path / "run"))  # before: every image, test included, was trained on
     train, _ = select_data(config(data, tmp_path / "run", split="val"))
@@ -58,9 +61,13 @@ def test_splits_without_a_train_split_need_split(tmp_path: Path) -> None:
 
 def test_validating_on_the_split_trained_on_is_refused(tmp_path: Path) -> None:
     data = with_splits(tmp_path / "data", ["train", "val"])
-    with pytest.raises(FeintError, match=re.escape(
+    with pytest.raises(
+        FeintError,
+        match=re.escape(
             f"--val-split train: that is the split trained on; validate on another split of {data} "
-            "(train, val) or on another dataset (--val)")):
+            "(train, val) or on another dataset (--val)"
+        ),
+    ):
         select_data(config(data, tmp_path / "run", val_split="train"))
     with pytest.raises(FeintError, match="--val-split val: that is the split trained on"):
         select_data(config(data, tmp_path / "run", split="val", val_split="val"))
@@ -68,8 +75,9 @@ def test_validating_on_the_split_trained_on_is_refused(tmp_path: Path) -> None:
 
 def test_a_val_dataset_holding_the_training_images_is_refused(tmp_path: Path) -> None:
     data = make_coco(tmp_path / "data", n=4)
-    with pytest.raises(FeintError, match=re.escape(f"--val {data}: 4 of its 4 images are training images "
-                                                   "too (e.g. ")):
+    with pytest.raises(
+        FeintError, match=re.escape(f"--val {data}: 4 of its 4 images are training images too (e.g. ")
+    ):
         select_data(config(data, tmp_path / "run", val=str(data)))
     # Another annotation file naming two of the same image files (by another path): still the same images.
     other = tmp_path / "other"
@@ -90,9 +98,13 @@ def test_a_val_split_sharing_groups_with_training_is_refused(tmp_path: Path) -> 
     train, held = select_data(config(ok, tmp_path / "run"))
     assert len(train) == 3 and len(held) == 3
     leaky = with_splits(tmp_path / "leaky", ["train", "val"], groups=["a", "b", "c"])  # all on both sides
-    with pytest.raises(FeintError, match=re.escape(
+    with pytest.raises(
+        FeintError,
+        match=re.escape(
             f"the val split of {leaky}: 3 of its groups have training images too (e.g. group 'a'): "
-            "validation would score objects trained on; re-split the data by group (`feint data split`)")):
+            "validation would score objects trained on; re-split the data by group (`feint data split`)"
+        ),
+    ):
         select_data(config(leaky, tmp_path / "run"))
 
 
@@ -113,18 +125,26 @@ def test_resuming_refuses_boxes_or_images_that_changed(tmp_path: Path) -> None:
     moved = json.loads(json.dumps(original))
     moved["annotations"][0]["bbox"][0] += 3  # one box moved by 3 px
     (data / "annotations.json").write_text(json.dumps(moved))
-    with pytest.raises(FeintError, match=where + r" \(the same file names, but other boxes or file "
-                                                 r"contents\); start a new run in another folder"):
+    with pytest.raises(
+        FeintError,
+        match=where + r" \(the same file names, but other boxes or file "
+        r"contents\); start a new run in another folder",
+    ):
         train_detector(cfg, resume=True)
 
-    fewer = {**original, "images": original["images"][:3],
-             "annotations": [a for a in original["annotations"] if a["image_id"] <= 3]}
+    fewer = {
+        **original,
+        "images": original["images"][:3],
+        "annotations": [a for a in original["annotations"] if a["image_id"] <= 3],
+    }
     (data / "annotations.json").write_text(json.dumps(fewer))
     with pytest.raises(FeintError, match=where + r" \(1 image gone, e\.g\. .*shape-003\.png\)"):
         train_detector(cfg, resume=True)
 
     renamed = {**original, "categories": [{"id": 1, "name": "box"}, {"id": 2, "name": "disc"}]}
     (data / "annotations.json").write_text(json.dumps(renamed))
-    with pytest.raises(FeintError, match=re.escape(f"{cfg.out}: cannot resume: the classes changed (were "
-                                                   "square, disc; now box, disc)")):
+    with pytest.raises(
+        FeintError,
+        match=re.escape(f"{cfg.out}: cannot resume: the classes changed (were square, disc; now box, disc)"),
+    ):
         train_detector(cfg, resume=True)

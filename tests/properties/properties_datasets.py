@@ -23,37 +23,125 @@ FORMATS = ("manifest", "coco", "yolo", "imagefolder", "feint")
 CLASS_POOL = ("cat", "dog", "emu", "fox")
 SPLITS = ("train", "val", "test")
 
-IMAGE_DAMAGE = ("missing_image", "truncated_image", "garbage_image", "empty_image", "image_is_folder",
-                "wrong_size_label")
+IMAGE_DAMAGE = (
+    "missing_image",
+    "truncated_image",
+    "garbage_image",
+    "empty_image",
+    "image_is_folder",
+    "wrong_size_label",
+)
 DAMAGE: dict[str, tuple[str, ...]] = {
-    "manifest": IMAGE_DAMAGE + (
-        "csv_empty", "csv_header_only", "csv_no_file_column", "csv_bad_quotes", "csv_non_utf8",
-        "csv_duplicate_row", "csv_bad_width", "csv_bad_source", "csv_extra_fields", "csv_empty_file_cell",
-        "csv_bom", "classes_txt_missing_class", "classes_txt_non_utf8", "csv_file_is_folder",
-        "csv_absolute_missing"),
-    "coco": IMAGE_DAMAGE + (
-        "json_empty", "json_truncated", "json_non_utf8", "json_not_object", "json_no_images",
-        "json_images_not_list", "box_outside", "box_negative", "box_nan", "box_inf", "box_strings",
-        "box_short", "box_empty", "unknown_category", "category_id_float", "category_id_string",
-        "duplicate_image_id", "duplicate_category", "ann_unknown_image", "width_string", "width_negative",
-        "width_zero", "width_huge", "width_float", "file_name_missing", "file_name_number", "bad_split",
-        "bad_group", "bad_source", "bad_class", "segmentation_garbage", "segmentation_rle_wrong_size",
-        "segmentation_polygon_odd", "meta_not_dict", "categories_missing", "annotations_not_list",
-        "bbox_bool"),
-    "yolo": IMAGE_DAMAGE[:-1] + (
-        "yaml_empty", "yaml_truncated", "yaml_non_utf8", "yaml_list", "names_missing", "names_empty",
-        "names_dict_gap", "names_dict", "nc_mismatch", "names_numbers", "names_duplicate",
-        "label_unknown_class", "label_outside", "label_nan", "label_negative_wh", "label_garbage",
-        "label_non_utf8", "label_polygon_odd", "label_polygon", "label_float_class", "label_empty_lines",
-        "split_list_missing_image", "split_points_nowhere", "path_elsewhere", "sidecar_bad_class",
-        "sidecar_garbage", "label_is_folder"),
-    "imagefolder": IMAGE_DAMAGE[:-1] + (
-        "empty_class_folder", "non_image_file", "no_class_folders", "hidden_folder", "mixed_split_layout",
-        "image_non_utf8_name"),
-    "feint": IMAGE_DAMAGE + (
-        "dataset_json_malformed", "dataset_json_list", "dataset_json_missing", "params_garbage",
-        "params_no_index", "box_outside", "unknown_category", "json_truncated", "bad_group",
-        "render_json_only"),
+    "manifest": IMAGE_DAMAGE
+    + (
+        "csv_empty",
+        "csv_header_only",
+        "csv_no_file_column",
+        "csv_bad_quotes",
+        "csv_non_utf8",
+        "csv_duplicate_row",
+        "csv_bad_width",
+        "csv_bad_source",
+        "csv_extra_fields",
+        "csv_empty_file_cell",
+        "csv_bom",
+        "classes_txt_missing_class",
+        "classes_txt_non_utf8",
+        "csv_file_is_folder",
+        "csv_absolute_missing",
+    ),
+    "coco": IMAGE_DAMAGE
+    + (
+        "json_empty",
+        "json_truncated",
+        "json_non_utf8",
+        "json_not_object",
+        "json_no_images",
+        "json_images_not_list",
+        "box_outside",
+        "box_negative",
+        "box_nan",
+        "box_inf",
+        "box_strings",
+        "box_short",
+        "box_empty",
+        "unknown_category",
+        "category_id_float",
+        "category_id_string",
+        "duplicate_image_id",
+        "duplicate_category",
+        "ann_unknown_image",
+        "width_string",
+        "width_negative",
+        "width_zero",
+        "width_huge",
+        "width_float",
+        "file_name_missing",
+        "file_name_number",
+        "bad_split",
+        "bad_group",
+        "bad_source",
+        "bad_class",
+        "segmentation_garbage",
+        "segmentation_rle_wrong_size",
+        "segmentation_polygon_odd",
+        "meta_not_dict",
+        "categories_missing",
+        "annotations_not_list",
+        "bbox_bool",
+    ),
+    "yolo": IMAGE_DAMAGE[:-1]
+    + (
+        "yaml_empty",
+        "yaml_truncated",
+        "yaml_non_utf8",
+        "yaml_list",
+        "names_missing",
+        "names_empty",
+        "names_dict_gap",
+        "names_dict",
+        "nc_mismatch",
+        "names_numbers",
+        "names_duplicate",
+        "label_unknown_class",
+        "label_outside",
+        "label_nan",
+        "label_negative_wh",
+        "label_garbage",
+        "label_non_utf8",
+        "label_polygon_odd",
+        "label_polygon",
+        "label_float_class",
+        "label_empty_lines",
+        "split_list_missing_image",
+        "split_points_nowhere",
+        "path_elsewhere",
+        "sidecar_bad_class",
+        "sidecar_garbage",
+        "label_is_folder",
+    ),
+    "imagefolder": IMAGE_DAMAGE[:-1]
+    + (
+        "empty_class_folder",
+        "non_image_file",
+        "no_class_folders",
+        "hidden_folder",
+        "mixed_split_layout",
+        "image_non_utf8_name",
+    ),
+    "feint": IMAGE_DAMAGE
+    + (
+        "dataset_json_malformed",
+        "dataset_json_list",
+        "dataset_json_missing",
+        "params_garbage",
+        "params_no_index",
+        "box_outside",
+        "unknown_category",
+        "json_truncated",
+        "bad_group",
+        "render_json_only",
+    ),
 }
 
 
@@ -105,11 +193,17 @@ def dataset_specs(draw: st.DrawFn, formats: tuple[str, ...] = FORMATS, damage: b
     images = []
     for k in range(n):
         w, h = draw(st.integers(4, 24)), draw(st.integers(4, 24))
-        boxes = draw(st.lists(boxes_for(w, h, classes), min_size=1 if fmt == "feint" else 0,
-                              max_size=2)) if has_boxes else []
+        boxes = (
+            draw(st.lists(boxes_for(w, h, classes), min_size=1 if fmt == "feint" else 0, max_size=2))
+            if has_boxes
+            else []
+        )
         if fmt in ("manifest", "imagefolder"):
-            cls = draw(st.sampled_from(classes)) if fmt == "imagefolder" else draw(
-                st.one_of(st.sampled_from(classes), st.sampled_from(classes), st.none()))
+            cls = (
+                draw(st.sampled_from(classes))
+                if fmt == "imagefolder"
+                else draw(st.one_of(st.sampled_from(classes), st.sampled_from(classes), st.none()))
+            )
         elif fmt == "coco":
             cls = draw(st.one_of(st.none(), st.none(), st.sampled_from(classes)))
         else:
@@ -120,12 +214,38 @@ def dataset_specs(draw: st.DrawFn, formats: tuple[str, ...] = FORMATS, damage: b
         images.append(ImageSpec(w, h, cls, boxes, group, split, ext, 20 * k))
     hurt = draw(st.sampled_from(DAMAGE[fmt])) if damage else "none"
     return DatasetSpec(
-        fmt=fmt, classes=classes, images=images, linked=draw(st.booleans()), as_file=draw(st.booleans()),
-        damage=hurt, pick=draw(st.integers(0, n - 1)),
-        odd=draw(st.sampled_from([-3, 0, 1.5, "abc", 10**9, "nan", math.nan, math.inf, -1e308, [], {}, None,
-                                  True, "", "../x.jpg"])),
-        extra_column=draw(st.booleans()), params=fmt == "feint" and draw(st.booleans()),
-        same_names=fmt != "feint" and draw(st.booleans()))
+        fmt=fmt,
+        classes=classes,
+        images=images,
+        linked=draw(st.booleans()),
+        as_file=draw(st.booleans()),
+        damage=hurt,
+        pick=draw(st.integers(0, n - 1)),
+        odd=draw(
+            st.sampled_from(
+                [
+                    -3,
+                    0,
+                    1.5,
+                    "abc",
+                    10**9,
+                    "nan",
+                    math.nan,
+                    math.inf,
+                    -1e308,
+                    [],
+                    {},
+                    None,
+                    True,
+                    "",
+                    "../x.jpg",
+                ]
+            )
+        ),
+        extra_column=draw(st.booleans()),
+        params=fmt == "feint" and draw(st.booleans()),
+        same_names=fmt != "feint" and draw(st.booleans()),
+    )
 
 
 # --- writing -----------------------------------------------------------------------------------------
@@ -154,7 +274,7 @@ def _relpaths(spec: DatasetSpec) -> list[str]:
 
 def _label_file(folder: Path, name: str) -> Path:
     """Ultralytics' rule: images/.../x.jpg -> labels/.../x.txt."""
-    return folder / Path("labels" + name[len("images"):]).with_suffix(".txt")
+    return folder / Path("labels" + name[len("images") :]).with_suffix(".txt")
 
 
 def build(folder: Path, spec: DatasetSpec, originals: Path) -> Path:
@@ -172,16 +292,24 @@ def build(folder: Path, spec: DatasetSpec, originals: Path) -> Path:
             os.symlink(target, dest)
         else:
             _image(dest, im)
-    label_file = {"manifest": _manifest, "coco": _coco, "yolo": _yolo, "imagefolder": _imagefolder,
-                  "feint": _feint}[spec.fmt](folder, spec, rel)
+    label_file = {
+        "manifest": _manifest,
+        "coco": _coco,
+        "yolo": _yolo,
+        "imagefolder": _imagefolder,
+        "feint": _feint,
+    }[spec.fmt](folder, spec, rel)
     _damage(folder, spec, rel, originals)
     return label_file if spec.as_file and label_file is not None else folder
 
 
 def _manifest(folder: Path, spec: DatasetSpec, rel: list[str]) -> Path:
     splits = any(im.split for im in spec.images)
-    header = ["file", "class", "group"] + (["split"] if splits else []) + (["low_detail"] if spec.extra_column
-                                                                           else [])
+    header = (
+        ["file", "class", "group"]
+        + (["split"] if splits else [])
+        + (["low_detail"] if spec.extra_column else [])
+    )
     lines = [",".join(header)]
     for k, (im, name) in enumerate(zip(spec.images, rel, strict=True)):
         row = [name, im.cls or "", im.group or ""] + ([im.split or ""] if splits else [])
@@ -209,10 +337,21 @@ def _coco_dict(spec: DatasetSpec, rel: list[str], render: bool = False) -> dict[
                 entry["low_detail"] = k % 2
         images.append(entry)
         for x0, y0, x1, y1, c in im.boxes:
-            anns.append({"id": len(anns) + 1, "image_id": k + 1, "category_id": spec.classes.index(c) + 1,
-                         "bbox": [x0, y0, x1 - x0, y1 - y0], "area": (x1 - x0) * (y1 - y0), "iscrowd": 0})
-    return {"categories": [{"id": i + 1, "name": c} for i, c in enumerate(spec.classes)], "images": images,
-            "annotations": anns}
+            anns.append(
+                {
+                    "id": len(anns) + 1,
+                    "image_id": k + 1,
+                    "category_id": spec.classes.index(c) + 1,
+                    "bbox": [x0, y0, x1 - x0, y1 - y0],
+                    "area": (x1 - x0) * (y1 - y0),
+                    "iscrowd": 0,
+                }
+            )
+    return {
+        "categories": [{"id": i + 1, "name": c} for i, c in enumerate(spec.classes)],
+        "images": images,
+        "annotations": anns,
+    }
 
 
 def _coco(folder: Path, spec: DatasetSpec, rel: list[str]) -> Path:
@@ -223,16 +362,20 @@ def _coco(folder: Path, spec: DatasetSpec, rel: list[str]) -> Path:
 def _yolo(folder: Path, spec: DatasetSpec, rel: list[str]) -> Path:
     config: dict[str, Any] = {}
     for im, name in zip(spec.images, rel, strict=True):
-        lines = [f"{spec.classes.index(c)} {(x0 + x1) / 2 / im.w:.6f} {(y0 + y1) / 2 / im.h:.6f} "
-                 f"{(x1 - x0) / im.w:.6f} {(y1 - y0) / im.h:.6f}" for x0, y0, x1, y1, c in im.boxes]
+        lines = [
+            f"{spec.classes.index(c)} {(x0 + x1) / 2 / im.w:.6f} {(y0 + y1) / 2 / im.h:.6f} "
+            f"{(x1 - x0) / im.w:.6f} {(y1 - y0) / im.h:.6f}"
+            for x0, y0, x1, y1, c in im.boxes
+        ]
         if lines:
             label = _label_file(folder, name)
             label.parent.mkdir(parents=True, exist_ok=True)
             label.write_text("\n".join(lines) + "\n")
     splits = sorted({im.split for im in spec.images if im.split})
     for s in splits:
-        (folder / f"{s}.txt").write_text("".join(f"./{n}\n" for im, n in zip(spec.images, rel, strict=True)
-                                                 if im.split == s))
+        (folder / f"{s}.txt").write_text(
+            "".join(f"./{n}\n" for im, n in zip(spec.images, rel, strict=True) if im.split == s)
+        )
         config[s] = f"{s}.txt"
     if not splits:
         config.update(train="images", val="images")
@@ -253,9 +396,14 @@ def _feint(folder: Path, spec: DatasetSpec, rel: list[str]) -> Path:
     if spec.params:
         import pandas as pd
 
-        pd.DataFrame({"index": list(range(len(rel))), "sky.clouds": [0.1 * k for k in range(len(rel))],
-                      "camera.side": ["port" if k % 2 else "starboard" for k in range(len(rel))],
-                      "file_name": rel}).to_parquet(folder / "params.parquet")
+        pd.DataFrame(
+            {
+                "index": list(range(len(rel))),
+                "sky.clouds": [0.1 * k for k in range(len(rel))],
+                "camera.side": ["port" if k % 2 else "starboard" for k in range(len(rel))],
+                "file_name": rel,
+            }
+        ).to_parquet(folder / "params.parquet")
     return folder / "annotations.json"
 
 
@@ -292,8 +440,10 @@ def _damage(folder: Path, spec: DatasetSpec, rel: list[str], originals: Path) ->
                 text[i] += f",{im.w + (i - 1 == k)},{im.h}"
             (folder / "manifest.csv").write_text("\n".join(text) + "\n")
         else:  # coco, feint: the json says another size than the file has
+
             def grow(c: dict) -> None:
                 c["images"][k]["width"] += 5
+
             _edit_json(folder / "annotations.json", grow)
     # --- manifest ---
     elif d == "csv_empty":
@@ -344,8 +494,12 @@ def _damage(folder: Path, spec: DatasetSpec, rel: list[str], originals: Path) ->
         (folder / "manifest.csv").mkdir()
     elif d == "csv_absolute_missing":
         with (folder / "manifest.csv").open("a") as f:
-            f.write("/nonexistent/x.jpg,cat,g0" + (",train" if any(im.split for im in spec.images) else "")
-                    + (",0" if spec.extra_column else "") + "\n")
+            f.write(
+                "/nonexistent/x.jpg,cat,g0"
+                + (",train" if any(im.split for im in spec.images) else "")
+                + (",0" if spec.extra_column else "")
+                + "\n"
+            )
     # --- coco (and feint renders) ---
     elif d == "json_empty":
         (folder / "annotations.json").write_bytes(b"")
@@ -366,17 +520,26 @@ def _damage(folder: Path, spec: DatasetSpec, rel: list[str], originals: Path) ->
     elif d == "annotations_not_list":
         _edit_json(folder / "annotations.json", lambda c: c.update(annotations=odd if odd is not None else 3))
     elif d.startswith("box_") or d in ("bbox_bool",):
-        bad = {"box_outside": [0, 0, 1000, 5], "box_negative": [-8, -8, 4, 4], "box_nan": [math.nan, 0, 2, 2],
-               "box_inf": [0, 0, math.inf, 2], "box_strings": ["1", "2", "3", "4"], "box_short": [1, 2, 3],
-               "box_empty": [2, 2, 0, 0], "bbox_bool": [True, False, True, True]}[d]
+        bad = {
+            "box_outside": [0, 0, 1000, 5],
+            "box_negative": [-8, -8, 4, 4],
+            "box_nan": [math.nan, 0, 2, 2],
+            "box_inf": [0, 0, math.inf, 2],
+            "box_strings": ["1", "2", "3", "4"],
+            "box_short": [1, 2, 3],
+            "box_empty": [2, 2, 0, 0],
+            "bbox_bool": [True, False, True, True],
+        }[d]
 
         def set_box(c: dict) -> None:
             if c["annotations"]:
                 c["annotations"][k % len(c["annotations"])]["bbox"] = bad
             else:
                 c["annotations"].append({"id": 99, "image_id": 1, "category_id": 1, "bbox": bad})
+
         _edit_json(folder / "annotations.json", set_box)
     elif d in ("unknown_category", "category_id_float", "category_id_string", "ann_unknown_image"):
+
         def set_ann(c: dict) -> None:
             ann = {"id": 99, "image_id": k + 1, "category_id": 1, "bbox": [0, 0, 1, 1]}
             if d == "unknown_category":
@@ -388,33 +551,49 @@ def _damage(folder: Path, spec: DatasetSpec, rel: list[str], originals: Path) ->
             else:
                 ann["image_id"] = 999
             c["annotations"].append(ann)
+
         _edit_json(folder / "annotations.json", set_ann)
     elif d == "duplicate_image_id":
         _edit_json(folder / "annotations.json", lambda c: c["images"].append(dict(c["images"][k])))
     elif d == "duplicate_category":
-        _edit_json(folder / "annotations.json",
-                   lambda c: c["categories"].append({"id": 50, "name": c["categories"][0]["name"]}))
+        _edit_json(
+            folder / "annotations.json",
+            lambda c: c["categories"].append({"id": 50, "name": c["categories"][0]["name"]}),
+        )
     elif d.startswith("width_"):
-        value = {"width_string": "12", "width_negative": -4, "width_zero": 0, "width_huge": 10**12,
-                 "width_float": 12.5}[d]
+        value = {
+            "width_string": "12",
+            "width_negative": -4,
+            "width_zero": 0,
+            "width_huge": 10**12,
+            "width_float": 12.5,
+        }[d]
         _edit_json(folder / "annotations.json", lambda c: c["images"][k].update(width=value))
     elif d == "file_name_missing":
         _edit_json(folder / "annotations.json", lambda c: c["images"][k].update(file_name="nope/missing.jpg"))
     elif d == "file_name_number":
         _edit_json(folder / "annotations.json", lambda c: c["images"][k].update(file_name=odd))
     elif d in ("bad_split", "bad_group", "bad_source", "bad_class", "meta_not_dict"):
-        key = {"bad_split": "split", "bad_group": "group", "bad_source": "source", "bad_class": "class",
-               "meta_not_dict": "meta"}[d]
+        key = {
+            "bad_split": "split",
+            "bad_group": "group",
+            "bad_source": "source",
+            "bad_class": "class",
+            "meta_not_dict": "meta",
+        }[d]
         value = odd if d != "bad_class" else "zebra"
         _edit_json(folder / "annotations.json", lambda c: c["images"][k].update({key: value}))
     elif d.startswith("segmentation_"):
-        seg = {"segmentation_garbage": odd if odd not in (None, [], {}) else "x",
-               "segmentation_rle_wrong_size": {"size": [1, 1], "counts": "0"},
-               "segmentation_polygon_odd": [[1, 2, 3]]}[d]
+        seg = {
+            "segmentation_garbage": odd if odd not in (None, [], {}) else "x",
+            "segmentation_rle_wrong_size": {"size": [1, 1], "counts": "0"},
+            "segmentation_polygon_odd": [[1, 2, 3]],
+        }[d]
 
         def set_seg(c: dict) -> None:
             if c["annotations"]:
                 c["annotations"][0]["segmentation"] = seg
+
         _edit_json(folder / "annotations.json", set_seg)
     # --- yolo ---
     elif d == "yaml_empty":
@@ -451,12 +630,17 @@ def _damage(folder: Path, spec: DatasetSpec, rel: list[str], originals: Path) ->
         im = spec.images[k]
         label = _label_file(folder, rel[k])
         label.parent.mkdir(parents=True, exist_ok=True)
-        line = {"label_unknown_class": "7 0.5 0.5 0.2 0.2", "label_outside": "0 0.9 0.9 0.8 0.8",
-                "label_nan": "0 nan 0.5 0.1 0.1", "label_negative_wh": "0 0.5 0.5 -0.2 0.2",
-                "label_garbage": "cat 0.5 0.5 0.1 0.1",
-                "label_polygon_odd": "0 0.1 0.1 0.5 0.5 0.9 0.2 0.3 0.9",
-                "label_polygon": "0 0.1 0.1 0.5 0.1 0.5 0.6", "label_float_class": "0.5 0.5 0.5 0.1 0.1",
-                "label_empty_lines": "\n\n   \n"}.get(d)
+        line = {
+            "label_unknown_class": "7 0.5 0.5 0.2 0.2",
+            "label_outside": "0 0.9 0.9 0.8 0.8",
+            "label_nan": "0 nan 0.5 0.1 0.1",
+            "label_negative_wh": "0 0.5 0.5 -0.2 0.2",
+            "label_garbage": "cat 0.5 0.5 0.1 0.1",
+            "label_polygon_odd": "0 0.1 0.1 0.5 0.5 0.9 0.2 0.3 0.9",
+            "label_polygon": "0 0.1 0.1 0.5 0.1 0.5 0.6",
+            "label_float_class": "0.5 0.5 0.5 0.1 0.1",
+            "label_empty_lines": "\n\n   \n",
+        }.get(d)
         if d == "label_non_utf8":
             label.write_bytes(b"0 0.5 0.5 0.1 0.1\n\xff\xfe\n")
         elif d == "label_is_folder":

@@ -19,9 +19,19 @@ def property_settings(max_examples: int) -> settings:
     """Deterministic (CI), no deadline; FEINT_PROPERTIES_NOSHRINK=1 reports the first failing example as
     it was found (shrinking one that runs feint commands can take minutes)."""
     phases = [Phase.explicit, Phase.generate] if os.environ.get("FEINT_PROPERTIES_NOSHRINK") else list(Phase)
-    return settings(max_examples=max_examples, deadline=None, derandomize=True, database=None, phases=phases,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                                           HealthCheck.data_too_large, HealthCheck.filter_too_much])
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=phases,
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.data_too_large,
+            HealthCheck.filter_too_much,
+        ],
+    )
 
 
 def run_feint(*args: object) -> tuple[int, str, str]:
@@ -54,8 +64,11 @@ def check_exit(code: int, out: str, err: str, args: tuple = ()) -> None:
     assert "internal error" not in err, where
     assert code in (0, 2), where
     if code == 2:  # warnings and notes on what the command did before it stopped may come first
-        lines = [ln for ln in err.strip("\n").split("\n") if not ln.startswith(("feint: warning: ",
-                                                                                "feint: note: "))]
+        lines = [
+            ln
+            for ln in err.strip("\n").split("\n")
+            if not ln.startswith(("feint: warning: ", "feint: note: "))
+        ]
         one_line = len(lines) == 1 and lines[0].startswith("feint: error: ") and len(lines[0]) > 14
         assert one_line or _CLICK_USAGE.match(err), where
 

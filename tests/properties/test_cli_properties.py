@@ -43,16 +43,30 @@ def tiny_dataset(folder: Path, boxes: bool) -> Path:
         images.append({"id": k + 1, "file_name": name, "width": 20, "height": 16})
         anns.append({"id": k + 1, "image_id": k + 1, "category_id": k % 2 + 1, "bbox": [2, 2, 8, 8]})
     if boxes:
-        coco = {"categories": [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}], "images": images,
-                "annotations": anns}
+        coco = {
+            "categories": [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}],
+            "images": images,
+            "annotations": anns,
+        }
         (folder / "annotations.json").write_text(json.dumps(coco))
     else:
         (folder / "manifest.csv").write_text("\n".join(lines) + "\n")
     return folder
 
 
-RUN_KINDS = ("missing", "empty", "file", "no_config", "config_garbage", "config_list", "no_best",
-             "best_garbage", "best_empty", "best_partial", "best_foreign")
+RUN_KINDS = (
+    "missing",
+    "empty",
+    "file",
+    "no_config",
+    "config_garbage",
+    "config_list",
+    "no_best",
+    "best_garbage",
+    "best_empty",
+    "best_partial",
+    "best_foreign",
+)
 
 
 def fake_run(world: Path, kind: str, detector: bool) -> Path:
@@ -67,8 +81,12 @@ def fake_run(world: Path, kind: str, detector: bool) -> Path:
     run.mkdir(parents=True)
     if kind == "empty":
         return run
-    config = {"config_garbage": "{not json", "config_list": "[1, 2]"}.get(kind, json.dumps(
-        {"model": "fasterrcnn", "backbone": "mobilenet_v2", "size": 64, "classes": ["cat", "dog"]}))
+    config = {"config_garbage": "{not json", "config_list": "[1, 2]"}.get(
+        kind,
+        json.dumps(
+            {"model": "fasterrcnn", "backbone": "mobilenet_v2", "size": 64, "classes": ["cat", "dog"]}
+        ),
+    )
     if kind != "no_config":
         (run / "config.json").write_text(config)
     if kind in ("best_garbage", "best_empty", "best_partial", "best_foreign"):
@@ -87,19 +105,39 @@ def fake_run(world: Path, kind: str, detector: bool) -> Path:
 
 
 # --- render -------------------------------------------------------------------------------------------
-RENDER_FAULTS = ("n", "size_small", "size_big", "workers", "recycle", "executor", "graph_missing",
-                 "graph_bad", "graph_unknown_name", "out_file", "out_not_empty", "out_not_empty_resume",
-                 "out_parent_file", "out_render_other_seed", "out_is_graph", "seed_negative")
+RENDER_FAULTS = (
+    "n",
+    "size_small",
+    "size_big",
+    "workers",
+    "recycle",
+    "executor",
+    "graph_missing",
+    "graph_bad",
+    "graph_unknown_name",
+    "out_file",
+    "out_not_empty",
+    "out_not_empty_resume",
+    "out_parent_file",
+    "out_render_other_seed",
+    "out_is_graph",
+    "seed_negative",
+)
 
 
 @st.composite
 def render_cases(draw: st.DrawFn) -> dict[str, Any]:
     faults = draw(st.lists(st.sampled_from(RENDER_FAULTS), min_size=1, max_size=3, unique=True))
-    return {"faults": faults, "seed": draw(seeds), "graph": draw(st.sampled_from(["marine", "bottles"])),
-            "n": draw(st.sampled_from([0, -1, -(10**12)])),
-            "size": draw(st.sampled_from([0, 15, -16, 4097, 10**9])),
-            "workers": draw(st.sampled_from([0, -1])), "recycle": draw(st.sampled_from([0, -5])),
-            "executor": draw(st.sampled_from(["bogus", "Ray", "", "threads"]))}
+    return {
+        "faults": faults,
+        "seed": draw(seeds),
+        "graph": draw(st.sampled_from(["marine", "bottles"])),
+        "n": draw(st.sampled_from([0, -1, -(10**12)])),
+        "size": draw(st.sampled_from([0, 15, -16, 4097, 10**9])),
+        "workers": draw(st.sampled_from([0, -1])),
+        "recycle": draw(st.sampled_from([0, -5])),
+        "executor": draw(st.sampled_from(["bogus", "Ray", "", "threads"])),
+    }
 
 
 @SETTINGS
@@ -144,9 +182,18 @@ def test_render_refuses_before_rendering(case: dict[str, Any]) -> None:
             (world / "in" / "graph.yaml").write_text("extends: marine\n")
             graph = str(world / "in" / "graph.yaml")
             out = world / "in" / "graph.yaml"
-        argv: list[Any] = ["render", graph, "-n", case["n"] if "n" in faults else 1, "-o", out,
-                           "--size", case["size"] if "size_small" in faults or "size_big" in faults else 16,
-                           "--seed", case["seed"]]
+        argv: list[Any] = [
+            "render",
+            graph,
+            "-n",
+            case["n"] if "n" in faults else 1,
+            "-o",
+            out,
+            "--size",
+            case["size"] if "size_small" in faults or "size_big" in faults else 16,
+            "--seed",
+            case["seed"],
+        ]
         if "size_big" in faults and case["size"] < 4097:
             argv[argv.index("--size") + 1] = 4097
         if "size_small" in faults and case["size"] >= 16:
@@ -175,26 +222,43 @@ def check_refused(world: Path, argv: list[Any]) -> None:
 
 # --- train / eval / predict -----------------------------------------------------------------------------
 TRAIN_FAULTS = {  # option -> invalid values pydantic refuses before anything is loaded
-    "--epochs": [0, -1], "--batch": [0, -3], "--size": [15, 1025, 0], "--val": [1.0, -0.1, math.nan, 2.0],
-    "--dropout": [1.0, -0.5, math.nan], "--lr": [0.0, -1e-3, 2.0, math.nan, math.inf],
-    "--weight-decay": [-1.0, math.nan], "--warmup": [-1.0, math.nan], "--patience": [0, -2],
-    "--hidden": [-1], "--mode": ["bogus", "FROZEN", ""], "--mix": ["real=abc", "x=1", "real=-1", "real=0",
-                                                                  "real", "synthetic=nan"],
-    "--backbone": ["bogus"], "--arch": ["timm:nothing"],
+    "--epochs": [0, -1],
+    "--batch": [0, -3],
+    "--size": [15, 1025, 0],
+    "--val": [1.0, -0.1, math.nan, 2.0],
+    "--dropout": [1.0, -0.5, math.nan],
+    "--lr": [0.0, -1e-3, 2.0, math.nan, math.inf],
+    "--weight-decay": [-1.0, math.nan],
+    "--warmup": [-1.0, math.nan],
+    "--patience": [0, -2],
+    "--hidden": [-1],
+    "--mode": ["bogus", "FROZEN", ""],
+    "--mix": ["real=abc", "x=1", "real=-1", "real=0", "real", "synthetic=nan"],
+    "--backbone": ["bogus"],
+    "--arch": ["timm:nothing"],
 }
 
 
 @st.composite
 def train_cases(draw: st.DrawFn) -> dict[str, Any]:
     data = draw(st.sampled_from(["missing", "ok", "ok", "empty_folder"]))
-    names = draw(st.lists(st.sampled_from(sorted(TRAIN_FAULTS)), min_size=0 if data != "ok" else 1,
-                          max_size=3, unique=True))
+    names = draw(
+        st.lists(
+            st.sampled_from(sorted(TRAIN_FAULTS)), min_size=0 if data != "ok" else 1, max_size=3, unique=True
+        )
+    )
     bad = {name: draw(st.sampled_from(TRAIN_FAULTS[name])) for name in names}
     out = draw(st.sampled_from(["new", "new", "data", "inside_data", "file"]))
     if data == "ok" and not bad and out == "new":
         bad["--epochs"] = 0
-    return {"data": data, "bad": bad, "out": out, "seed": draw(seeds), "mode": draw(st.sampled_from(
-        ["frozen", "finetune"])), "resume": draw(st.booleans())}
+    return {
+        "data": data,
+        "bad": bad,
+        "out": out,
+        "seed": draw(seeds),
+        "mode": draw(st.sampled_from(["frozen", "finetune"])),
+        "resume": draw(st.booleans()),
+    }
 
 
 @SETTINGS
@@ -210,12 +274,27 @@ def test_train_refuses_before_training(case: dict[str, Any]) -> None:
             tiny_dataset(data, boxes=False)
         elif case["data"] == "empty_folder":
             data.mkdir()
-        out = {"new": world / "out" / "run", "data": data, "inside_data": data / "run",
-               "file": world / "out" / "file"}[case["out"]]
+        out = {
+            "new": world / "out" / "run",
+            "data": data,
+            "inside_data": data / "run",
+            "file": world / "out" / "file",
+        }[case["out"]]
         if case["out"] == "file":
             out.write_text("a file\n")
-        argv: list[Any] = ["train", data, "-o", out, "--mode", case["mode"], "--epochs", 1,
-                           "--seed", case["seed"], "--quiet"]
+        argv: list[Any] = [
+            "train",
+            data,
+            "-o",
+            out,
+            "--mode",
+            case["mode"],
+            "--epochs",
+            1,
+            "--seed",
+            case["seed"],
+            "--quiet",
+        ]
         for name, value in case["bad"].items():
             argv += [name, value]
         if case["resume"]:
@@ -225,12 +304,16 @@ def test_train_refuses_before_training(case: dict[str, Any]) -> None:
 
 @st.composite
 def eval_cases(draw: st.DrawFn) -> dict[str, Any]:
-    return {"command": draw(st.sampled_from(["eval", "predict", "detect eval", "detect predict"])),
-            "run": draw(st.sampled_from(RUN_KINDS)), "data": draw(st.sampled_from(["ok", "missing"])),
-            "out": draw(st.sampled_from(["none", "new", "input", "inside_input", "file_no_overwrite"])),
-            "bad": draw(st.sampled_from(["none", "none", "bootstrap", "top_k", "conf", "grid", "batch",
-                                         "workers"])),
-            "seed": draw(seeds)}
+    return {
+        "command": draw(st.sampled_from(["eval", "predict", "detect eval", "detect predict"])),
+        "run": draw(st.sampled_from(RUN_KINDS)),
+        "data": draw(st.sampled_from(["ok", "missing"])),
+        "out": draw(st.sampled_from(["none", "new", "input", "inside_input", "file_no_overwrite"])),
+        "bad": draw(
+            st.sampled_from(["none", "none", "bootstrap", "top_k", "conf", "grid", "batch", "workers"])
+        ),
+        "seed": draw(seeds),
+    }
 
 
 @SETTINGS
@@ -248,8 +331,13 @@ def test_eval_and_predict_refuse_without_a_run(case: dict[str, Any]) -> None:
         if case["data"] == "ok":
             tiny_dataset(data, boxes=detector)
         argv: list[Any] = [*command, run, data]
-        out = {"none": None, "new": world / "out" / "report", "input": data, "inside_input": data / "x",
-               "file_no_overwrite": world / "out" / "old"}[case["out"]]
+        out = {
+            "none": None,
+            "new": world / "out" / "report",
+            "input": data,
+            "inside_input": data / "x",
+            "file_no_overwrite": world / "out" / "old",
+        }[case["out"]]
         if case["out"] == "file_no_overwrite":
             out.write_text("old\n")
         if command[-1] == "predict" and out is not None and not detector:
@@ -273,17 +361,27 @@ def test_eval_and_predict_refuse_without_a_run(case: dict[str, Any]) -> None:
 
 
 DETECT_FAULTS = {
-    "--epochs": [0, -1], "--batch": [0], "--size": [31, 2049, 0], "--optimizer": ["adam", "", "SGD"],
-    "--lr": [0.0, 2.0, math.nan], "--weight-decay": [-1.0, math.nan], "--warmup": [-1.0, math.nan],
-    "--workers": [-1], "--backbone": ["bogus"], "--classes": ["zebra", "cat,zebra"],
+    "--epochs": [0, -1],
+    "--batch": [0],
+    "--size": [31, 2049, 0],
+    "--optimizer": ["adam", "", "SGD"],
+    "--lr": [0.0, 2.0, math.nan],
+    "--weight-decay": [-1.0, math.nan],
+    "--warmup": [-1.0, math.nan],
+    "--workers": [-1],
+    "--backbone": ["bogus"],
+    "--classes": ["zebra", "cat,zebra"],
 }
 
 
 @st.composite
 def detect_train_cases(draw: st.DrawFn) -> dict[str, Any]:
     data = draw(st.sampled_from(["missing", "ok", "ok", "no_boxes"]))
-    names = draw(st.lists(st.sampled_from(sorted(DETECT_FAULTS)), min_size=0 if data != "ok" else 1,
-                          max_size=3, unique=True))
+    names = draw(
+        st.lists(
+            st.sampled_from(sorted(DETECT_FAULTS)), min_size=0 if data != "ok" else 1, max_size=3, unique=True
+        )
+    )
     bad = {name: draw(st.sampled_from(DETECT_FAULTS[name])) for name in names}
     out = draw(st.sampled_from(["new", "new", "data", "inside_data", "file"]))
     if data == "ok" and out == "new" and set(bad) <= {"--backbone", "--classes"}:
@@ -302,12 +400,29 @@ def test_detect_train_refuses_before_training(case: dict[str, Any]) -> None:
         data = world / "in" / "data"
         if case["data"] != "missing":
             tiny_dataset(data, boxes=case["data"] == "ok")
-        out = {"new": world / "out" / "run", "data": data, "inside_data": data / "run",
-               "file": world / "out" / "file"}[case["out"]]
+        out = {
+            "new": world / "out" / "run",
+            "data": data,
+            "inside_data": data / "run",
+            "file": world / "out" / "file",
+        }[case["out"]]
         if case["out"] == "file":
             out.write_text("a file\n")
-        argv: list[Any] = ["detect", "train", data, "-o", out, "--epochs", 1, "--seed", case["seed"],
-                           "--quiet", "--no-mlflow", "--size", 64]
+        argv: list[Any] = [
+            "detect",
+            "train",
+            data,
+            "-o",
+            out,
+            "--epochs",
+            1,
+            "--seed",
+            case["seed"],
+            "--quiet",
+            "--no-mlflow",
+            "--size",
+            64,
+        ]
         for name, value in case["bad"].items():
             argv += [name, value]
         check_refused(world, argv)

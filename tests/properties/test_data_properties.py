@@ -38,62 +38,193 @@ from properties_helpers import (
 )
 
 WRITERS = ("convert", "split", "subsample", "select", "merge")
-SAFE_FOLDER_TARGETS = ("new", "new", "new_nested", "new_unicode", "stale_tmp", "stale_old", "empty_dir",
-                       "earlier", "earlier_user_file")
-ODD_FOLDER_TARGETS = ("user_folder", "input", "inside_input", "inside_input_images", "file", "parent_is_file",
-                      "link_to_empty", "link_to_input", "parent_of_input", "card_garbage", "card_no_written",
-                      "card_odd_written", "earlier_user_clash",
-                      "second_input", "earlier_is_input")
-OVERWRITE_TARGETS = ("earlier", "earlier_user_file", "earlier_user_clash", "card_garbage", "card_no_written",
-                     "card_odd_written", "stale_tmp", "stale_old", "existing_file", "link_to_file",
-                     "input_image", "original_image", "input_label_file")
+SAFE_FOLDER_TARGETS = (
+    "new",
+    "new",
+    "new_nested",
+    "new_unicode",
+    "stale_tmp",
+    "stale_old",
+    "empty_dir",
+    "earlier",
+    "earlier_user_file",
+)
+ODD_FOLDER_TARGETS = (
+    "user_folder",
+    "input",
+    "inside_input",
+    "inside_input_images",
+    "file",
+    "parent_is_file",
+    "link_to_empty",
+    "link_to_input",
+    "parent_of_input",
+    "card_garbage",
+    "card_no_written",
+    "card_odd_written",
+    "earlier_user_clash",
+    "second_input",
+    "earlier_is_input",
+)
+OVERWRITE_TARGETS = (
+    "earlier",
+    "earlier_user_file",
+    "earlier_user_clash",
+    "card_garbage",
+    "card_no_written",
+    "card_odd_written",
+    "stale_tmp",
+    "stale_old",
+    "existing_file",
+    "link_to_file",
+    "input_image",
+    "original_image",
+    "input_label_file",
+)
 SAFE_FILE_TARGETS = ("new", "new_nested", "existing_file")
-ODD_FILE_TARGETS = ("folder", "input_image", "original_image", "inside_input", "parent_is_file",
-                    "input_label_file", "link_to_file")
+ODD_FILE_TARGETS = (
+    "folder",
+    "input_image",
+    "original_image",
+    "inside_input",
+    "parent_is_file",
+    "input_label_file",
+    "link_to_file",
+)
 
 
-def mostly(valid: st.SearchStrategy[Any], odd: st.SearchStrategy[Any], weight: int = 3
-           ) -> st.SearchStrategy[Any]:
+def mostly(
+    valid: st.SearchStrategy[Any], odd: st.SearchStrategy[Any], weight: int = 3
+) -> st.SearchStrategy[Any]:
     """`valid` `weight` times as often as `odd` (one_of would draw each branch alike)."""
     return st.sampled_from([True] * weight + [False]).flatmap(lambda ok: valid if ok else odd)
 
 
-seeds = mostly(st.integers(0, 3),
-               st.one_of(st.integers(-(2**70), 2**70), st.sampled_from([-1, 2**32, 2**64])))
+seeds = mostly(
+    st.integers(0, 3), st.one_of(st.integers(-(2**70), 2**70), st.sampled_from([-1, 2**32, 2**64]))
+)
 opt_formats = mostly(st.none(), st.sampled_from(FORMATS + ("bogus",)), 6)
 opt_splits = mostly(st.sampled_from(("train", "val", "test")), st.sampled_from(("bogus", "", "TRAIN")))
-to_formats = mostly(st.sampled_from(("coco", "yolo", "imagefolder", "manifest")),
-                    st.sampled_from(("feint", "bogus", "COCO", None)), 5)
-ratios = mostly(
-    st.sampled_from(["0.8,0.1,0.1", "0.5,0.5", "1", "0.7,0.3", "0,1", "0.6,0.2,0.2", "1,0,0",
-                     "0.3333333,0.3333333,0.3333334", " 0.5 , 0.5 "]),
-    st.one_of(
-        st.sampled_from(["", "a,b", "0.5,0.6", "-0.5,1.5", "nan", "inf,-inf", "1e309", ",,", "0.5,0.5,0,0",
-                         "0.25,0.25,0.25,0.25", "1;0"]),
-        st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=4).map(
-            lambda v: ",".join(repr(x) for x in v))),
+to_formats = mostly(
+    st.sampled_from(("coco", "yolo", "imagefolder", "manifest")),
+    st.sampled_from(("feint", "bogus", "COCO", None)),
+    5,
 )
-names = mostly(st.sampled_from(["train,val,test", "a,b,c", "a,b", "x"]),
-               st.sampled_from(["a,a", "train,,val", ",", "é,ü", "a,b,c,d"]), 2)
-by = mostly(st.sampled_from(["group", "none", "file", "image"]),
-            st.sampled_from(["class", "split", "low_detail", "sky.clouds", "bogus", "n_boxes", "meta.split"]),
-            2)
-stratify = mostly(st.sampled_from(["class", "none"]),
-                  st.sampled_from(["group", "low_detail", "bogus", "source", "split", "width"]), 2)
+ratios = mostly(
+    st.sampled_from(
+        [
+            "0.8,0.1,0.1",
+            "0.5,0.5",
+            "1",
+            "0.7,0.3",
+            "0,1",
+            "0.6,0.2,0.2",
+            "1,0,0",
+            "0.3333333,0.3333333,0.3333334",
+            " 0.5 , 0.5 ",
+        ]
+    ),
+    st.one_of(
+        st.sampled_from(
+            [
+                "",
+                "a,b",
+                "0.5,0.6",
+                "-0.5,1.5",
+                "nan",
+                "inf,-inf",
+                "1e309",
+                ",,",
+                "0.5,0.5,0,0",
+                "0.25,0.25,0.25,0.25",
+                "1;0",
+            ]
+        ),
+        st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=4).map(
+            lambda v: ",".join(repr(x) for x in v)
+        ),
+    ),
+)
+names = mostly(
+    st.sampled_from(["train,val,test", "a,b,c", "a,b", "x"]),
+    st.sampled_from(["a,a", "train,,val", ",", "é,ü", "a,b,c,d"]),
+    2,
+)
+by = mostly(
+    st.sampled_from(["group", "none", "file", "image"]),
+    st.sampled_from(["class", "split", "low_detail", "sky.clouds", "bogus", "n_boxes", "meta.split"]),
+    2,
+)
+stratify = mostly(
+    st.sampled_from(["class", "none"]),
+    st.sampled_from(["group", "low_detail", "bogus", "source", "split", "width"]),
+    2,
+)
 fractions = mostly(st.floats(0.05, 1), st.sampled_from([0.0, 1.0, -0.1, 1.5, math.nan, math.inf, 1e-300]))
 per_class = mostly(st.integers(1, 8), st.sampled_from([0, -1, 10**12, 2**70]))
-WHERE_COLUMNS = ("class", "group", "source", "split", "width", "height", "n_boxes", "low_detail",
-                 "sky.clouds", "camera.side", "file", "label", "meta.split", "bogus", "index")
-where_exprs = mostly(
-    st.tuples(st.sampled_from(WHERE_COLUMNS), st.sampled_from(["=", "==", "!=", "<", "<=", ">", ">="]),
-              st.sampled_from(["0", "1", "cat", "real", "synthetic", "train", "nan", "inf", "-1", "", "1e400",
-                               "abc", "0.5", "12", " 8 ", "port"])).map("".join),
-    st.sampled_from(["", "=", "class", "==cat", "class=", "a b=c", "x<y<z", "class=cat=dog", "  width > 10  ",
-                     "width=>3", "!", "é=1"]),
+WHERE_COLUMNS = (
+    "class",
+    "group",
+    "source",
+    "split",
+    "width",
+    "height",
+    "n_boxes",
+    "low_detail",
+    "sky.clouds",
+    "camera.side",
+    "file",
+    "label",
+    "meta.split",
+    "bogus",
+    "index",
 )
-class_lists = mostly(st.lists(st.sampled_from(CLASS_POOL), min_size=1, max_size=3, unique=True).map(",".join),
-                     st.lists(st.sampled_from(CLASS_POOL + ("zebra", "", " ", "cat")), max_size=4).map(
-                         ",".join))
+where_exprs = mostly(
+    st.tuples(
+        st.sampled_from(WHERE_COLUMNS),
+        st.sampled_from(["=", "==", "!=", "<", "<=", ">", ">="]),
+        st.sampled_from(
+            [
+                "0",
+                "1",
+                "cat",
+                "real",
+                "synthetic",
+                "train",
+                "nan",
+                "inf",
+                "-1",
+                "",
+                "1e400",
+                "abc",
+                "0.5",
+                "12",
+                " 8 ",
+                "port",
+            ]
+        ),
+    ).map("".join),
+    st.sampled_from(
+        [
+            "",
+            "=",
+            "class",
+            "==cat",
+            "class=",
+            "a b=c",
+            "x<y<z",
+            "class=cat=dog",
+            "  width > 10  ",
+            "width=>3",
+            "!",
+            "é=1",
+        ]
+    ),
+)
+class_lists = mostly(
+    st.lists(st.sampled_from(CLASS_POOL), min_size=1, max_size=3, unique=True).map(",".join),
+    st.lists(st.sampled_from(CLASS_POOL + ("zebra", "", " ", "cat")), max_size=4).map(",".join),
+)
 chance = st.sampled_from([False, True])
 rarely = st.sampled_from([False, False, False, True])
 
@@ -101,8 +232,26 @@ rarely = st.sampled_from([False, False, False, True])
 @st.composite
 def map_files(draw: st.DrawFn, classes: list[str]) -> tuple[str, bytes] | None:
     """(file name, bytes) of a --map file, or None for a path that does not exist."""
-    kind = draw(st.sampled_from(["yaml", "yaml", "csv", "txt", "missing", "folder", "malformed", "list",
-                                 "nested", "non_utf8", "duplicate", "empty", "three_fields", "header"]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "yaml",
+                "yaml",
+                "csv",
+                "txt",
+                "missing",
+                "folder",
+                "malformed",
+                "list",
+                "nested",
+                "non_utf8",
+                "duplicate",
+                "empty",
+                "three_fields",
+                "header",
+            ]
+        )
+    )
     sources = mostly(st.sampled_from(classes), st.sampled_from(CLASS_POOL + ("zebra",)))
     targets = st.sampled_from(CLASS_POOL + ("pet", "", "null", "~", "-", "none", "1"))
     pairs = draw(st.lists(st.tuples(sources, targets), min_size=1, max_size=3, unique_by=lambda p: p[0]))
@@ -118,9 +267,14 @@ def map_files(draw: st.DrawFn, classes: list[str]) -> tuple[str, bytes] | None:
             lines.insert(0, "from,to")
         return (f"map.{'txt' if kind == 'txt' else 'csv'}", ("\n".join(lines) + "\n").encode())
     body = "".join(f"{a}: {b!r}\n" if b else f"{a}:\n" for a, b in pairs)
-    body = {"malformed": "cat: [dog\n", "list": "- cat\n- dog\n", "nested": "cat: {a: 1}\n",
-            "non_utf8": None, "duplicate": f"{pairs[0][0]}: dog\n{pairs[0][0]}: emu\n", "empty": ""}.get(
-        kind, body)
+    body = {
+        "malformed": "cat: [dog\n",
+        "list": "- cat\n- dog\n",
+        "nested": "cat: {a: 1}\n",
+        "non_utf8": None,
+        "duplicate": f"{pairs[0][0]}: dog\n{pairs[0][0]}: emu\n",
+        "empty": "",
+    }.get(kind, body)
     if body is None:
         return ("map.yaml", b"cat: \xff\xfe\n")
     return (draw(st.sampled_from(["map.yaml", "map.yml"])), body.encode())
@@ -161,8 +315,9 @@ def data_commands(draw: st.DrawFn, cmd: str, classes: list[str], odd_targets: bo
         maybe("--stratify", stratify)
         maybe("--names", names)
     elif cmd == "subsample":
-        which = draw(mostly(st.sampled_from(["fraction", "per-class"]), st.sampled_from(["both", "neither"]),
-                            4))
+        which = draw(
+            mostly(st.sampled_from(["fraction", "per-class"]), st.sampled_from(["both", "neither"]), 4)
+        )
         if which in ("fraction", "both"):
             opts.extend(["--fraction", draw(fractions)])
         if which in ("per-class", "both"):
@@ -173,8 +328,10 @@ def data_commands(draw: st.DrawFn, cmd: str, classes: list[str], odd_targets: bo
         maybe("--by", by)
         maybe("--stratify", stratify)
     elif cmd == "select":
-        maybe("--classes", mostly(st.lists(st.sampled_from(classes), min_size=1, unique=True).map(",".join),
-                                  class_lists))
+        maybe(
+            "--classes",
+            mostly(st.lists(st.sampled_from(classes), min_size=1, unique=True).map(",".join), class_lists),
+        )
         for expr in draw(st.lists(where_exprs, max_size=2)):
             opts.extend(["--where", expr])
         if draw(chance):
@@ -187,16 +344,21 @@ def data_commands(draw: st.DrawFn, cmd: str, classes: list[str], odd_targets: bo
     elif cmd == "stats":
         switch("--check")
         if draw(chance):
-            need["json"] = draw(mostly(st.sampled_from(SAFE_FILE_TARGETS), st.sampled_from(ODD_FILE_TARGETS))
-                                if odd_targets else st.sampled_from(SAFE_FILE_TARGETS))
+            need["json"] = draw(
+                mostly(st.sampled_from(SAFE_FILE_TARGETS), st.sampled_from(ODD_FILE_TARGETS))
+                if odd_targets
+                else st.sampled_from(SAFE_FILE_TARGETS)
+            )
     elif cmd == "preview":
         maybe("-n", mostly(st.integers(1, 8), st.sampled_from([0, -1, 401, 400])))
         maybe("--columns", mostly(st.integers(1, 4), st.sampled_from([0, -2, 10**6])))
         maybe("--seed", seeds)
-    safe, odd = (SAFE_FOLDER_TARGETS, ODD_FOLDER_TARGETS) if cmd in WRITERS else (SAFE_FILE_TARGETS,
-                                                                                   ODD_FILE_TARGETS)
-    target = draw(mostly(st.sampled_from(safe), st.sampled_from(odd), 2) if odd_targets
-                  else st.sampled_from(safe))
+    safe, odd = (
+        (SAFE_FOLDER_TARGETS, ODD_FOLDER_TARGETS) if cmd in WRITERS else (SAFE_FILE_TARGETS, ODD_FILE_TARGETS)
+    )
+    target = draw(
+        mostly(st.sampled_from(safe), st.sampled_from(odd), 2) if odd_targets else st.sampled_from(safe)
+    )
     if target in OVERWRITE_TARGETS or cmd == "stats":
         if draw(chance):
             opts.append("--overwrite")
@@ -210,9 +372,19 @@ def make_earlier_output(world: Path, dest: Path, user_file: bool) -> None:
     """An earlier feint output at `dest`: `feint data convert` of a small valid dataset."""
     from properties_datasets import ImageSpec
 
-    spec = DatasetSpec(fmt="manifest", classes=["cat", "dog"], linked=False, as_file=False, damage="none",
-                       pick=0, odd=None, images=[ImageSpec(8, 6, "cat", [], "g0", None, ".jpg", 10),
-                                                 ImageSpec(6, 8, "dog", [], "g1", None, ".png", 90)])
+    spec = DatasetSpec(
+        fmt="manifest",
+        classes=["cat", "dog"],
+        linked=False,
+        as_file=False,
+        damage="none",
+        pick=0,
+        odd=None,
+        images=[
+            ImageSpec(8, 6, "cat", [], "g0", None, ".jpg", 10),
+            ImageSpec(6, 8, "dog", [], "g1", None, ".png", 90),
+        ],
+    )
     src = build(world / "prev" / "ds", spec, world / "prev" / "originals")
     code, out, err = run_feint("data", "convert", src, "-o", dest, "--to", "imagefolder")
     assert code == 0, err
@@ -288,9 +460,11 @@ def folder_target(kind: str, world: Path, src: Path, second: Path | None) -> Pat
         return in_folder.parent
     if kind in ("card_garbage", "card_no_written", "card_odd_written"):
         (out_area / "old").mkdir()
-        card = {"card_no_written": '{"command": "convert"}', "card_garbage": "{not json",
-                "card_odd_written": '{"written": [["a"], {"b": 1}, 3, "../x", null, "feint-data.json"]}',
-                }[kind]
+        card = {
+            "card_no_written": '{"command": "convert"}',
+            "card_garbage": "{not json",
+            "card_odd_written": '{"written": [["a"], {"b": 1}, 3, "../x", null, "feint-data.json"]}',
+        }[kind]
         (out_area / "old" / "feint-data.json").write_text(card)
         return out_area / "old"
     if kind == "second_input":
@@ -323,8 +497,11 @@ def file_target(kind: str, world: Path, src: Path, suffix: str) -> Path:
         (out_area / "file.txt").write_text("a file\n")
         return out_area / "file.txt" / f"result{suffix}"
     if kind == "input_label_file":
-        labels = [in_folder / n for n in ("annotations.json", "manifest.csv", "data.yaml")
-                  if (in_folder / n).exists()]
+        labels = [
+            in_folder / n
+            for n in ("annotations.json", "manifest.csv", "data.yaml")
+            if (in_folder / n).exists()
+        ]
         return labels[0] if labels else in_folder
     if kind == "link_to_file":
         (out_area / f"target{suffix}").write_text("old\n")
@@ -333,8 +510,9 @@ def file_target(kind: str, world: Path, src: Path, suffix: str) -> Path:
     raise AssertionError(kind)
 
 
-def materialise(world: Path, command: dict[str, Any], spec: DatasetSpec, second_spec: DatasetSpec | None
-                ) -> tuple[list[Any], Path | None, list[Path]]:
+def materialise(
+    world: Path, command: dict[str, Any], spec: DatasetSpec, second_spec: DatasetSpec | None
+) -> tuple[list[Any], Path | None, list[Path]]:
     """The argv, the -o path (None: none) and the inputs of `command` in `world`."""
     src = build(world / "in" / "ds", spec, world / "in" / "originals")
     inputs = [world / "in"]
@@ -445,8 +623,10 @@ def run_and_check(spec: DatasetSpec, second_spec: DatasetSpec, command: dict[str
         inputs_before = snapshot(*inputs)
         out_before = snapshot(world / "out")
         stale_before = half_written(world)
-        user_files = {Path(recovered({str(p): ""}).popitem()[0]): p.read_bytes()
-                      for p in (world / "out").rglob("my-notes.txt")}
+        user_files = {
+            Path(recovered({str(p): ""}).popitem()[0]): p.read_bytes()
+            for p in (world / "out").rglob("my-notes.txt")
+        }
 
         code, stdout, stderr = run_feint(*argv)
         check_exit(code, stdout, stderr, tuple(argv))
@@ -468,8 +648,9 @@ def run_and_check(spec: DatasetSpec, second_spec: DatasetSpec, command: dict[str
         check_success(spec, command, out, stdout, argv)
 
 
-def check_success(spec: DatasetSpec, command: dict[str, Any], out: Path | None, stdout: str,
-                  argv: list[Any]) -> None:
+def check_success(
+    spec: DatasetSpec, command: dict[str, Any], out: Path | None, stdout: str, argv: list[Any]
+) -> None:
     """What a command that exited 0 promises about its output."""
     from feint.datasets import load_dataset
     from feint.errors import FeintError
@@ -491,7 +672,8 @@ def check_success(spec: DatasetSpec, command: dict[str, Any], out: Path | None, 
                 return
             raise
         assert len(loaded) == int(printed["n"]), (
-            f"printed {printed['n']} images, {out} holds {len(loaded)} ({printed['fmt']})\n{stdout}")
+            f"printed {printed['n']} images, {out} holds {len(loaded)} ({printed['fmt']})\n{stdout}"
+        )
     elif cmd == "preview" and out is not None:
         from PIL import Image
 

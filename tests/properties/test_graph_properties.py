@@ -42,16 +42,32 @@ def builtin(name: str) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...], tup
 
 
 # --- values -------------------------------------------------------------------------------------------
-ODD_NUMBERS = (0, 1, -1, 0.5, -0.5, 1e-300, 1e308, -1e308, 2**63, 2**64 + 1, -(2**70), 10**30,
-               math.nan, math.inf, -math.inf)
+ODD_NUMBERS = (
+    0,
+    1,
+    -1,
+    0.5,
+    -0.5,
+    1e-300,
+    1e308,
+    -1e308,
+    2**63,
+    2**64 + 1,
+    -(2**70),
+    10**30,
+    math.nan,
+    math.inf,
+    -math.inf,
+)
 numbers = st.one_of(
     st.sampled_from(ODD_NUMBERS),
     st.integers(-(10**6), 10**6),
     st.floats(allow_nan=True, allow_infinity=True),
     st.floats(-1000, 1000),
 )
-texts = st.one_of(st.sampled_from(["", "port", "open_sea", "harbour", "oak", "nan", "1e3", "yes", "~"]),
-                  st.text(max_size=6))
+texts = st.one_of(
+    st.sampled_from(["", "port", "open_sea", "harbour", "oak", "nan", "1e3", "yes", "~"]), st.text(max_size=6)
+)
 scalars = st.one_of(numbers, texts, st.booleans(), st.none())
 
 
@@ -64,14 +80,17 @@ def dist_args(kind: str) -> st.SearchStrategy[Any]:
         "randint": st.one_of(pair, st.lists(st.integers(-(2**70), 2**70), min_size=2, max_size=2)),
         "normal": st.one_of(
             pair,
-            st.fixed_dictionaries({"mean": numbers, "std": numbers},
-                                  optional={"low": numbers, "high": numbers, "median": numbers}),
+            st.fixed_dictionaries(
+                {"mean": numbers, "std": numbers},
+                optional={"low": numbers, "high": numbers, "median": numbers},
+            ),
         ),
         "choice": st.one_of(
             st.lists(scalars, max_size=4),
             st.dictionaries(st.one_of(texts, st.integers(-3, 3)), numbers, max_size=4),
-            st.fixed_dictionaries({"values": st.lists(scalars, max_size=3),
-                                   "weights": st.lists(numbers, max_size=3)}),
+            st.fixed_dictionaries(
+                {"values": st.lists(scalars, max_size=3), "weights": st.lists(numbers, max_size=3)}
+            ),
         ),
         "bernoulli": st.one_of(numbers, st.floats(0, 1)),
     }[kind]
@@ -81,8 +100,10 @@ def dist_args(kind: str) -> st.SearchStrategy[Any]:
 distributions = st.sampled_from(KINDS).flatmap(lambda k: dist_args(k).map(lambda a: {k: a}))
 wild_values = st.recursive(
     st.one_of(scalars, distributions),
-    lambda inner: st.one_of(st.lists(inner, max_size=3),
-                            st.dictionaries(st.one_of(texts, st.sampled_from(KINDS)), inner, max_size=3)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.one_of(texts, st.sampled_from(KINDS)), inner, max_size=3),
+    ),
     max_leaves=6,
 )
 
@@ -97,13 +118,17 @@ def near_valid(dist: Any) -> st.SearchStrategy[Any]:
         return st.lists(st.floats(lo, hi), min_size=2, max_size=2).map(lambda v: {kind: sorted(v)})
     if isinstance(dist, RandInt):
         return st.lists(st.integers(dist.low, dist.high), min_size=2, max_size=2).map(
-            lambda v: {"randint": sorted(v)})
+            lambda v: {"randint": sorted(v)}
+        )
     if isinstance(dist, Normal):
         return st.floats(0, 3).map(lambda s: {"normal": {**_normal_dict(dist), "std": s * dist.std}})
     if isinstance(dist, Choice):
         n = len(dist.values)
-        return st.lists(st.floats(0, 5), min_size=n, max_size=n).filter(lambda w: sum(w) > 0).map(
-            lambda w: {"choice": {"values": list(dist.values), "weights": w}})
+        return (
+            st.lists(st.floats(0, 5), min_size=n, max_size=n)
+            .filter(lambda w: sum(w) > 0)
+            .map(lambda w: {"choice": {"values": list(dist.values), "weights": w}})
+        )
     if isinstance(dist, Bernoulli):
         return st.floats(0, 1).map(lambda p: {"bernoulli": p})
     if isinstance(dist, Constant):
@@ -160,9 +185,23 @@ def mutations(draw: st.DrawFn, base: str) -> tuple[str, Any]:
     """One (dotted path, value) change of graph `base`."""
     _, params, classes = builtin(base)
     names = [p for p, _ in params if not p.startswith("classes.")]
-    kind = draw(st.sampled_from(["param-near", "param-near", "param-odd", "param-odd", "param-wild",
-                                 "class-weight", "class-override", "class-field", "unknown", "section",
-                                 "top"]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "param-near",
+                "param-near",
+                "param-odd",
+                "param-odd",
+                "param-wild",
+                "class-weight",
+                "class-override",
+                "class-field",
+                "unknown",
+                "section",
+                "top",
+            ]
+        )
+    )
     if kind in ("param-near", "param-odd"):
         path, dist = draw(st.sampled_from([(p, d) for p, d in params if not p.startswith("classes.")]))
         value = draw(near_valid(dist))
@@ -189,8 +228,14 @@ def mutations(draw: st.DrawFn, base: str) -> tuple[str, Any]:
         section = draw(st.sampled_from(sorted({p.split(".")[0] for p in names}) + ["classes"]))
         return section, draw(st.one_of(scalars, st.lists(scalars, max_size=2), st.just({})))
     top = draw(st.sampled_from(["channel", "name", "description", "bogus", "extends"]))
-    return top, draw(st.one_of(st.sampled_from(["marine", "bottles", "marine-detect", "lego", "graph.yaml",
-                                                "/nonexistent.yaml"]), scalars))
+    return top, draw(
+        st.one_of(
+            st.sampled_from(
+                ["marine", "bottles", "marine-detect", "lego", "graph.yaml", "/nonexistent.yaml"]
+            ),
+            scalars,
+        )
+    )
 
 
 @st.composite
@@ -203,13 +248,23 @@ def graph_files(draw: st.DrawFn) -> tuple[bytes, dict[str, Any]]:
     for path, value in changes:
         set_dotted(data, path, value)
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
-    damage = draw(st.sampled_from(["none"] * 6 + ["duplicate", "duplicate-top", "truncate", "garbage",
-                                                   "non-utf8", "empty", "tab", "list", "bom"]))
+    damage = draw(
+        st.sampled_from(
+            ["none"] * 6
+            + ["duplicate", "duplicate-top", "truncate", "garbage", "non-utf8", "empty", "tab", "list", "bom"]
+        )
+    )
     raw = text.encode()
     if damage == "duplicate":  # a key repeated inside a section, with another value
         lines = text.splitlines()
-        indented = [i for i, ln in enumerate(lines) if ln.startswith("  ") and not ln.startswith("   ")
-                    and ln.strip().endswith(tuple("0123456789eu")) and ": " in ln]
+        indented = [
+            i
+            for i, ln in enumerate(lines)
+            if ln.startswith("  ")
+            and not ln.startswith("   ")
+            and ln.strip().endswith(tuple("0123456789eu"))
+            and ": " in ln
+        ]
         if indented:
             i = draw(st.sampled_from(indented))
             key = lines[i].split(":")[0]
@@ -225,8 +280,26 @@ def graph_files(draw: st.DrawFn) -> tuple[bytes, dict[str, Any]]:
         raw = raw[: draw(st.integers(0, max(0, len(raw) - 1)))]
     elif damage == "garbage":
         at = draw(st.integers(0, len(raw)))
-        raw = raw[:at] + draw(st.sampled_from([b"{", b"]", b": :", b"\n  - x\n", b"&a *b", b"\t", b"'", b'"',
-                                               b"!!python/tuple [1]", b"%YAML 9\n"])) + raw[at:]
+        raw = (
+            raw[:at]
+            + draw(
+                st.sampled_from(
+                    [
+                        b"{",
+                        b"]",
+                        b": :",
+                        b"\n  - x\n",
+                        b"&a *b",
+                        b"\t",
+                        b"'",
+                        b'"',
+                        b"!!python/tuple [1]",
+                        b"%YAML 9\n",
+                    ]
+                )
+            )
+            + raw[at:]
+        )
     elif damage == "non-utf8":
         at = draw(st.integers(0, len(raw)))
         raw = raw[:at] + draw(st.sampled_from([b"\xff", b"\xfe\xfa", b"\xc3", b"\x80abc"])) + raw[at:]
@@ -241,12 +314,27 @@ def graph_files(draw: st.DrawFn) -> tuple[bytes, dict[str, Any]]:
     return raw, {"base": base, "full": full, "changes": changes, "damage": damage}
 
 
-seeds = st.one_of(st.integers(0, SEED_MAX), st.integers(0, 9), st.integers(0, SEED_MAX),
-                  st.integers(-(2**70), 2**70), st.sampled_from([-1, SEED_MAX, SEED_MAX + 1]))
-starts = st.one_of(st.integers(0, 10**6), st.integers(0, 9), st.integers(0, 2**70),
-                   st.integers(-(2**70), 2**70), st.sampled_from([-1, 2**63]))
-sizes = st.one_of(st.integers(*SIZE_RANGE), st.sampled_from([16, 160, 4096]), st.integers(*SIZE_RANGE),
-                  st.integers(-(10**6), 10**6), st.sampled_from([0, 1, 15, 4097]))
+seeds = st.one_of(
+    st.integers(0, SEED_MAX),
+    st.integers(0, 9),
+    st.integers(0, SEED_MAX),
+    st.integers(-(2**70), 2**70),
+    st.sampled_from([-1, SEED_MAX, SEED_MAX + 1]),
+)
+starts = st.one_of(
+    st.integers(0, 10**6),
+    st.integers(0, 9),
+    st.integers(0, 2**70),
+    st.integers(-(2**70), 2**70),
+    st.sampled_from([-1, 2**63]),
+)
+sizes = st.one_of(
+    st.integers(*SIZE_RANGE),
+    st.sampled_from([16, 160, 4096]),
+    st.integers(*SIZE_RANGE),
+    st.integers(-(10**6), 10**6),
+    st.sampled_from([0, 1, 15, 4097]),
+)
 
 
 # Known bug of feint/graph/loader.py (reported, not ours to fix): an `extends:` value holding a newline
@@ -256,11 +344,16 @@ EXTENDS_WITH_NEWLINE = b"extends: marine\n\n  - x\n"
 
 
 @SETTINGS
-@example(graph=(EXTENDS_WITH_NEWLINE, {"base": "marine", "full": False, "changes": [], "damage": "garbage"}),
-         seed=0, start=0, size=160)
+@example(
+    graph=(EXTENDS_WITH_NEWLINE, {"base": "marine", "full": False, "changes": [], "damage": "garbage"}),
+    seed=0,
+    start=0,
+    size=160,
+)
 @given(graph=graph_files(), seed=seeds, start=starts, size=sizes)
-def test_graph_validate_and_sample(graph: tuple[bytes, dict[str, Any]], seed: int, start: int,
-                                   size: int) -> None:
+def test_graph_validate_and_sample(
+    graph: tuple[bytes, dict[str, Any]], seed: int, start: int, size: int
+) -> None:
     raw, how = graph
     note(f"graph made of {how}\n--- file ---\n{raw.decode(errors='replace')}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -290,8 +383,13 @@ def test_graph_validate_and_sample(graph: tuple[bytes, dict[str, Any]], seed: in
 
 
 @property_settings(60)
-@given(seed=seeds, start=starts, size=sizes, name=st.sampled_from(BUILTINS),
-       n=st.one_of(st.integers(-3, 3), st.sampled_from([2**40, -(2**40)])))
+@given(
+    seed=seeds,
+    start=starts,
+    size=sizes,
+    name=st.sampled_from(BUILTINS),
+    n=st.one_of(st.integers(-3, 3), st.sampled_from([2**40, -(2**40)])),
+)
 def test_builtin_sample_options(name: str, seed: int, start: int, size: int, n: int) -> None:
     """The option values alone: a built-in graph, random -n/--seed/--start/--size."""
     if n > 3:  # a huge -n would print for hours: only its refusal is cheap to test

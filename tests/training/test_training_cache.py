@@ -22,8 +22,9 @@ def shards(cache: Path, kind: str) -> list[Path]:
     return sorted((cache / f"v{cache_mod.CACHE_VERSION}" / kind).rglob("*.npy"))
 
 
-def test_images_are_decoded_once_and_subsets_reuse_them(tiny: Path, private_cache: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_images_are_decoded_once_and_subsets_reuse_them(
+    tiny: Path, private_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     paths = images_of(tiny)
     rows = image_rows(paths, 16)
     assert rows.shape == (len(paths), 16, 16, 3)
@@ -72,8 +73,9 @@ def test_size_mismatch_with_the_labels_is_named(tiny: Path) -> None:
         image_rows(paths, 16, sizes=[(40, 32), (64, 64)])
 
 
-def test_features_are_cached_per_backbone_and_size(tiny: Path, private_cache: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_features_are_cached_per_backbone_and_size(
+    tiny: Path, private_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     paths = images_of(tiny)
     first = feature_rows(paths, "mobilenet_v2", 32)
     assert first.shape == (len(paths), 1280) and first.dtype == np.float32
@@ -87,8 +89,9 @@ def test_features_are_cached_per_backbone_and_size(tiny: Path, private_cache: Pa
     assert len(shards(private_cache, "features")) == 1
 
 
-def test_mirrored_features_are_the_features_of_mirrored_images(tiny: Path, private_cache: Path,
-                                                                tmp_path: Path) -> None:
+def test_mirrored_features_are_the_features_of_mirrored_images(
+    tiny: Path, private_cache: Path, tmp_path: Path
+) -> None:
     paths = images_of(tiny)[:3]
     flipped = []
     for i, path in enumerate(paths):

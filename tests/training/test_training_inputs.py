@@ -48,8 +48,16 @@ def split_rows(val_group_shared: bool = False) -> list[str]:
 
 def fast(data: list[Any], out: Path, **kw: Any) -> TrainConfig:
     """A frozen 1-epoch run at 32 px: seconds."""
-    base: dict[str, Any] = dict(data=[str(d) for d in data], out=str(out), mode="frozen", epochs=1, size=32,
-                                batch=8, val=0.0, progress=False)
+    base: dict[str, Any] = dict(
+        data=[str(d) for d in data],
+        out=str(out),
+        mode="frozen",
+        epochs=1,
+        size=32,
+        batch=8,
+        val=0.0,
+        progress=False,
+    )
     return TrainConfig(**{**base, **kw})
 
 
@@ -57,21 +65,39 @@ def fast(data: list[Any], out: Path, **kw: Any) -> TrainConfig:
 
 
 def test_without_split_data_with_splits_trains_on_its_train_split_and_says_so(
-        colours: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    colours: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     notes: list[tuple[str, str]] = []
     train_set, held = training_sets([colours], val=0.0, notes=notes)
     assert len(train_set) == 3 * 12  # train/ only: not the 3 * 4 images of val/
     assert all("/train/" in str(p) for p in train_set.paths) and held is None
-    assert notes == [("note", f"no --split given: training on the 'train' split of {colours} "
-                              "(its splits: train, val)")]
+    assert notes == [
+        ("note", f"no --split given: training on the 'train' split of {colours} (its splits: train, val)")
+    ]
 
     out = tmp_path / "run"
-    code, stdout, err = feint(monkeypatch, capsys, "train", colours, "-o", out, "--mode", "frozen",
-                              "--epochs", "1", "--size", "32", "--val-split", "val", "-q")
+    code, stdout, err = feint(
+        monkeypatch,
+        capsys,
+        "train",
+        colours,
+        "-o",
+        out,
+        "--mode",
+        "frozen",
+        "--epochs",
+        "1",
+        "--size",
+        "32",
+        "--val-split",
+        "val",
+        "-q",
+    )
     assert code == 0, err
-    assert err.strip() == f"feint: note: no --split given: training on the 'train' split of {colours} " \
-                          "(its splits: train, val)"
+    assert (
+        err.strip() == f"feint: note: no --split given: training on the 'train' split of {colours} "
+        "(its splits: train, val)"
+    )
     record = json.loads((out / "run.json").read_text())
     assert record["data"]["train"] == 36 and record["data"]["val"] == 12
 
@@ -80,16 +106,21 @@ def test_data_with_splits_but_no_train_split_needs_split(tmp_path: Path) -> None
     root = tmp_path / "data"
     make_images(root / "val", per_class=2)
     make_images(root / "test", per_class=2, seed=1)
-    with pytest.raises(FeintError, match=re.escape(
+    with pytest.raises(
+        FeintError,
+        match=re.escape(
             f"{root}: the data has splits (val, test) but none named 'train'; say which split to train on "
-            "with --split")):
+            "with --split"
+        ),
+    ):
         training_sets([root], val=0.0)
     train_set, _ = training_sets([root], split="val", val=0.0)
     assert len(train_set) == 6 and all("/val/" in str(p) for p in train_set.paths)
 
 
-def test_renders_without_splits_are_still_used_whole_next_to_a_default_train_split(colours: Path,
-                                                                                  tmp_path: Path) -> None:
+def test_renders_without_splits_are_still_used_whole_next_to_a_default_train_split(
+    colours: Path, tmp_path: Path
+) -> None:
     renders = make_images(tmp_path / "renders", per_class=2, seed=3)
     notes: list[tuple[str, str]] = []
     train_set, _ = training_sets([colours, renders], val=0.0, notes=notes)
@@ -101,8 +132,10 @@ def test_renders_without_splits_are_still_used_whole_next_to_a_default_train_spl
 
 
 def test_val_split_equal_to_the_training_split_is_refused(colours: Path) -> None:
-    message = re.escape(f"--val-split train: that is the split trained on; validate on another split of "
-                        f"{colours} (train, val), or hold out a fraction of the training groups with --val")
+    message = re.escape(
+        f"--val-split train: that is the split trained on; validate on another split of "
+        f"{colours} (train, val), or hold out a fraction of the training groups with --val"
+    )
     with pytest.raises(FeintError, match=message):
         training_sets([colours], val_split="train")  # the default training split
     with pytest.raises(FeintError, match="--val-split val: that is the split trained on"):
@@ -115,8 +148,10 @@ def test_val_split_sharing_a_group_with_training_is_refused(tmp_path: Path) -> N
     assert held is not None and len(held) == 6 and len(train_set) == 18
 
     leaky = manifest(tmp_path / "leaky", split_rows(val_group_shared=True))
-    message = (r"--val-split val: 3 of its groups have training images too \(e\.g\. group 'blue-g2'\): "
-               r"validation would score objects trained on; re-split the data by group")
+    message = (
+        r"--val-split val: 3 of its groups have training images too \(e\.g\. group 'blue-g2'\): "
+        r"validation would score objects trained on; re-split the data by group"
+    )
     with pytest.raises(FeintError, match=message):
         training_sets([leaky], val_split="val")
 
@@ -127,29 +162,38 @@ def test_val_split_whose_files_another_input_trains_on_is_refused(colours: Path,
         (links / c).mkdir(parents=True)
         for i in range(4):
             (links / c / f"copy-{i}.png").symlink_to(colours / "val" / c / f"{c}-{i}.png")
-    with pytest.raises(FeintError, match=r"--val-split val: 12 of its 12 images are training images too "
-                                         r"\(e\.g\. .*val/blue/blue-0\.png\); validate on images the model "
-                                         "does not train on"):
+    with pytest.raises(
+        FeintError,
+        match=r"--val-split val: 12 of its 12 images are training images too "
+        r"\(e\.g\. .*val/blue/blue-0\.png\); validate on images the model "
+        "does not train on",
+    ):
         training_sets([colours, links], val_split="val")
 
 
 # --- 3. one class ------------------------------------------------------------------------------------
 
 
-def test_a_classifier_needs_two_classes(colours: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(FeintError, match=re.escape(
-            "a classifier needs at least two classes; --classes keeps one (red)")):
+def test_a_classifier_needs_two_classes(
+    colours: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(
+        FeintError, match=re.escape("a classifier needs at least two classes; --classes keeps one (red)")
+    ):
         training_sets([colours], classes=["red"], val=0.0)
     only = make_images(tmp_path / "only", per_class=2)
     for c in ("green", "blue"):
         shutil.rmtree(only / c)
-    with pytest.raises(FeintError, match=re.escape(f"a classifier needs at least two classes; {only} has one "
-                                                   "(red)")):
+    with pytest.raises(
+        FeintError, match=re.escape(f"a classifier needs at least two classes; {only} has one (red)")
+    ):
         training_sets([only], val=0.0)
     new = tmp_path / "run"
-    line = one_error_line(*feint(monkeypatch, capsys, "train", colours, "-o", new, "--classes", "green",
-                                 "--split", "train", "-q"))
+    line = one_error_line(
+        *feint(
+            monkeypatch, capsys, "train", colours, "-o", new, "--classes", "green", "--split", "train", "-q"
+        )
+    )
     assert line == "feint: error: a classifier needs at least two classes; --classes keeps one (green)"
     assert not new.exists()
 
@@ -157,18 +201,19 @@ def test_a_classifier_needs_two_classes(colours: Path, tmp_path: Path, monkeypat
 # --- 4. unlabelled data ------------------------------------------------------------------------------
 
 
-def test_a_manifest_without_classes_loads_but_is_refused_for_training(tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch,
-                                                                      capsys: pytest.CaptureFixture[str]
-                                                                      ) -> None:
+def test_a_manifest_without_classes_loads_but_is_refused_for_training(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from feint.datasets import load_dataset
 
     rows = [f"images/{c}/{c}-{i}.png,{c}-g{i}" for c in COLOURS for i in range(8)]
     data = manifest(tmp_path / "unlabelled", rows, header="file,group")
     assert len(load_dataset(data)) == 24  # stats, preview, convert: fine
     assert feint(monkeypatch, capsys, "data", "stats", data)[0] == 0
-    message = (f"{data}: the data has no class labels (its manifest has no 'class' column, or it is "
-               "empty); a classifier needs a class per image")
+    message = (
+        f"{data}: the data has no class labels (its manifest has no 'class' column, or it is "
+        "empty); a classifier needs a class per image"
+    )
     with pytest.raises(FeintError, match=re.escape(message)):
         training_sets([data], val=0.0)
     line = one_error_line(*feint(monkeypatch, capsys, "train", data, "-o", tmp_path / "run", "-q"))
@@ -187,26 +232,42 @@ def test_images_without_a_class_are_left_out_with_a_warning(tmp_path: Path) -> N
 # --- 8. --val leaving nothing to train on ------------------------------------------------------------
 
 
-def test_a_val_fraction_holding_out_every_group_is_refused(tiny_manifest: Path,
-                                                           monkeypatch: pytest.MonkeyPatch,
-                                                           capsys: pytest.CaptureFixture[str],
-                                                           tmp_path: Path) -> None:
-    message = ("--val 0.99: holds out all 12 groups of the training images, leaving none to train on; "
-               "lower --val (or 0: no validation)")
+def test_a_val_fraction_holding_out_every_group_is_refused(
+    tiny_manifest: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    message = (
+        "--val 0.99: holds out all 12 groups of the training images, leaving none to train on; "
+        "lower --val (or 0: no validation)"
+    )
     with pytest.raises(FeintError, match=re.escape(message)):
         training_sets([tiny_manifest], val=0.99)
-    line = one_error_line(*feint(monkeypatch, capsys, "train", tiny_manifest, "-o", tmp_path / "run", "--val",
-                                 "0.99", "--mode", "frozen", "-q"))
+    line = one_error_line(
+        *feint(
+            monkeypatch,
+            capsys,
+            "train",
+            tiny_manifest,
+            "-o",
+            tmp_path / "run",
+            "--val",
+            "0.99",
+            "--mode",
+            "frozen",
+            "-q",
+        )
+    )
     assert line == f"feint: error: {message}"
 
 
-def test_validation_that_cannot_happen_is_warned_about(tiny_manifest: Path, tmp_path: Path,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_validation_that_cannot_happen_is_warned_about(
+    tiny_manifest: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     notes: list[tuple[str, str]] = []
     _, held = training_sets([tiny_manifest], val=0.1, notes=notes)  # 4 groups per class: none held out
     assert held is None
-    assert notes == [("warning", "--val 0.1: 12 groups are too few to hold any out: no validation, the last "
-                                 "epoch is kept")]
+    assert notes == [
+        ("warning", "--val 0.1: 12 groups are too few to hold any out: no validation, the last epoch is kept")
+    ]
     capsys.readouterr()
     train(fast([tiny_manifest], tmp_path / "run", patience=2))
     assert capsys.readouterr().err == "feint: warning: --patience 2 has no effect without validation images\n"
@@ -215,8 +276,9 @@ def test_validation_that_cannot_happen_is_warned_about(tiny_manifest: Path, tmp_
 # --- 6. resuming on other data -----------------------------------------------------------------------
 
 
-def test_resuming_refuses_data_or_classes_that_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_resuming_refuses_data_or_classes_that_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = make_manifest(tmp_path / "data")
     out = tmp_path / "run"
     cfg = fast([data], out)
@@ -228,35 +290,67 @@ def test_resuming_refuses_data_or_classes_that_changed(tmp_path: Path, monkeypat
     where = re.escape(f"{out}: cannot resume: the data changed since the run began")
     # a relabelled image
     (data / "manifest.csv").write_text(original.replace("red/red-3.png,red", "red/red-3.png,green"))
-    with pytest.raises(FeintError, match=where + r" \(1 image with another class, e\.g\. .*red-3\.png: "
-                                                 r"was 'red', now 'green'\); start a new run"):
+    with pytest.raises(
+        FeintError,
+        match=where + r" \(1 image with another class, e\.g\. .*red-3\.png: "
+        r"was 'red', now 'green'\); start a new run",
+    ):
         train(cfg, resume=True)
     # an image gone
-    (data / "manifest.csv").write_text("".join(line + "\n" for line in original.splitlines()
-                                               if "blue-5.png" not in line))
+    (data / "manifest.csv").write_text(
+        "".join(line + "\n" for line in original.splitlines() if "blue-5.png" not in line)
+    )
     with pytest.raises(FeintError, match=where + r" \(1 image gone, e\.g\. .*blue-5\.png\)"):
         train(cfg, resume=True)
     # another image under the same name (a redone render, say)
     (data / "manifest.csv").write_text(original)
     Image.new("RGB", (40, 32), (5, 5, 5)).save(data / "images" / "green" / "green-1.png")
-    with pytest.raises(FeintError, match=where + r" \(the same file names and classes, but other file "
-                                                 r"contents\)"):
+    with pytest.raises(
+        FeintError,
+        match=where + r" \(the same file names and classes, but other file "
+        r"contents\)",
+    ):
         train(cfg, resume=True)
     # the classes in another order (classes.txt): every label index moves
     make_images(data / "images")  # the images as they were
     assert train(cfg, resume=True)["status"] == "done"
     (data / "classes.txt").write_text("red\ngreen\nblue\n")
-    with pytest.raises(FeintError, match=re.escape(f"{out}: cannot resume: the classes changed (were blue, "
-                                                   "green, red; now red, green, blue)")):
+    with pytest.raises(
+        FeintError,
+        match=re.escape(
+            f"{out}: cannot resume: the classes changed (were blue, green, red; now red, green, blue)"
+        ),
+    ):
         train(cfg, resume=True)
     # through the command line: one line, exit 2
     (data / "classes.txt").unlink()
     (data / "manifest.csv").write_text(original.replace(",red,", ",green,", 1))
-    line = one_error_line(*feint(monkeypatch, capsys, "train", data, "-o", out, "--mode", "frozen",
-                                 "--epochs", "1", "--size", "32", "--batch", "8", "--val", "0", "--resume",
-                                 "-q"))
-    assert line.startswith(f"feint: error: {out}: cannot resume: the data changed since the run began "
-                           "(1 image with another class")
+    line = one_error_line(
+        *feint(
+            monkeypatch,
+            capsys,
+            "train",
+            data,
+            "-o",
+            out,
+            "--mode",
+            "frozen",
+            "--epochs",
+            "1",
+            "--size",
+            "32",
+            "--batch",
+            "8",
+            "--val",
+            "0",
+            "--resume",
+            "-q",
+        )
+    )
+    assert line.startswith(
+        f"feint: error: {out}: cannot resume: the data changed since the run began "
+        "(1 image with another class"
+    )
 
 
 # --- 7. devices --------------------------------------------------------------------------------------
@@ -266,14 +360,19 @@ def test_resolve_device_accepts_cpu_and_refuses_what_is_not_there() -> None:
     from feint.training.device import resolve_device
 
     assert resolve_device("cpu") == resolve_device(" CPU ") == "cpu"
-    with pytest.raises(FeintError, match=re.escape("--device 'gpu0': not a device; expected cpu, cuda, "
-                                                   "cuda:N (N counts from 0) or mps")):
+    with pytest.raises(
+        FeintError,
+        match=re.escape("--device 'gpu0': not a device; expected cpu, cuda, cuda:N (N counts from 0) or mps"),
+    ):
         resolve_device("gpu0")
     with pytest.raises(FeintError, match="--device cuda:99: this machine has "):
         resolve_device("cuda:99")
     if not torch.cuda.is_available():
-        with pytest.raises(FeintError, match=r"--device cuda: this machine has no CUDA device \(.*\); use "
-                                             "--device cpu"):
+        with pytest.raises(
+            FeintError,
+            match=r"--device cuda: this machine has no CUDA device \(.*\); use "
+            "--device cpu",
+        ):
             resolve_device("cuda")
 
 
@@ -281,59 +380,104 @@ NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has
 
 
 @pytest.mark.parametrize("device", [pytest.param("cuda", marks=NO_CUDA), "cuda:99", "gpu0"])
-def test_every_command_refuses_a_device_that_is_not_there(device: str, colours: Path, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_every_command_refuses_a_device_that_is_not_there(
+    device: str,
+    colours: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     image = colours / "val" / "red" / "red-0.png"
-    commands = [("train", colours, "-o", tmp_path / "run", "--split", "train", "-q"),
-                ("eval", tmp_path / "run", colours, "-q"), ("predict", tmp_path / "run", image),
-                ("detect", "train", colours, "-o", tmp_path / "det", "-q", "--no-mlflow"),
-                ("detect", "predict", tmp_path / "det", image), ("detect", "eval", tmp_path / "det", colours)]
+    commands = [
+        ("train", colours, "-o", tmp_path / "run", "--split", "train", "-q"),
+        ("eval", tmp_path / "run", colours, "-q"),
+        ("predict", tmp_path / "run", image),
+        ("detect", "train", colours, "-o", tmp_path / "det", "-q", "--no-mlflow"),
+        ("detect", "predict", tmp_path / "det", image),
+        ("detect", "eval", tmp_path / "det", colours),
+    ]
     for command in commands:
         line = one_error_line(*feint(monkeypatch, capsys, *command, "--device", device))
-        assert line.startswith(f"feint: error: --device {device!r}: not a device" if device == "gpu0"
-                               else f"feint: error: --device {device}: this machine has "), (command, line)
+        assert line.startswith(
+            f"feint: error: --device {device!r}: not a device"
+            if device == "gpu0"
+            else f"feint: error: --device {device}: this machine has "
+        ), (command, line)
     assert not (tmp_path / "run").exists() and not (tmp_path / "det").exists()
 
 
 # --- 8. numbers in the options -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("option, value, says", [
-    ("--seed", "-1", "greater than or equal to 0"),
-    ("--seed", str(2**32), "less than or equal to 4294967295"),
-    ("--seed", str(10**30), "less than or equal to"), ("--batch", "0", "greater than or equal to 1"),
-    ("--epochs", "0", "greater than or equal to 1"), ("--epochs", str(10**12), "less than or equal to"),
-    ("--size", "0", "greater than or equal to 16"), ("--lr", "nan", "finite number"),
-    ("--lr", "inf", "finite number"), ("--val", "inf", "finite number"), ("--val", "nan", "finite number"),
-    ("--dropout", "nan", "finite number"), ("--warmup", "nan", "finite number"),
-    ("--weight-decay", "inf", "finite number"), ("--patience", "0", "greater than or equal to 1"),
-    ("--hidden", "-1", "greater than or equal to 0"), ("--mix", "real=inf", "finite number"),
-])
-def test_train_refuses_bad_numbers_in_one_line(option: str, value: str, says: str, tiny: Path,
-                                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
-    line = one_error_line(*feint(monkeypatch, capsys, "train", tiny, "-o", tmp_path / "run", option, value,
-                                 "-q"))
+@pytest.mark.parametrize(
+    "option, value, says",
+    [
+        ("--seed", "-1", "greater than or equal to 0"),
+        ("--seed", str(2**32), "less than or equal to 4294967295"),
+        ("--seed", str(10**30), "less than or equal to"),
+        ("--batch", "0", "greater than or equal to 1"),
+        ("--epochs", "0", "greater than or equal to 1"),
+        ("--epochs", str(10**12), "less than or equal to"),
+        ("--size", "0", "greater than or equal to 16"),
+        ("--lr", "nan", "finite number"),
+        ("--lr", "inf", "finite number"),
+        ("--val", "inf", "finite number"),
+        ("--val", "nan", "finite number"),
+        ("--dropout", "nan", "finite number"),
+        ("--warmup", "nan", "finite number"),
+        ("--weight-decay", "inf", "finite number"),
+        ("--patience", "0", "greater than or equal to 1"),
+        ("--hidden", "-1", "greater than or equal to 0"),
+        ("--mix", "real=inf", "finite number"),
+    ],
+)
+def test_train_refuses_bad_numbers_in_one_line(
+    option: str,
+    value: str,
+    says: str,
+    tiny: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    line = one_error_line(
+        *feint(monkeypatch, capsys, "train", tiny, "-o", tmp_path / "run", option, value, "-q")
+    )
     assert line.startswith(f"feint: error: {option}: ") and says in line, line
     assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.parametrize("command, option, value", [
-    ("eval", "--seed", "-1"), ("eval", "--seed", str(2**40)), ("eval", "--bootstrap", str(10**9)),
-    ("detect eval", "--batch", str(10**9)), ("detect predict", "--conf", "nan"),
-    ("detect predict", "--conf", "inf"), ("detect train", "--seed", "-5"),
-    ("detect train", "--lr", "nan"), ("detect train", "--warmup", "inf"),
-    ("detect train", "--weight-decay", "nan"), ("detect train", "--batch", str(10**9)),
-])
-def test_eval_predict_and_detect_refuse_bad_numbers_in_one_line(command: str, option: str, value: str,
-                                                                tiny: Path, tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "command, option, value",
+    [
+        ("eval", "--seed", "-1"),
+        ("eval", "--seed", str(2**40)),
+        ("eval", "--bootstrap", str(10**9)),
+        ("detect eval", "--batch", str(10**9)),
+        ("detect predict", "--conf", "nan"),
+        ("detect predict", "--conf", "inf"),
+        ("detect train", "--seed", "-5"),
+        ("detect train", "--lr", "nan"),
+        ("detect train", "--warmup", "inf"),
+        ("detect train", "--weight-decay", "nan"),
+        ("detect train", "--batch", str(10**9)),
+    ],
+)
+def test_eval_predict_and_detect_refuse_bad_numbers_in_one_line(
+    command: str,
+    option: str,
+    value: str,
+    tiny: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     args: dict[str, tuple[Any, ...]] = {
-        "eval": ("eval", tmp_path / "run", tiny), "detect eval": ("detect", "eval", tmp_path / "run", tiny),
+        "eval": ("eval", tmp_path / "run", tiny),
+        "detect eval": ("detect", "eval", tmp_path / "run", tiny),
         "detect predict": ("detect", "predict", tmp_path / "run", tiny),
-        "detect train": ("detect", "train", tiny, "-o", tmp_path / "run", "--no-mlflow", "-q")}
+        "detect train": ("detect", "train", tiny, "-o", tmp_path / "run", "--no-mlflow", "-q"),
+    }
     code, out, err = feint(monkeypatch, capsys, *args[command], option, value)
     if err.startswith("Usage: "):  # an option typer checks itself (--conf: min and max): click's message
         assert code == 2 and f"Error: Invalid value for '{option}'" in err and "Traceback" not in err, err

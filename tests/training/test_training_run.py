@@ -26,10 +26,6 @@ TIMING = ("seconds", "images_per_second")  # the only fields of metrics.jsonl al
 RUN_FILES = ("config.json", "run.json", "metrics.jsonl", "curves.png", "best.pt", "last.pt", "data.csv")
 
 
-
-
-
-
 @pytest.fixture(scope="module")
 def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One image/feature cache for the module: the runs share images, as real runs do."""
@@ -38,8 +34,18 @@ def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def config(data: Path, out: Path, cache: Path, **kw: Any) -> TrainConfig:
     # 64 px: at 32 px efficientnet_lite0's pooled features are nearly constant and nothing can be learnt.
-    base: dict[str, Any] = dict(data=[str(data)], out=str(out), split="train", val_split="val", size=64,
-                                batch=8, epochs=3, seed=0, cache=str(cache), progress=False)
+    base: dict[str, Any] = dict(
+        data=[str(data)],
+        out=str(out),
+        split="train",
+        val_split="val",
+        size=64,
+        batch=8,
+        epochs=3,
+        seed=0,
+        cache=str(cache),
+        progress=False,
+    )
     return TrainConfig(**{**base, **kw})
 
 
@@ -61,8 +67,9 @@ FINETUNE = dict(mode="finetune", epochs=3, lr=1e-3, batch=12)
 
 
 @pytest.fixture(scope="module")
-def finetune_run(colours: Path, shared_cache: Path,
-                 tmp_path_factory: pytest.TempPathFactory) -> tuple[TrainConfig, dict[str, Any]]:
+def finetune_run(
+    colours: Path, shared_cache: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[TrainConfig, dict[str, Any]]:
     """One uninterrupted fine-tuning run (3 epochs), shared by the tests that need one."""
     cfg = config(colours, tmp_path_factory.mktemp("finetune") / "run", shared_cache, **FINETUNE)
     before = torch.get_num_threads()
@@ -131,8 +138,14 @@ def kill_after(monkeypatch: pytest.MonkeyPatch, epoch: int) -> None:
 
 @pytest.mark.parametrize("mode, kill_at", [("frozen", 2), ("finetune", 1)])
 def test_resumed_run_ends_with_the_numbers_of_an_uninterrupted_one(
-        mode: str, kill_at: int, colours: Path, shared_cache: Path, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    mode: str,
+    kill_at: int,
+    colours: Path,
+    shared_cache: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
     if mode == "finetune":
         whole, _ = request.getfixturevalue("finetune_run")
         settings: dict[str, Any] = FINETUNE
@@ -175,7 +188,8 @@ def test_resumed_run_ends_with_the_numbers_of_an_uninterrupted_one(
 
 
 def test_init_starts_from_the_other_runs_head_matched_by_class_name(
-        colours: Path, shared_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    colours: Path, shared_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import feint.training.head as head_mod
 
     source = tmp_path / "source"
@@ -193,8 +207,17 @@ def test_init_starts_from_the_other_runs_head_matched_by_class_name(
     order = ["red", "green", "blue"]  # another class order than the source's (blue, green, red)
     with monkeypatch.context() as m:
         m.setattr(head_mod, "train_head", spy)
-        warm = train(config(colours, tmp_path / "warm", shared_cache, mode="frozen", epochs=2, classes=order,
-                            init=str(source)))
+        warm = train(
+            config(
+                colours,
+                tmp_path / "warm",
+                shared_cache,
+                mode="frozen",
+                epochs=2,
+                classes=order,
+                init=str(source),
+            )
+        )
     assert warm["classes"] == order and theirs["classes"] == ["blue", "green", "red"]
     for name in ("0.mean", "0.std"):
         assert torch.equal(start[name], theirs["state"]["head"][name])
@@ -210,23 +233,33 @@ def test_init_starts_from_the_other_runs_head_matched_by_class_name(
     assert cold["data"] == warm["data"]  # same images: the difference is the start
 
 
-def test_init_from_a_run_with_another_backbone_is_refused(colours: Path, shared_cache: Path,
-                                                         tmp_path: Path) -> None:
+def test_init_from_a_run_with_another_backbone_is_refused(
+    colours: Path, shared_cache: Path, tmp_path: Path
+) -> None:
     source = tmp_path / "source"
     train(config(colours, source, shared_cache, mode="frozen", epochs=1))
-    wrong = (f"--init {re.escape(str(source))}: its backbone is timm:efficientnet_lite0, "
-             "this run's torchvision:mobilenet_v2")
+    wrong = (
+        f"--init {re.escape(str(source))}: its backbone is timm:efficientnet_lite0, "
+        "this run's torchvision:mobilenet_v2"
+    )
     with pytest.raises(FeintError, match=wrong):
-        train(config(colours, tmp_path / "other", shared_cache, mode="frozen", epochs=1,
-                     backbone="mobilenet_v2", init=str(source)))
+        train(
+            config(
+                colours,
+                tmp_path / "other",
+                shared_cache,
+                mode="frozen",
+                epochs=1,
+                backbone="mobilenet_v2",
+                init=str(source),
+            )
+        )
 
 
 # --- the command line -------------------------------------------------------------------------------
 
 
 CliRun = tuple[Path, list[str], int, str]
-
-
 
 
 def one_error_line(code: int, out: str, err: str) -> str:
@@ -238,12 +271,29 @@ def one_error_line(code: int, out: str, err: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def cli_run(colours: Path, shared_cache: Path,
-            tmp_path_factory: pytest.TempPathFactory) -> CliRun:
+def cli_run(colours: Path, shared_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> CliRun:
     """A run made by `feint train` (frozen, 2 epochs): folder, options, exit code, what it printed."""
     out = tmp_path_factory.mktemp("cli") / "run"
-    options = [str(colours), "-o", str(out), "--split", "train", "--val-split", "val", "--mode", "frozen",
-               "--epochs", "2", "--size", "64", "--batch", "8", "--cache", str(shared_cache), "--quiet"]
+    options = [
+        str(colours),
+        "-o",
+        str(out),
+        "--split",
+        "train",
+        "--val-split",
+        "val",
+        "--mode",
+        "frozen",
+        "--epochs",
+        "2",
+        "--size",
+        "64",
+        "--batch",
+        "8",
+        "--cache",
+        str(shared_cache),
+        "--quiet",
+    ]
     printed = io.StringIO()
     with pytest.MonkeyPatch.context() as m, contextlib.redirect_stdout(printed):
         m.setattr(sys, "argv", ["feint", "train", *options])
@@ -259,8 +309,11 @@ def test_feint_train_makes_a_run_and_prints_a_summary(cli_run: CliRun) -> None:
     assert record["status"] == "done" and record["mode"] == "frozen" and record["epochs_run"] == 2
     assert json.loads((out / "config.json").read_text())["progress"] is False
     # The summary line, against the run's own record.
-    found = re.fullmatch(r"(.+): frozen, (\d+) training images, best epoch (\d+)/(\d+); validation accuracy "
-                         r"([\d.]+), balanced ([\d.]+); [\d.]+ s\n", text)
+    found = re.fullmatch(
+        r"(.+): frozen, (\d+) training images, best epoch (\d+)/(\d+); validation accuracy "
+        r"([\d.]+), balanced ([\d.]+); [\d.]+ s\n",
+        text,
+    )
     assert found, text
     assert found[1] == str(out)
     assert int(found[2]) == record["data"]["train"] == 36
@@ -268,17 +321,22 @@ def test_feint_train_makes_a_run_and_prints_a_summary(cli_run: CliRun) -> None:
     assert float(found[5]) == pytest.approx(record["best"]["val_accuracy"], abs=5e-4)
 
 
-def test_train_errors_are_one_line_and_exit_code_2(cli_run: CliRun, colours: Path, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_train_errors_are_one_line_and_exit_code_2(
+    cli_run: CliRun,
+    colours: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     new = tmp_path / "new"
     missing = tmp_path / "no-such-data"
     line = one_error_line(*feint(monkeypatch, capsys, "train", missing, "-o", new, "--quiet"))
     assert f"{missing}: no such file or folder" in line
     assert not new.exists()  # no half-made run folder
 
-    line = one_error_line(*feint(monkeypatch, capsys, "train", colours, "-o", new, "--classes", "red,purple",
-                                 "--quiet"))
+    line = one_error_line(
+        *feint(monkeypatch, capsys, "train", colours, "-o", new, "--classes", "red,purple", "--quiet")
+    )
     assert "--classes: purple not in the dataset (classes: blue, green, red)" in line
     assert not new.exists()
 
@@ -296,9 +354,11 @@ def test_train_errors_are_one_line_and_exit_code_2(cli_run: CliRun, colours: Pat
     assert (out / "config.json").read_text() == config_before
 
 
-def test_split_keeps_one_split_of_the_inputs_that_have_splits_and_all_of_the_others(colours: Path,
-                                                                                     tmp_path: Path) -> None:
+def test_split_keeps_one_split_of_the_inputs_that_have_splits_and_all_of_the_others(
+    colours: Path, tmp_path: Path
+) -> None:
     from feint.training.data import training_sets
+
     extra = make_images(tmp_path / "renders", per_class=2, seed=3)  # no split folders, like a render
     train, held = training_sets([colours, extra], split="train", val=0.0, val_split="val")
     assert len(train.paths) == 3 * 12 + 3 * 2

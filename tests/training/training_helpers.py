@@ -37,8 +37,9 @@ def make_manifest(root: Path, per_class: int = 8, groups_per_class: int = 4) -> 
     return root
 
 
-def feint(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-          *args: object) -> tuple[int, str, str]:
+def feint(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: object
+) -> tuple[int, str, str]:
     """Run `feint ARGS` in this process through the real entry point; (exit code, stdout, stderr)."""
     from feint.cli import main
 

@@ -25,13 +25,17 @@ def detect_format(path: Path) -> str:
         by_suffix = {".json": "coco", ".csv": "manifest", ".yaml": "yolo", ".yml": "yolo"}
         if path.suffix.lower() in by_suffix:
             return by_suffix[path.suffix.lower()]
-        raise FeintError(f"{path}: cannot tell the dataset format from the file name; give a folder, "
-                         "a .json (COCO), .csv (manifest) or data.yaml (YOLO), or pass --format")
+        raise FeintError(
+            f"{path}: cannot tell the dataset format from the file name; give a folder, "
+            "a .json (COCO), .csv (manifest) or data.yaml (YOLO), or pass --format"
+        )
     if (path / "dataset.json").is_file() and (path / "annotations.json").is_file():
         return "feint"
     if (path / "render.json").is_file() and not (path / "annotations.json").is_file():
-        raise FeintError(f"{path}: an unfinished feint render (no annotations.json); finish it with "
-                         "`feint render ... --resume`")
+        raise FeintError(
+            f"{path}: an unfinished feint render (no annotations.json); finish it with "
+            "`feint render ... --resume`"
+        )
     for name, fmt in (("annotations.json", "coco"), ("data.yaml", "yolo"), ("manifest.csv", "manifest")):
         if (path / name).is_file():
             return fmt

@@ -71,8 +71,15 @@ def write_manifest(dataset: Dataset, folder: Path, files: Sequence[str], name: s
 
     rows = []
     for r, f in zip(dataset.records, files, strict=True):
-        row = {"file": f, "class": r.primary_class, "group": None if is_default_group(r) else r.group,
-               "source": r.source, "split": r.split, "width": r.width, "height": r.height}
+        row = {
+            "file": f,
+            "class": r.primary_class,
+            "group": None if is_default_group(r) else r.group,
+            "source": r.source,
+            "split": r.split,
+            "width": r.width,
+            "height": r.height,
+        }
         for k, v in r.meta.items():
             if k not in row:
                 row[k] = plain(v)

@@ -21,8 +21,21 @@ from feint.datasets.validate import check_box
 from feint.errors import FeintError
 from feint.io import write_json_atomic
 
-STANDARD_IMAGE_KEYS = {"id", "file_name", "width", "height", "license", "date_captured", "coco_url",
-                       "flickr_url", "class", "group", "source", "split", "meta"}
+STANDARD_IMAGE_KEYS = {
+    "id",
+    "file_name",
+    "width",
+    "height",
+    "license",
+    "date_captured",
+    "coco_url",
+    "flickr_url",
+    "class",
+    "group",
+    "source",
+    "split",
+    "meta",
+}
 
 
 def read_json(path: Path) -> Any:
@@ -54,8 +67,9 @@ def _mask(seg: Any, height: int, width: int, where: str) -> dict[str, Any] | Non
     if isinstance(seg, dict) and isinstance(seg.get("counts"), str):
         size = [int(s) for s in seg.get("size", [])]
         if size != [height, width]:
-            raise FeintError(f"{where}: segmentation size {size} is not the image's [height, width] "
-                             f"[{height}, {width}]")
+            raise FeintError(
+                f"{where}: segmentation size {size} is not the image's [height, width] [{height}, {width}]"
+            )
         return {"size": size, "counts": seg["counts"]}
     from pycocotools import mask as mask_utils
 
@@ -63,8 +77,9 @@ def _mask(seg: Any, height: int, width: int, where: str) -> dict[str, Any] | Non
         isinstance(part, list) and len(part) >= 6 and len(part) % 2 == 0 for part in seg
     )
     if not (isinstance(seg, dict) or polygons):  # pycocotools crashes on these rather than saying why
-        raise FeintError(f"{where}: unreadable segmentation (expected RLE or polygons of x, y pairs, got "
-                         f"{str(seg)[:60]})")
+        raise FeintError(
+            f"{where}: unreadable segmentation (expected RLE or polygons of x, y pairs, got {str(seg)[:60]})"
+        )
     try:
         if isinstance(seg, dict):  # uncompressed RLE: counts is a list of run lengths
             rle = mask_utils.frPyObjects(seg, height, width)
@@ -81,8 +96,9 @@ def _int_id(value: Any, where: str, key: str) -> int:
     return int(value)
 
 
-def coco_records(json_path: Path, coco: Any, source: str = "real"
-                 ) -> tuple[list[str], list[Record], list[dict[str, Any]]]:
+def coco_records(
+    json_path: Path, coco: Any, source: str = "real"
+) -> tuple[list[str], list[Record], list[dict[str, Any]]]:
     """Records from a parsed COCO dict; also returns the class names and the raw image entries in order."""
     if not isinstance(coco, dict):
         raise FeintError(f"{json_path}: expected a COCO object with 'images', 'annotations', 'categories'")
@@ -133,8 +149,18 @@ def coco_records(json_path: Path, coco: Any, source: str = "real"
         w, h = img.get("width"), img.get("height")
         if w is not None and h is not None:
             w, h = _int_id(w, where, "width"), _int_id(h, where, "height")
-        records.append(Record(image=image, width=w, height=h, label=label, group=str(img.get("group") or ""),
-                              source=src, split=img.get("split"), meta=meta))
+        records.append(
+            Record(
+                image=image,
+                width=w,
+                height=h,
+                label=label,
+                group=str(img.get("group") or ""),
+                source=src,
+                split=img.get("split"),
+                meta=meta,
+            )
+        )
         index_of[iid] = k
 
     unsized = [k for k, r in enumerate(records) if r.width is None or r.height is None]
@@ -198,8 +224,12 @@ def to_coco(dataset: Dataset, files: list[str]) -> dict[str, Any]:
     category_id = {name: i + 1 for i, name in enumerate(dataset.classes)}
     images, annotations = [], []
     for k, (rec, file_name) in enumerate(zip(dataset.records, files, strict=True)):
-        entry: dict[str, Any] = {"id": k + 1, "file_name": file_name, "width": rec.width,
-                                 "height": rec.height}
+        entry: dict[str, Any] = {
+            "id": k + 1,
+            "file_name": file_name,
+            "width": rec.width,
+            "height": rec.height,
+        }
         if rec.label is not None:
             entry["class"] = rec.label
         if not is_default_group(rec):
@@ -217,10 +247,17 @@ def to_coco(dataset: Dataset, files: list[str]) -> dict[str, Any]:
                 area = _rle_area(mask)
             else:
                 area = _number((x1 - x0) * (y1 - y0))
-            annotations.append({"id": len(annotations) + 1, "image_id": k + 1,
-                                "category_id": category_id[name],
-                                "bbox": [_number(x0), _number(y0), _number(x1 - x0), _number(y1 - y0)],
-                                "area": area, "segmentation": mask if mask is not None else [], "iscrowd": 0})
+            annotations.append(
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": k + 1,
+                    "category_id": category_id[name],
+                    "bbox": [_number(x0), _number(y0), _number(x1 - x0), _number(y1 - y0)],
+                    "area": area,
+                    "segmentation": mask if mask is not None else [],
+                    "iscrowd": 0,
+                }
+            )
     return {
         "info": {"description": "written by feint data"},
         "categories": [{"id": i, "name": n, "supercategory": "object"} for n, i in category_id.items()],

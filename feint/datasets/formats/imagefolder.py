@@ -35,8 +35,10 @@ def load_imagefolder(path: Path, source: str = "real") -> Dataset:
     for split, folder in parts:
         for class_dir in _subfolders(folder):
             classes.add(class_dir.name)
-            records += [Record(image=f, label=class_dir.name, source=source, split=split)
-                        for f in _images_under(class_dir)]
+            records += [
+                Record(image=f, label=class_dir.name, source=source, split=split)
+                for f in _images_under(class_dir)
+            ]
     if not records:
         raise FeintError(f"{path}: no images found in class folders (expected <class>/<image>.jpg)")
     sizes = header_sizes([r.image for r in records])
@@ -58,7 +60,7 @@ def save_imagefolder(dataset: Dataset, out: Path, copy: bool = False) -> list[st
         place_image(r.image, out / rel, copy)
         files.append(rel)
     for c in dataset.classes:  # every class has its folder, even an empty one: class indices stay put
-        for split in (dataset.splits if split_layout else [None]):
+        for split in dataset.splits if split_layout else [None]:
             (out / (f"{split}/{c}" if split else c)).mkdir(parents=True, exist_ok=True)
     write_manifest(dataset.with_records(kept), out, files)
     notes = []

@@ -79,16 +79,28 @@ def load_manifest(path: Path, source: str = "real") -> Dataset:
         if not image.is_file():
             raise FeintError(f"{where}: image {file!r} not found (looked for {image})")
         label = row.get("class")
-        listed.check(image, where, file, f"line {line} " + (f"(as class {label!r})" if label is not None
-                                                             else "(without a class)"))
+        listed.check(
+            image,
+            where,
+            file,
+            f"line {line} " + (f"(as class {label!r})" if label is not None else "(without a class)"),
+        )
         if classes is not None and label is not None and label not in classes:
             raise FeintError(f"{where}: class {label!r} is not in {classes_txt}")
         src = row.get("source") or source
         if src not in SOURCES:
             raise FeintError(f"{where}: source {src!r} must be one of {', '.join(SOURCES)}")
         meta = {k: v for k, v in row.items() if k not in KNOWN}
-        rec = Record(image=image, width=_size(row, "width", where), height=_size(row, "height", where),
-                     label=label, group=row.get("group") or "", source=src, split=row.get("split"), meta=meta)
+        rec = Record(
+            image=image,
+            width=_size(row, "width", where),
+            height=_size(row, "height", where),
+            label=label,
+            group=row.get("group") or "",
+            source=src,
+            split=row.get("split"),
+            meta=meta,
+        )
         if rec.width is None or rec.height is None:
             missing_size.append(len(records))
             where_of.append(where)
@@ -108,8 +120,10 @@ def save_manifest(dataset: Dataset, out: Path, copy: bool = False) -> list[str]:
 
     if copy:
         names = unique_names([r.image for r in dataset.records])
-        files = [f"images/{r.primary_class or '_unlabelled'}/{n}" for r, n in zip(dataset.records, names,
-                                                                                     strict=True)]
+        files = [
+            f"images/{r.primary_class or '_unlabelled'}/{n}"
+            for r, n in zip(dataset.records, names, strict=True)
+        ]
         for r, f in zip(dataset.records, files, strict=True):
             place_image(r.image, out / f, copy=True)
     else:

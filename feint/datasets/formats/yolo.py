@@ -70,8 +70,12 @@ def _images_of(entry: Any, base: Path, yaml_path: Path, key: str) -> list[Path]:
         if p.is_dir():
             found = sorted(f for f in p.rglob("*") if is_image(f) and f.is_file())
             for f in found:
-                listed.check(f, f"{yaml_path}: {key}", str(f.relative_to(base) if f.is_relative_to(base)
-                                                           else f), f"folder {str(item)!r}")
+                listed.check(
+                    f,
+                    f"{yaml_path}: {key}",
+                    str(f.relative_to(base) if f.is_relative_to(base) else f),
+                    f"folder {str(item)!r}",
+                )
             paths += found
         elif p.is_file() and p.suffix == ".txt":
             for n, line in enumerate(p.read_text().splitlines(), 1):
@@ -110,12 +114,16 @@ def _parse_labels(path: Path, width: int, height: int, names: list[str]) -> tupl
         except ValueError:
             raise FeintError(f"{where}: expected numbers 'class cx cy w h', got {line.strip()!r}") from None
         if len(values) != 5 and (len(values) < 7 or len(values) % 2 == 0):
-            raise FeintError(f"{where}: expected 'class cx cy w h' (5 numbers) or 'class x y x y ...' "
-                             f"(a polygon), got {len(values)} numbers")
+            raise FeintError(
+                f"{where}: expected 'class cx cy w h' (5 numbers) or 'class x y x y ...' "
+                f"(a polygon), got {len(values)} numbers"
+            )
         cid = values[0]
         if cid != int(cid) or not 0 <= cid < len(names):
-            raise FeintError(f"{where}: class id {tokens[0]} out of range 0..{len(names) - 1} "
-                             f"(data.yaml names {len(names)} classes)")
+            raise FeintError(
+                f"{where}: class id {tokens[0]} out of range 0..{len(names) - 1} "
+                f"(data.yaml names {len(names)} classes)"
+            )
         if len(values) == 5:
             cx, cy, w, h = values[1:]
             box = [(cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width, (cy + h / 2) * height]
@@ -169,8 +177,10 @@ def load_yolo(path: Path, source: str = "real") -> Dataset:
         named = [{os.path.abspath(p) for p in v} for v in listed.values()]
         if any(n != named[0] for n in named):  # not all the same images (typesofships): say so
             both = next(img for img, split in split_of.values() if split is None)
-            warn(f"{yaml_path}: some images are in more than one of {', '.join(listed)} (e.g. {both}), "
-                 "others in one: the dataset is read without splits")
+            warn(
+                f"{yaml_path}: some images are in more than one of {', '.join(listed)} (e.g. {both}), "
+                "others in one: the dataset is read without splits"
+            )
         split_of = {k: (img, None) for k, (img, _) in split_of.items()}
     images = [img for img, _ in split_of.values()]
     if not images:
@@ -181,9 +191,18 @@ def load_yolo(path: Path, source: str = "real") -> Dataset:
     for img, (w, h) in zip(images, sizes, strict=True):
         lp = label_path(img)
         boxes, labels, polygons = _parse_labels(lp, w, h, names) if lp.is_file() else ([], [], [])
-        records.append(Record(image=img, width=w, height=h, boxes=np.asarray(boxes, dtype=np.float64),
-                              box_labels=tuple(labels), masks=_polygon_masks(polygons, h, w), source=source,
-                              split=split_of[os.path.abspath(img)][1]))
+        records.append(
+            Record(
+                image=img,
+                width=w,
+                height=h,
+                boxes=np.asarray(boxes, dtype=np.float64),
+                box_labels=tuple(labels),
+                masks=_polygon_masks(polygons, h, w),
+                source=source,
+                split=split_of[os.path.abspath(img)][1],
+            )
+        )
     _apply_sidecar(folder, records, names)
     return Dataset(names, records, root=yaml_path, format="yolo")
 
@@ -226,8 +245,10 @@ def save_yolo(dataset: Dataset, out: Path, copy: bool = False) -> list[str]:
         lines = []
         for (x0, y0, x1, y1), label in zip(rec.boxes.tolist(), rec.box_labels, strict=True):
             w, h = rec.width, rec.height
-            lines.append(f"{class_id[label]} {(x0 + x1) / 2 / w:.6f} {(y0 + y1) / 2 / h:.6f} "
-                         f"{(x1 - x0) / w:.6f} {(y1 - y0) / h:.6f}\n")
+            lines.append(
+                f"{class_id[label]} {(x0 + x1) / 2 / w:.6f} {(y0 + y1) / 2 / h:.6f} "
+                f"{(x1 - x0) / w:.6f} {(y1 - y0) / h:.6f}\n"
+            )
         if lines:  # no label file = no objects (Ultralytics' rule); the image itself is kept
             # a plain write: `out` is a fresh folder that replaces the destination only once complete
             (out / "labels" / f"{Path(name).stem}.txt").write_text("".join(lines))
