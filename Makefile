@@ -34,8 +34,9 @@ bench: install
 	$(BIN)/python benchmarks/train.py
 	$(BIN)/python benchmarks/detect.py
 
-# Issue 8, reproducible: tune the hand-edited marine graph (examples/graphs/marine-v2.yaml) on the TRAIN part
-# of the ships4 study's own group-disjoint split of ships-dev (the test part is never read), 24 trials.
+# The tuned marine graph (examples/graphs/marine-v2-tuned.yaml), made again: tune the hand-edited marine graph
+# (examples/graphs/marine-v2.yaml) on the TRAIN part of the ships4 study's own group-disjoint split of
+# ships-dev (the test part is never read), 24 trials.
 REAL ?= ../shared/data/ships-dev
 SHIPS4 := aircraft_carrier,sailboat,submarine,tug
 tune-marine: install
@@ -44,8 +45,9 @@ tune-marine: install
 	$(BIN)/feint tune examples/graphs/marine-v2.yaml --real runs/ships4-split --split train \
 		--classes $(SHIPS4) --trials 24 --per-class 30 --size 128 --confirm 3 -o runs/tune-marine
 
-# The README realism table: zero-shot per class of a graph on ships4 and ships10 (GRAPH=..., NAME=...,
-# ALIGN=auto|match|centre|none for the table's other rows, RENDERS=-224 for the renders at 224 px).
+# The realism table of docs/ship-classification.md: zero-shot per class of a graph on ships4 and ships10
+# (GRAPH=..., NAME=..., ALIGN=auto|match|centre|none for the table's other rows, RENDERS=-224 for the renders
+# at 224 px).
 GRAPH ?= marine
 NAME ?= marine
 ALIGN ?= auto

@@ -29,9 +29,9 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
+from feint.detection import DetectConfig, train_detector
 from feint.detection.runs import load_detector
-from feint.detection.train import DetectConfig, train_detector
-from feint.training.run import versions
+from feint.run_folder import versions
 
 CLASSES = ("tug", "sailboat")
 
@@ -40,7 +40,8 @@ def generated_coco(root: Path, n: int, size: tuple[int, int] = (640, 426)) -> Pa
     """`n` JPEGs with COCO annotations.json: 1-3 coloured boxes per image on a noisy background."""
     rng = np.random.default_rng(0)
     (root / "images").mkdir(parents=True)
-    images, annotations = [], []
+    images: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
     w, h = size
     for i in range(n):
         pixels = rng.normal(110, 35, (h, w, 3)).clip(0, 255).astype(np.uint8)

@@ -21,7 +21,8 @@ from importlib import metadata
 from pathlib import Path
 
 from feint.graph import load_graph
-from feint.render.dataset import RenderJob, render_dataset
+from feint.render.dataset import render_dataset
+from feint.render.job import RenderJob
 
 CONFIGS = (("ray", 1), ("ray", 2), ("local", 2))
 

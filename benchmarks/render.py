@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 from feint.graph import load_graph
-from feint.render.dataset import RenderJob, render_dataset
+from feint.render.dataset import render_dataset
+from feint.render.job import RenderJob
 
 
 def throughput(size: int, workers: int, n: int, root: Path) -> float:

@@ -37,7 +37,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from feint.training.backbones import create_backbone, get_spec
+from feint.training.backbones import create_backbone, get_backbone_spec
 from feint.training.cache import feature_rows, image_rows
 from feint.training.head import HeadConfig, train_head
 from feint.training.loop import LoopConfig, make_optimizer
@@ -92,7 +92,7 @@ def load() -> list[float]:
 
 def classifier(classes: int) -> tuple[torch.nn.Module, torch.optim.Optimizer]:
     """The model and optimiser as `feint train --mode finetune` builds them (NHWC, two learning rates)."""
-    spec = get_spec(BACKBONE)
+    spec = get_backbone_spec(BACKBONE)
     backbone = create_backbone(spec, pretrained=True)
     model = Classifier(backbone, make_head(int(backbone.num_features), classes, 0, 0.2), spec.mean, spec.std)
     model.to(memory_format=torch.channels_last).train()

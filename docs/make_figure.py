@@ -14,7 +14,8 @@ import pandas as pd
 from PIL import Image, ImageDraw
 
 from feint.graph import load_graph
-from feint.render.dataset import RenderJob, render_dataset
+from feint.render.dataset import render_dataset
+from feint.render.job import RenderJob
 
 W, H, PER_SIDE, LABEL_W = 120, 83, 4, 110
 

@@ -46,7 +46,8 @@ class Inputs:
     def of(cls, *paths: str | os.PathLike[str], files: Iterable[str | os.PathLike[str]] = ()) -> Inputs:
         """`paths` as given on the command line (a folder protects everything in it; a file itself), and
         further `files` the command reads (images, weights)."""
-        folders, plain = [], []
+        folders: list[str] = []
+        plain: list[str] = []
         for p in paths:
             (folders if Path(p).is_dir() else plain).append(os.path.realpath(p))
         plain += [os.path.realpath(f) for f in files]

@@ -1,5 +1,5 @@
 """A run folder (classifier or detector): created with its config, or checked to be the same run to resume;
-its checkpoints written atomically and read back with clear errors."""
+its checkpoints written atomically and read back with clear errors, the versions it was made with."""
 
 from __future__ import annotations
 
@@ -7,12 +7,37 @@ import hashlib
 import io
 import json
 import os
+import platform
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
 from feint.errors import FeintError
 from feint.io import write_bytes_atomic, write_json_atomic
+
+
+def versions() -> dict[str, str]:
+    """The versions a run records in run.json: feint, Python and the libraries that change its numbers."""
+    import numpy as np
+    import torch
+    import torchvision
+
+    import feint
+
+    found = {
+        "feint": feint.__version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+    }
+    try:
+        import timm
+
+        found["timm"] = timm.__version__
+    except ImportError:
+        pass
+    return found
 
 
 def prepare_run_folder(

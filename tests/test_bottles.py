@@ -25,7 +25,8 @@ from feint.assets.bottles.sets import (
 from feint.assets.mesh import PART_INDEX, PARTS
 from feint.errors import FeintError
 from feint.graph import BottlesGraph, load_graph
-from feint.render.dataset import RenderJob, render_dataset
+from feint.render.dataset import render_dataset
+from feint.render.job import RenderJob
 from feint.scene.bottles import kelvin_rgb
 from feint.scene.sampler import make_sampler
 

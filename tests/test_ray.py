@@ -16,7 +16,8 @@ import pytest
 from feint.distributed import check_executor, connect
 from feint.errors import FeintError
 from feint.graph import load_graph
-from feint.render.dataset import RenderJob, render_dataset
+from feint.render.dataset import render_dataset
+from feint.render.job import RenderJob
 
 N, SIZE, SEED = 8, 64, 3
 TIMING = ("name", "wall_seconds", "render_seconds_mean", "workers_last_run")  # how, not what, was rendered
@@ -74,7 +75,7 @@ def _render_actors() -> list[int]:
             cmdline = (proc / "cmdline").read_bytes()
         except (OSError, ValueError):
             continue
-        if proc.name.isdigit() and cmdline.startswith(b"ray::RenderWorker.render"):
+        if proc.name.isdigit() and cmdline.startswith(b"ray::Worker.run"):
             pids.append(int(proc.name))
     return pids
 
@@ -112,7 +113,7 @@ def test_killed_worker_is_retried_without_loss_or_duplicates(ray_local, local8, 
 
 @pytest.mark.blender
 def test_file_url_output_and_resume_equal_local(ray_local, local8, tmp_path):
-    from feint.distributed.storage import render_to_url
+    from feint.render.url import render_to_url
 
     url = (tmp_path / "bucket" / "ds").as_uri()  # file:///...: the fsspec code path that s3:// takes
     unused = Path("unused")  # with a URL, the driver's records go to a temporary folder
@@ -128,7 +129,7 @@ def test_file_url_output_and_resume_equal_local(ray_local, local8, tmp_path):
 
 
 def test_url_output_needs_the_ray_executor(tmp_path):
-    from feint.distributed.storage import render_to_url
+    from feint.render.url import render_to_url
 
     job = RenderJob(load_graph("marine"), 1, tmp_path / "x", size=SIZE)
     with pytest.raises(FeintError, match="--executor ray"):

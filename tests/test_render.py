@@ -20,7 +20,8 @@ from pycocotools.coco import COCO
 
 from feint.errors import FeintError
 from feint.graph import load_graph
-from feint.render.dataset import RenderJob, render_dataset
+from feint.render.dataset import render_dataset
+from feint.render.job import RenderJob
 
 blender = pytest.mark.blender  # the tests that render
 
@@ -232,13 +233,13 @@ def test_resume_refuses_a_folder_rendered_with_other_pixels(tmp_path, dataset20,
 
 
 def test_render_caches_are_keyed_by_the_pixel_version(monkeypatch):
-    from feint.render import dataset as dataset_module
+    from feint.render import job as job_module
     from feint.studies.data import render_key
 
     merged = {"extends": "marine", "sky": {"clouds": 0}}
     key = render_key(merged, 0, 96)
     assert render_key(merged, 0, 96) == key and render_key(merged, 1, 96) != key
-    monkeypatch.setattr(dataset_module, "PIXELS_VERSION", dataset_module.PIXELS_VERSION + 1)
+    monkeypatch.setattr(job_module, "PIXELS_VERSION", job_module.PIXELS_VERSION + 1)
     assert render_key(merged, 0, 96) != key
 
 

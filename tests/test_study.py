@@ -11,6 +11,7 @@ import yaml
 
 from feint.errors import FeintError
 from feint.studies import runs as runs_module
+from feint.studies.registry import chosen_steps
 from feint.studies.study import StudyRunner
 
 pytestmark = pytest.mark.blender
@@ -78,6 +79,8 @@ def test_tiny_study_runs_resumes_and_reports(tiny_spec, tmp_path, monkeypatch):
     page = (out / "report.html").read_text()
     for section in SECTIONS:
         assert f"id='{section}'" in page, section
+    for step in chosen_steps(tiny_spec.steps):  # every step's report section, as its registration says
+        assert step.section is None or f"id='{step.section}'" in page, step.name
     assert len(re.findall(r"data:image/png;base64,", page)) >= 6
     assert 'src="http' not in page  # self-contained
     assert f"at {tiny_spec.synthetic.size} px from graph" in page  # the render size is part of the setup
@@ -122,7 +125,7 @@ def test_a_study_uses_the_renders_it_asked_for_whatever_the_cache_holds(tiny_spe
 
     from feint.graph.loader import load_graph_dict
     from feint.studies.data import prepare, render_balanced
-    from feint.studies.study import fingerprint
+    from feint.studies.fingerprint import fingerprint
 
     spec = tiny_spec.model_copy(update={"steps": ["zero_shot"]})
     per_class = spec.synthetic.per_class

@@ -82,16 +82,13 @@ def test_a_merged_run_draws_renders_at_the_studys_share(heads, share):
     assert config.key() != RunConfig(0.5, 15, "merged", 0, 3, 1e-3, 0, other).key()  # a study re-runs it
 
 
-def test_a_run_takes_the_epoch_fit_and_a_run_with_renders_no_more_than_max_steps(tmp_path):
-    from feint.studies.spec import StudySpec
-    from feint.studies.study import StudyRunner
+def test_a_run_takes_the_epoch_fit_and_a_run_with_renders_no_more_than_max_steps():
+    from feint.studies.context import epochs_for
+    from feint.studies.spec import EpochSpec
 
-    spec = StudySpec(
-        name="t", real="x", classes=["a", "b"], epochs={"max_epochs": 60, "min_epochs": 5, "max_steps": 500}
-    )
-    runner = StudyRunner(spec, tmp_path, tmp_path, progress=False)
-    runner.fit = {"intercept": 10.0, "slope": 0.1}  # 10 epochs at 0 images, 60 (the cap) from 500 on
-    assert runner.epochs_for(0) == 10 and runner.epochs_for(4000) == 60  # real photos only: the fit
-    assert runner.epochs_for(50, 100) == 15  # with renders: 2 steps an epoch, far below the step cap
-    assert runner.epochs_for(4000, 4000) == 500 // 63  # 63 batches of 64 an epoch: the step cap wins
-    assert runner.epochs_for(4000, 10**6) == 1  # at least one pass
+    bounds = EpochSpec(max_epochs=60, min_epochs=5, max_steps=500)
+    fit = {"intercept": 10.0, "slope": 0.1}  # 10 epochs at 0 images, 60 (the cap) from 500 on
+    assert epochs_for(bounds, fit, 0) == 10 and epochs_for(bounds, fit, 4000) == 60  # photos only: the fit
+    assert epochs_for(bounds, fit, 50, 100) == 15  # with renders: 2 steps an epoch, far below the step cap
+    assert epochs_for(bounds, fit, 4000, 4000) == 500 // 63  # 63 batches of 64 an epoch: the step cap wins
+    assert epochs_for(bounds, fit, 4000, 10**6) == 1  # at least one pass

@@ -10,20 +10,37 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw
 
 from feint.evaluation.metrics import flag_columns
-from feint.studies.data import Part
+
+
+class ScoredPhotos(Protocol):
+    """The photos the runs were scored on, in scoring order (a study's test `Part` is one)."""
+
+    @property
+    def paths(self) -> Sequence[Path]: ...
+
+    @property
+    def groups(self) -> Sequence[str]: ...
+
+    @property
+    def labels(self) -> np.ndarray: ...
+
+    @property
+    def meta(self) -> pd.DataFrame | None: ...
+
 
 COLUMNS = ["file", "group", "label", "taken_for", "missed_by", "runs"]
 
 
 def hard_photos(
-    test: Part, classes: Sequence[str], runs: Sequence[dict[str, Any]], min_share: float = 0.5
+    test: ScoredPhotos, classes: Sequence[str], runs: Sequence[dict[str, Any]], min_share: float = 0.5
 ) -> pd.DataFrame:
     """One row per test photo that at least `min_share` of `runs` get wrong, most-missed first.
 

@@ -46,7 +46,7 @@ def _heightfield(heights: np.ndarray, xs: np.ndarray, ys: np.ndarray, colors: np
     ny, nx = heights.shape
     gx, gy = np.meshgrid(xs, ys)
     verts = np.column_stack([gx.ravel(), gy.ravel(), heights.ravel()])
-    faces = [
+    faces: list[tuple[int, ...]] = [
         (j * nx + i, j * nx + i + 1, (j + 1) * nx + i + 1, (j + 1) * nx + i)
         for j in range(ny - 1)
         for i in range(nx - 1)

@@ -1,7 +1,7 @@
 """Renderer-independent triangle/polygon meshes built with numpy.
 
 Assets are generated as plain data so they can be built, inspected and tested without Blender;
-`feint.render.blender` is the only place that turns a `Mesh` into a Blender object.
+`feint.render.apply` is the only place that turns a `Mesh` into a Blender object.
 
 Conventions (all assets): metres; +x is the bow (forward), +y is port (left), +z is up;
 z = 0 is the waterline and the origin sits amidships on the centreline.
@@ -101,7 +101,10 @@ class Mesh:
 
 def merge(meshes: list[Mesh]) -> Mesh:
     """Concatenate meshes into one (vertex indices are offset)."""
-    verts, faces, colors, parts = [], [], [], []
+    verts: list[np.ndarray] = []
+    faces: list[tuple[int, ...]] = []
+    colors: list[np.ndarray] = []
+    parts: list[np.ndarray] = []
     offset = 0
     for m in meshes:
         verts.append(m.vertices)
@@ -149,7 +152,14 @@ def box(
             [-sx, sy, sz],
         ]
     ) + np.asarray(center)
-    faces = [(0, 3, 2, 1), (4, 5, 6, 7), (0, 1, 5, 4), (1, 2, 6, 5), (2, 3, 7, 6), (3, 0, 4, 7)]
+    faces: list[tuple[int, ...]] = [
+        (0, 3, 2, 1),
+        (4, 5, 6, 7),
+        (0, 1, 5, 4),
+        (1, 2, 6, 5),
+        (2, 3, 7, 6),
+        (3, 0, 4, 7),
+    ]
     colors, parts = _uniform(len(faces), color, part)
     return Mesh(v, faces, colors, parts)
 

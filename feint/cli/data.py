@@ -78,15 +78,6 @@ FillSplit = Annotated[
 ]
 JsonOut = Annotated[Path | None, _opt("--json", help="Also write the numbers to this JSON file.")]
 
-# What a command writes when --to is not given: the input's own format (renders become COCO).
-_DEFAULT_OUT = {
-    "feint": "coco",
-    "coco": "coco",
-    "yolo": "yolo",
-    "manifest": "manifest",
-    "imagefolder": "imagefolder",
-}
-
 
 def _load(src: Path, fmt: str | None, split: str | None) -> Dataset:
     from feint.datasets import load_dataset
@@ -120,9 +111,10 @@ def _write(
     overwrite: bool,
     sources: list[Dataset],
 ) -> None:
+    from feint.datasets.formats import default_output_format
     from feint.datasets.output import write_dataset
 
-    to = to or _DEFAULT_OUT.get(dataset.format or "", "coco")
+    to = to or default_output_format(dataset.format)
     dataset, notes = _writable(dataset, to)
     notes += write_dataset(dataset, out, to, command, inputs, params, copy, check, overwrite, sources)
     parts = [
@@ -132,9 +124,9 @@ def _write(
     ]
     if dataset.splits:
         parts.append(", ".join(f"{s} {sum(r.split == s for r in dataset.records)}" for s in dataset.splits))
-    sources = sorted({r.source for r in dataset.records})
-    if len(sources) > 1:
-        parts.append(", ".join(f"{s} {sum(r.source == s for r in dataset.records)}" for s in sources))
+    source_names = sorted({r.source for r in dataset.records})
+    if len(source_names) > 1:
+        parts.append(", ".join(f"{s} {sum(r.source == s for r in dataset.records)}" for s in source_names))
     typer.echo(f"{out} ({to}): " + "; ".join(parts))
     for note in notes:
         typer.echo(f"  note: {note}")

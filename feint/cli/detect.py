@@ -167,7 +167,7 @@ def train_cmd(
             mlflow=store,
         ),
     )
-    from feint.detection.train import DetectConfig, train_detector
+    from feint.detection import DetectConfig, train_detector
     from feint.outputs import Inputs, check_not_input
     from feint.training.device import resolve_device
 
@@ -181,9 +181,9 @@ def train_cmd(
         if best.get("val_map") is not None
         else ""
     )
-    data = record["data"]
+    used = record["data"]
     typer.echo(
-        f"{out}: {record['model']}, {data['train']} training images ({data['train_boxes']} boxes), "
+        f"{out}: {record['model']}, {used['train']} training images ({used['train_boxes']} boxes), "
         f"best epoch {record['best_epoch']}/{record['epochs_run']}{val_text}; "
         f"{record['seconds_this_session']} s"
     )

@@ -1,14 +1,15 @@
-"""`feint graph show|validate|sample`: look at a graph before rendering from it."""
+"""`feint graph show|validate|sample|reference`: look at a graph before rendering from it."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 import yaml
 
 from feint.cli import app
-from feint.cli.options import SEED_MAX
+from feint.cli.options import SEED_MAX, Overwrite
 
 graph_app = typer.Typer(help="Inspect, validate and sample scene graphs.", no_args_is_help=True)
 app.add_typer(graph_app, name="graph")
@@ -66,3 +67,22 @@ def sample(
     for index in range(start, start + n):
         params = {k: v for k, v in sampler.sample(index).params.items() if k != "asset.params"}
         typer.echo(json.dumps(params, default=str, indent=1))
+
+
+@graph_app.command("reference")
+def reference(
+    out: Path | None = typer.Option(None, "-o", "--out", help="Write the page here (default: print it)."),
+    overwrite: Overwrite = False,
+) -> None:
+    """Print (or write) the graph reference: every field of every channel's graph schema, its bounds, the
+    built-in graph's distribution and its meaning (docs/graph-reference.md is this page)."""
+    from feint.graph.reference import graph_reference
+    from feint.outputs import check_file_output, write_file_output
+
+    page = graph_reference()
+    if out is None:
+        typer.echo(page, nl=False)
+        return
+    check_file_output(out, overwrite=overwrite)
+    write_file_output(out, page.encode())
+    typer.echo(f"{out}: the graph reference")

@@ -37,9 +37,11 @@ def render(
 ) -> None:
     """Render N images with COCO boxes/masks, a parameter table, a dataset card and a preview grid."""
     from feint.distributed import check_executor, cluster_cpus
-    from feint.distributed.storage import is_url, open_output, render_to_url
+    from feint.distributed.storage import is_url, open_output
     from feint.graph import load_graph
-    from feint.render.dataset import STOP_SIGNALS, RenderInterrupted, RenderJob, render_dataset
+    from feint.render.dataset import STOP_SIGNALS, RenderInterrupted, render_dataset
+    from feint.render.job import RenderJob
+    from feint.render.url import render_to_url
 
     check_executor(executor)
     loaded = load_graph(graph)

@@ -71,7 +71,7 @@ def run(
     check_work_folder(out, Inputs.of(*[p for p in (spec.real, spec.test) if p]), "study.json", "study")
     tracker = None
     if mlflow:
-        from feint.studies.tracking import mlflow_tracker
+        from feint.tracking import mlflow_tracker
 
         tracker = mlflow_tracker(out, spec.name)
     runner = StudyRunner(spec, out, cache_root(cache), tracker=tracker, executor=executor, address=address)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
 import typer
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from feint.cli import app
 from feint.cli.options import (
@@ -41,9 +41,9 @@ class TrainOptions(BaseModel):
     val: float = Field(0.1, ge=0.0, lt=1.0)
     val_split: str | None = None
     mix: dict[str, float] = {}
-    backbone: str
-    arch: str | None = None
+    arch: str | None = None  # before `backbone`: its check needs them
     weights: str | None = None
+    backbone: str
     mode: str = Field("finetune", pattern="^(finetune|frozen)$")
     epochs: int = Field(ge=1, le=100_000)
     lr: float | None = Field(None, gt=0.0, le=1.0)
@@ -59,6 +59,21 @@ class TrainOptions(BaseModel):
     init: str | None = None
     cache: str | None = None
     device: str = "cpu"
+
+    @field_validator("backbone")
+    @classmethod
+    def _known_backbone(cls, value: str, info: ValidationInfo) -> str:
+        """A registered backbone, unless --arch/--weights describe a new one under this name."""
+        from feint.errors import FeintError
+        from feint.training.backbones import get_backbone_spec
+
+        if info.data.get("arch") or info.data.get("weights"):
+            return value
+        try:
+            get_backbone_spec(value)
+        except FeintError as err:
+            raise ValueError(str(err)) from None
+        return value
 
     @field_validator("mix", mode="before")
     @classmethod
@@ -341,8 +356,8 @@ def predict_cmd(
 @app.command("backbones")
 def backbones_cmd() -> None:
     """The backbones `feint train --backbone` knows, with their architecture and weight source."""
-    from feint.training.backbones import get_spec, list_backbones
+    from feint.training.backbones import get_backbone_spec, list_backbones
 
     for name in list_backbones():
-        spec = get_spec(name)
+        spec = get_backbone_spec(name)
         typer.echo(f"{name:<20} {spec.arch:<32} {spec.source}")

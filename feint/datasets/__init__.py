@@ -9,6 +9,24 @@ Operations: split, subsample, select (classes, mapping, filters), merge, stats, 
 """
 
 from feint.datasets.core import Dataset, Record
-from feint.datasets.formats import FORMATS, WRITABLE, detect_format, load_dataset, save_dataset
+from feint.datasets.formats import (
+    DatasetFormat,
+    detect_format,
+    format_names,
+    load_dataset,
+    register_format,
+    save_dataset,
+    writable_formats,
+)
 
-__all__ = ["FORMATS", "WRITABLE", "Dataset", "Record", "detect_format", "load_dataset", "save_dataset"]
+__all__ = [
+    "Dataset",
+    "DatasetFormat",
+    "Record",
+    "detect_format",
+    "format_names",
+    "load_dataset",
+    "register_format",
+    "save_dataset",
+    "writable_formats",
+]

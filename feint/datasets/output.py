@@ -84,11 +84,11 @@ def write_dataset(
     `sources` are the datasets read (their images are protected, as `inputs` are). Returns notes on what
     the format could not hold. The folder gets a card (feint-data.json).
     """
-    from feint.datasets.formats import WRITABLE, save_dataset
+    from feint.datasets.formats import save_dataset, writable_formats
     from feint.datasets.validate import check_dataset, check_decodes
 
-    if to not in WRITABLE:
-        raise FeintError(f"cannot write format {to!r} (writable: {', '.join(WRITABLE)})")
+    if to not in writable_formats():
+        raise FeintError(f"cannot write format {to!r} (writable: {', '.join(writable_formats())})")
     check_dataset(dataset)
     if check:
         check_decodes(dataset)

@@ -48,8 +48,8 @@ def preview_png(dataset: Dataset, n: int = 24, columns: int = 6, seed: int = 0) 
     draw = ImageDraw.Draw(sheet)
     for k, r in enumerate(records):
         try:
-            with Image.open(r.image) as img:
-                img = img.convert("RGB")
+            with Image.open(r.image) as opened:
+                img = opened.convert("RGB")
         except Exception as err:
             raise FeintError(f"{r.image}: cannot decode image ({err})") from None
         scale = min(TILE_W / img.width, TILE_H / img.height)

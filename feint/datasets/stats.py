@@ -62,8 +62,9 @@ def dataset_stats(dataset: Dataset) -> dict[str, Any]:
     if n_boxes.sum():
         boxes = np.concatenate([r.boxes for r in records if len(r.boxes)])
         w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+        # Every format that holds boxes knows its images' sizes (YOLO's are read off the files).
         img_area = np.concatenate(
-            [np.full(len(r.boxes), float(r.width * r.height)) for r in records if len(r.boxes)]
+            [np.full(len(r.boxes), float((r.width or 0) * (r.height or 0))) for r in records if len(r.boxes)]
         )
         area = w * h
         out["boxes"] = {
@@ -73,7 +74,8 @@ def dataset_stats(dataset: Dataset) -> dict[str, Any]:
             "width_px": _quantiles(w),
             "height_px": _quantiles(h),
             "area_fraction_of_image": {
-                k: round(v / 100, 3) for k, v in _quantiles(100 * area / img_area).items()
+                k: round(v / 100, 3)
+                for k, v in _quantiles(100 * area[img_area > 0] / img_area[img_area > 0]).items()
             },
             "coco_size": {
                 "small (<32²)": int((area < 32**2).sum()),

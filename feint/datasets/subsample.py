@@ -64,7 +64,7 @@ def subsample(
     for members in by_stratum.values():
         members.sort(key=lambda m: m[0])
         sizes = [len(idx) for _, idx in members]
-        target = fraction * sum(sizes) if fraction is not None else float(per_class)
+        target = fraction * sum(sizes) if fraction is not None else float(per_class or 0)
         for _, idx in members[: _prefix_length(sizes, target)]:
             for i in idx:
                 keep[i] = True

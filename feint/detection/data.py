@@ -5,10 +5,14 @@ with their boxes (xyxy pixels of the original image) and box labels indexing `cl
 and resized in the loader (longer side = the run's size, aspect kept: the detector pads a batch, it never
 stretches an object) and boxes scaled with them; training images are flipped left-right half the time,
 decided by (seed, epoch, image) so that a resumed run sees the same flips as one that never stopped.
+
+`select_data` picks a run's training and validation datasets and `detection_sets_of` turns them into
+`BoxedImages`; both backends (torchvision and YOLO) start from them, so both refuse the same inputs.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from feint.detection.types import DetectConfig
 from feint.errors import FeintError
 
 
@@ -55,7 +60,8 @@ class BoxedImages:
 
     def coco(self) -> dict[str, Any]:
         """Ground truth as a COCO dict (image id = position + 1, category id = class index + 1)."""
-        images, annotations = [], []
+        images: list[dict[str, Any]] = []
+        annotations: list[dict[str, Any]] = []
         for i, (path, boxes, labels, (w, h)) in enumerate(
             zip(self.paths, self.boxes, self.labels, self.sizes, strict=True)
         ):
@@ -108,6 +114,57 @@ def from_dataset(dataset: Any, classes: Sequence[str] | None = None, where: str 
     return images
 
 
+def select_data(cfg: DetectConfig, notes: list[tuple[str, str]] | None = None) -> tuple[Any, Any]:
+    """Training and validation datasets (validation may be None).
+
+    Training: the data's `split` (default: its train split if it has splits, a note in `notes` saying so;
+    splits without a train split need `split`). Validation: `val` (its `val_split` if given), else the
+    data's `val_split` or, by default, its val split; never images (or, within the data, groups) that are
+    trained on. Notes go to `notes` when given, else they are printed.
+    """
+    from feint.datasets import load_dataset
+    from feint.datasets.select import keep_classes
+    from feint.training.data import check_held_out, tell, training_split
+
+    told: list[tuple[str, str]] = [] if notes is None else notes
+    dataset = load_dataset(Path(cfg.data), cfg.format)
+    split = cfg.split or training_split(cfg.data, dataset, None, told)
+    train = dataset.split(split) if split else dataset
+    held = None
+    if cfg.val:
+        held = load_dataset(Path(cfg.val), None, cfg.val_split)
+        same = os.path.realpath(cfg.val) == os.path.realpath(cfg.data)
+        check_held_out(held, [train], f"--val {cfg.val}", train if same else None)
+    elif cfg.val_split or (split == "train" and "val" in dataset.splits):
+        name = cfg.val_split or "val"
+        if name == split:
+            raise FeintError(
+                f"--val-split {name}: that is the split trained on; validate on another split "
+                f"of {cfg.data} ({', '.join(dataset.splits)}) or on another dataset (--val)"
+            )
+        held = dataset.split(name)
+        check_held_out(
+            held, [train], f"--val-split {name}" if cfg.val_split else f"the val split of {cfg.data}", train
+        )
+    if cfg.classes:
+        train = keep_classes(train, list(cfg.classes))
+        held = keep_classes(held, list(cfg.classes)) if held is not None else None
+    if notes is None:  # a library call: say it now (the command says it once the run starts)
+        tell(told)
+    return train, held
+
+
+def detection_sets_of(train: Any, held: Any) -> tuple[BoxedImages, BoxedImages | None]:
+    """`BoxedImages` of the datasets; an error for no boxes, or a class without training boxes."""
+    train_set = from_dataset(train)
+    empty = [c for c, k in train_set.counts().items() if k == 0]
+    if empty:
+        raise FeintError(
+            f"class {empty[0]!r} has no training boxes in {train.root}; train on the others with --classes"
+        )
+    return train_set, from_dataset(held, train_set.classes) if held is not None else None
+
+
 def load_image(
     path: Path, size: int, expected: tuple[int | None, int | None] = (None, None)
 ) -> tuple[np.ndarray, tuple[int, int]]:
@@ -119,10 +176,10 @@ def load_image(
     from PIL import Image
 
     try:
-        with Image.open(path) as img:
-            original = img.size
-            img.draft("RGB", (size, size))  # JPEG: decode at 1/2, 1/4 or 1/8 scale when still >= size
-            img = img.convert("RGB")
+        with Image.open(path) as file:
+            original = file.size
+            file.draft("RGB", (size, size))  # JPEG: decode at 1/2, 1/4 or 1/8 scale when still >= size
+            img = file.convert("RGB")
     except FileNotFoundError:
         raise FeintError(f"image {path} not found") from None
     except (OSError, SyntaxError, ValueError) as err:  # PIL's ways of saying corrupt or truncated
@@ -134,7 +191,7 @@ def load_image(
     scale = size / max(original)
     target = (max(1, round(original[0] * scale)), max(1, round(original[1] * scale)))
     if img.size != target:
-        img = img.resize(target, Image.BILINEAR)
+        img = img.resize(target, Image.Resampling.BILINEAR)
     return np.array(img), original  # a writable copy: torch refuses read-only arrays
 
 
@@ -188,17 +245,10 @@ def batches(batched: torch.utils.data.DataLoader) -> Iterator[tuple[list, list]]
 
 
 def loader(
-    images: BoxedImages,
-    size: int,
-    batch: int,
-    workers: int = 0,
-    shuffle: bool = False,
-    flip: bool = False,
-    seed: int = 0,
+    dataset: DetectionSet, batch: int, workers: int = 0, shuffle: bool = False
 ) -> torch.utils.data.DataLoader:
-    """A DataLoader over `images`; its dataset's `epoch` (flips) and sampler seed are set per epoch."""
-    dataset = DetectionSet(images, size, flip, seed)
-    generator = torch.Generator().manual_seed(seed) if shuffle else None
+    """A DataLoader over `dataset`; set its `epoch` (flips) and the sampler's seed before each epoch."""
+    generator = torch.Generator().manual_seed(dataset.seed) if shuffle else None
     return torch.utils.data.DataLoader(
         dataset,
         batch_size=batch,

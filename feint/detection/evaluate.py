@@ -1,8 +1,9 @@
 """COCO detection metrics (pycocotools) and `evaluate_detector(run, data)`, the `feint detect eval` work.
 
-`coco_scores` is the metric itself, on plain COCO dicts: mAP@0.5:0.95 (the mean over IoU 0.5, 0.55 ...
-0.95 and over classes), mAP@0.5, AP per class, and each class's precision at COCO's 101 recall points
-(IoU 0.5) for the precision-recall figure. Classes without ground-truth boxes are left out of the means
+`coco_results` turns `Detections` into COCO results (predict.py writes them too, and training validates
+with them). `coco_scores` is the metric itself, on plain COCO dicts: mAP@0.5:0.95 (the mean over IoU 0.5,
+0.55 ... 0.95 and over classes), mAP@0.5, AP per class, and each class's precision at COCO's 101 recall
+points (IoU 0.5) for the precision-recall figure. Classes without ground-truth boxes are left out of the means
 (COCO's rule) and report AP None. `class_agnostic` maps every class to one ('object'): "is there a ship
 here", whatever the model thinks its type is.
 
@@ -20,12 +21,35 @@ from typing import Any
 
 import numpy as np
 
+from feint.detection import runs
+from feint.detection.data import from_dataset
+from feint.detection.plots import plot_pr_curves
+from feint.detection.types import Detections
 from feint.errors import FeintError
 
 AGNOSTIC = "object"
 
 
 Coco = dict[str, Any]
+
+
+def coco_results(found: Sequence[Detections], image_ids: Sequence[int] | None = None) -> list[Coco]:
+    """COCO results: one {image_id, category_id (class index + 1), bbox [x, y, w, h], score} per box."""
+    rows = []
+    for k, d in enumerate(found):
+        image_id = image_ids[k] if image_ids is not None else k + 1
+        for (x0, y0, x1, y1), score, label in zip(
+            d.boxes.tolist(), d.scores.tolist(), d.labels.tolist(), strict=True
+        ):
+            rows.append(
+                {
+                    "image_id": image_id,
+                    "category_id": int(label) + 1,
+                    "bbox": [round(x0, 2), round(y0, 2), round(x1 - x0, 2), round(y1 - y0, 2)],
+                    "score": round(float(score), 5),
+                }
+            )
+    return rows
 
 
 def _agnostic(gt: Coco, results: list[Coco]) -> tuple[Coco, list[Coco]]:
@@ -110,13 +134,10 @@ def evaluate_detector(
     report goes to `out` (default RUN/detect-eval-<data>[-split]; an earlier one only with `overwrite`)."""
     from feint.datasets import load_dataset
     from feint.datasets.select import keep_classes
-    from feint.detection.data import from_dataset
-    from feint.detection.plots import plot_pr_curves
-    from feint.detection.runs import coco_results, load_detector
     from feint.io import write_json_atomic
     from feint.outputs import Inputs, check_folder_output, folder_output, run_files, write_output_card
 
-    run = load_detector(run_path)
+    run = runs.load_detector(run_path)
     dataset = load_dataset(Path(data), fmt)
     if split is None and "test" in dataset.splits:
         split = "test"

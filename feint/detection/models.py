@@ -1,7 +1,7 @@
 """The detector: torchvision's Faster R-CNN on one of feint's offline ImageNet backbones.
 
     from feint.detection.models import build_detector
-    model = build_detector(get_spec("mobilenet_v2"), num_classes=2, size=320)
+    model = build_detector(get_backbone_spec("mobilenet_v2"), num_classes=2, size=320)
 
 Only the backbone is pretrained (feint's backbone registry: a local weight file, nothing downloaded); the
 feature pyramid, region proposal network and box head start random, so training is transfer learning
@@ -87,10 +87,13 @@ def _pyramid(spec: BackboneSpec, pretrained: bool) -> PyramidBackbone:
     stages = _stages(net, spec)
     nodes = {stages[16]: "0", stages[32]: "1"}
     if spec.arch.startswith("timm:"):
-        from timm.models._features_fx import create_feature_extractor
+        from timm.models._features_fx import create_feature_extractor as timm_features
+
+        body = timm_features(net, nodes)
     else:
         from torchvision.models.feature_extraction import create_feature_extractor
-    body = create_feature_extractor(net, nodes)
+
+        body = create_feature_extractor(net, nodes)
     # Freeze everything up to and including the stride-8 stage (parameters come in forward order).
     params = list(body.named_parameters())
     last_frozen = max(i for i, (name, _) in enumerate(params) if name.startswith(stages[8] + "."))

@@ -12,6 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from feint.detection import runs
+from feint.detection.evaluate import coco_results
+from feint.detection.plots import draw_detections, image_grid
+from feint.detection.types import Detections
+
 # Drawn copies have their longer side within these bounds: small renders are enlarged so that labels can
 # be read, photos shrunk so that a folder of them stays small.
 DRAWN_SIDE = (512, 1024)
@@ -31,11 +36,10 @@ def predict_detections(
 ) -> dict[str, Any]:
     """Detect, draw and write (into `out`, default RUN/detect-<first input>; never over an input);
     returns counts and where the files are."""
-    from feint.detection.runs import load_detector
     from feint.evaluation.predict import list_images
     from feint.outputs import Inputs, check_folder_output, folder_output, run_files, write_output_card
 
-    run = load_detector(run_path)
+    run = runs.load_detector(run_path)
     paths = list_images(inputs)
     out = Path(out) if out else run.path / f"detect-{Path(inputs[0]).name}"
     protected = Inputs.of(*inputs, files=paths) + run_files(run.path)
@@ -58,18 +62,18 @@ def predict_detections(
 
 
 def _write_detections(
-    run: Any, paths: Sequence[Path], found: Sequence[Any], out: Path, grid: int
+    run: runs.DetectorRun, paths: Sequence[Path], found: Sequence[Detections], out: Path, grid: int
 ) -> list[Path]:
     """images/ (each photo with its boxes drawn), grid.png, detections.json and images.json in `out`."""
     from PIL import Image
 
     from feint.datasets.images import unique_names
-    from feint.detection.plots import draw_detections, image_grid
-    from feint.detection.runs import coco_results
     from feint.io import write_json_atomic
 
     names = unique_names(paths)
-    drawn_paths, thumbs, entries = [], [], []
+    drawn_paths: list[Path] = []
+    thumbs: list[Image.Image] = []
+    entries: list[dict[str, Any]] = []
     for k, (path, name, d) in enumerate(zip(paths, names, found, strict=True)):
         with Image.open(path) as img:
             entries.append({"id": k + 1, "file_name": str(path), "width": img.width, "height": img.height})

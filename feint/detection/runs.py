@@ -4,11 +4,13 @@
     found = run.detect(paths, conf=0.25)   # one `Detections` per image, boxes in the image's own pixels
 
 A run trained by feint (torchvision) stores its weights in best.pt/last.pt; an Ultralytics run (optional
-extra) keeps Ultralytics' own weights and is detected by its config.json.
+extra) keeps Ultralytics' own weights and is detected by its config.json. Training validates with
+`detect_images` too, so the numbers of an epoch and of `feint detect eval` come from the same code.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,45 +18,13 @@ from typing import Any
 
 import numpy as np
 
+from feint.detection.data import BoxedImages, DetectionSet, batches, loader
+from feint.detection.folder import load_checkpoint
+from feint.detection.models import build_detector
+from feint.detection.types import Detections, Sizes
+from feint.detection.yolo import is_yolo_model, load_yolo_model, yolo_detect
 from feint.errors import FeintError
-from feint.run_folder import read_checkpoint
-
-CHECKPOINT_FORMAT = "feint-detector/1"
-
-
-@dataclass
-class Detections:
-    """One image's detections: boxes (N, 4) xyxy in the original image's pixels, scores, class indices."""
-
-    boxes: np.ndarray
-    scores: np.ndarray
-    labels: np.ndarray
-
-    def above(self, conf: float) -> Detections:
-        keep = self.scores >= conf
-        return Detections(self.boxes[keep], self.scores[keep], self.labels[keep])
-
-
-def coco_results(found: Sequence[Detections], image_ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
-    """COCO results: one {image_id, category_id (class index + 1), bbox [x, y, w, h], score} per box."""
-    rows = []
-    for k, d in enumerate(found):
-        image_id = image_ids[k] if image_ids is not None else k + 1
-        for (x0, y0, x1, y1), score, label in zip(
-            d.boxes.tolist(), d.scores.tolist(), d.labels.tolist(), strict=True
-        ):
-            rows.append(
-                {
-                    "image_id": image_id,
-                    "category_id": int(label) + 1,
-                    "bbox": [round(x0, 2), round(y0, 2), round(x1 - x0, 2), round(y1 - y0, 2)],
-                    "score": round(float(score), 5),
-                }
-            )
-    return rows
-
-
-Sizes = Sequence[tuple[int | None, int | None]]
+from feint.training.backbones import spec_from_record
 
 
 def detect_images(
@@ -71,14 +41,12 @@ def detect_images(
     import torch
     from tqdm import tqdm
 
-    from feint.detection.data import BoxedImages, batches, loader
-
     empty = [np.zeros((0, 4))] * len(paths)
     images = BoxedImages(list(paths), empty, [np.zeros(0, np.int64)] * len(paths), [], list(sizes or []))
     found: list[Detections] = []
     model.eval()
     with torch.inference_mode():
-        batched = loader(images, size, batch, workers)
+        batched = loader(DetectionSet(images, size), batch, workers)
         for x, targets in tqdm(
             batches(batched),
             total=len(batched),
@@ -122,26 +90,14 @@ class DetectorRun:
         progress: bool = False,
     ) -> list[Detections]:
         if self.backend == "yolo":
-            from feint.detection.yolo import yolo_detect
-
             return yolo_detect(self.model, paths, self.size, conf, device)
         self.model.to(device)
         found = detect_images(self.model, paths, self.size, sizes, batch, workers, device, progress)
         return [d.above(conf) for d in found]
 
 
-def load_checkpoint(path: Path) -> dict[str, Any]:
-    return read_checkpoint(path, CHECKPOINT_FORMAT, "detector", "a `feint detect train` run")
-
-
 def load_detector(path: str | Path, which: str = "best") -> DetectorRun:
     """The run's best (or last) weights; a clear error for a missing or unfinished run."""
-    import json
-
-    from feint.detection.models import build_detector
-    from feint.detection.yolo import is_yolo_model, load_yolo_run
-    from feint.training.backbones import spec_from_record
-
     path = Path(path)
     if not path.is_dir():
         raise FeintError(f"{path}: no such run folder")
@@ -154,7 +110,8 @@ def load_detector(path: str | Path, which: str = "best") -> DetectorRun:
     if not isinstance(config, dict):
         raise FeintError(f"{path / 'config.json'}: not a feint run configuration (damaged JSON)")
     if is_yolo_model(str(config.get("model", ""))):
-        return load_yolo_run(path, config, which)
+        weights, names = load_yolo_model(path, which)
+        return DetectorRun(path, names, int(config["size"]), weights, backend="yolo")
     file = path / f"{which}.pt"
     if not file.is_file():
         raise FeintError(

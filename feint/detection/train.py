@@ -1,6 +1,6 @@
 """A detection run, top to bottom: data, detector, optimiser, schedule, epochs, checkpoints, resume.
 
-    from feint.detection.train import DetectConfig, train_detector
+    from feint.detection import DetectConfig, train_detector
     train_detector(DetectConfig(data="runs/bottles-split", out="runs/det-a", epochs=12))
 
 The run folder mirrors a classification run's: config.json (what was asked), run.json (versions, seed,
@@ -13,7 +13,8 @@ from (seed, epoch). A finished run is logged to a local MLflow store (parameters
 curves, run.json).
 
 Optimisation follows torchvision's detection reference: SGD with momentum 0.9 and weight decay 1e-4 at
-lr 0.01 (or AdamW at 1e-4), linear warm-up then cosine to zero, every step.
+lr 0.01 (or AdamW at 1e-4), linear warm-up then cosine to zero, every step. A YOLO model is handed to
+the Ultralytics backend (yolo.py), which shares the data selection and the run folder's files.
 """
 
 from __future__ import annotations
@@ -22,147 +23,36 @@ import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import torch
+from tqdm import tqdm
+
+from feint.detection.data import BoxedImages, DetectionSet, batches, detection_sets_of, loader, select_data
+from feint.detection.evaluate import coco_results, coco_scores
+from feint.detection.folder import data_rows, log_mlflow, prepare_folder, write_data_table
+from feint.detection.models import build_detector
+from feint.detection.plots import plot_curves
+from feint.detection.runs import detect_images
+from feint.detection.types import CHECKPOINT_FORMAT, DetectConfig
+from feint.detection.yolo import is_yolo_model, train_yolo
 from feint.errors import FeintError
 from feint.io import write_json_atomic, write_text_atomic
-from feint.run_folder import prepare_run_folder
-
-OPTIMIZERS = ("sgd", "adamw")
-DEFAULT_LR = {"sgd": 0.01, "adamw": 1e-4}
-# Fields that may change between a run and its resumption (they do not change the numbers).
-RESUME_FREE = ("progress", "device", "out", "workers", "mlflow")
-TIMING = ("seconds", "images_per_second")  # per-epoch fields that measure the machine, not the model
+from feint.run_folder import check_same_data, data_fingerprint, save_checkpoint, versions
+from feint.training.backbones import get_backbone_spec
+from feint.training.data import tell
+from feint.training.device import resolve_device
+from feint.training.loop import LoopConfig, LoopState, make_optimizer, warmup_cosine
 
 
-@dataclass
-class DetectConfig:
-    data: str
-    out: str
-    model: str = "fasterrcnn"  # or a YOLO model (yolo11n.yaml, a .pt file): the Ultralytics backend
-    backbone: str = "mobilenet_v2"
-    classes: list[str] | None = None
-    split: str | None = None  # default: the data's train split when it has one
-    val: str | None = None  # a validation dataset; default: the data's val split when it has one
-    val_split: str | None = None  # the split of `val` (or of `data`) to validate on
-    format: str | None = None
-    epochs: int = 20
-    batch: int = 4
-    size: int = 320
-    optimizer: str = "sgd"
-    lr: float | None = None
-    weight_decay: float = 1e-4
-    warmup_epochs: float = 1.0
-    seed: int = 0
-    workers: int = 0
-    device: str = "cpu"
-    mlflow: str | None = None  # MLflow store folder; None: no logging
-    progress: bool = True
-
-    def __post_init__(self) -> None:
-        if self.optimizer not in OPTIMIZERS:
-            raise FeintError(f"--optimizer {self.optimizer!r}: expected one of {', '.join(OPTIMIZERS)}")
-        if self.lr is None:
-            self.lr = DEFAULT_LR[self.optimizer]
-
-
-def select_data(cfg: DetectConfig, notes: list[tuple[str, str]] | None = None) -> tuple[Any, Any]:
-    """Training and validation datasets (validation may be None).
-
-    Training: the data's `split` (default: its train split if it has splits, a note in `notes` saying so;
-    splits without a train split need `split`). Validation: `val` (its `val_split` if given), else the
-    data's `val_split` or, by default, its val split; never images (or, within the data, groups) that are
-    trained on. Notes go to `notes` when given, else they are printed.
-    """
-    from feint.datasets import load_dataset
-    from feint.datasets.select import keep_classes
-    from feint.training.data import check_held_out, tell, training_split
-
-    told: list[tuple[str, str]] = [] if notes is None else notes
-    dataset = load_dataset(Path(cfg.data), cfg.format)
-    split = cfg.split or training_split(cfg.data, dataset, None, told)
-    train = dataset.split(split) if split else dataset
-    held = None
-    if cfg.val:
-        held = load_dataset(Path(cfg.val), None, cfg.val_split)
-        same = os.path.realpath(cfg.val) == os.path.realpath(cfg.data)
-        check_held_out(held, [train], f"--val {cfg.val}", train if same else None)
-    elif cfg.val_split or (split == "train" and "val" in dataset.splits):
-        name = cfg.val_split or "val"
-        if name == split:
-            raise FeintError(
-                f"--val-split {name}: that is the split trained on; validate on another split "
-                f"of {cfg.data} ({', '.join(dataset.splits)}) or on another dataset (--val)"
-            )
-        held = dataset.split(name)
-        check_held_out(
-            held, [train], f"--val-split {name}" if cfg.val_split else f"the val split of {cfg.data}", train
-        )
-    if cfg.classes:
-        train = keep_classes(train, list(cfg.classes))
-        held = keep_classes(held, list(cfg.classes)) if held is not None else None
-    if notes is None:  # a library call: say it now (the command says it once the run starts)
-        tell(told)
-    return train, held
-
-
-def detection_sets_of(train: Any, held: Any) -> tuple[Any, Any]:
-    """`BoxedImages` of the datasets; an error for no boxes, or a class without training boxes."""
-    from feint.detection.data import from_dataset
-
-    train_set = from_dataset(train)
-    empty = [c for c, k in train_set.counts().items() if k == 0]
-    if empty:
-        raise FeintError(
-            f"class {empty[0]!r} has no training boxes in {train.root}; train on the others with --classes"
-        )
-    return train_set, from_dataset(held, train_set.classes) if held is not None else None
-
-
-def prepare_folder(cfg: DetectConfig, resume: bool) -> dict[str, Any] | None:
-    """Create the run folder, or check that it is this run's to resume; returns last.pt if resuming."""
-    from feint.detection.runs import load_checkpoint
-
-    last = prepare_run_folder(Path(cfg.out), asdict(cfg), resume, RESUME_FREE)
-    return load_checkpoint(last) if last is not None else None
-
-
-def data_rows(train: Any, val: Any) -> tuple[list[dict[str, Any]], list[tuple[Any, ...]]]:
-    """data.csv's rows (file, box count, source, group, part) and the fingerprinted ones (file, part,
-    source, every box with its class)."""
-    rows, keyed = [], []
-    for part, images in (("train", train), ("val", val)):
-        if images is None:
-            continue
-        for p, boxes, labels, s, g in zip(
-            images.paths, images.boxes, images.labels, images.sources, images.groups, strict=True
-        ):
-            rows.append({"file": str(p), "boxes": len(labels), "source": s, "group": g, "part": part})
-            objects = [
-                [images.classes[k], *(round(float(v), 3) for v in b)]
-                for b, k in zip(boxes.tolist(), labels.tolist(), strict=True)
-            ]
-            keyed.append((str(p), part, s, sorted(objects)))
-    return rows, keyed
-
-
-def _write_data_table(out: Path, rows: list[dict[str, Any]]) -> None:
-    import pandas as pd
-
-    write_text_atomic(out / "data.csv", pd.DataFrame(rows).to_csv(index=False, lineterminator="\n"))
-
-
-def _optimizer(cfg: DetectConfig, params: list[Any]) -> Any:
-    import torch
-
+def _optimizer(cfg: DetectConfig, params: list[Any]) -> torch.optim.Optimizer:
+    """SGD with momentum 0.9 (torchvision's detection reference), or feint's AdamW."""
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
-    from feint.training.loop import LoopConfig, make_optimizer
-
+        return torch.optim.SGD(params, lr=cfg.peak_lr, momentum=0.9, weight_decay=cfg.weight_decay)
     return make_optimizer(
-        [{"params": params, "lr": cfg.lr}], LoopConfig(lr=cfg.lr, weight_decay=cfg.weight_decay)
+        [{"params": params, "lr": cfg.peak_lr}], LoopConfig(lr=cfg.peak_lr, weight_decay=cfg.weight_decay)
     )
 
 
@@ -173,15 +63,11 @@ def _losses(model: Any, images: list[Any], targets: list[dict[str, Any]], device
     return model(x, y)
 
 
-def _validate(model: Any, val_loader: Any, val_set: Any, cfg: DetectConfig) -> dict[str, float]:
+def _validate(
+    model: Any, val_loader: torch.utils.data.DataLoader, val_set: BoxedImages, cfg: DetectConfig
+) -> dict[str, float]:
     """Validation loss (training-mode forward, no gradient: batch norms are frozen, nothing changes)
     and COCO mAP of the detections."""
-    import torch
-
-    from feint.detection.data import batches
-    from feint.detection.evaluate import coco_scores
-    from feint.detection.runs import coco_results, detect_images
-
     model.train()
     total, seen = 0.0, 0
     with torch.no_grad():
@@ -195,33 +81,16 @@ def _validate(model: Any, val_loader: Any, val_set: Any, cfg: DetectConfig) -> d
 
 def train_detector(cfg: DetectConfig, resume: bool = False) -> dict[str, Any]:
     """Run (or continue) training into cfg.out; returns the run record (run.json)."""
-    from feint.detection.yolo import is_yolo_model
-    from feint.training.device import resolve_device
-
     resolve_device(cfg.device)
     if is_yolo_model(cfg.model):
-        from feint.detection.yolo import train_yolo
-
         return train_yolo(cfg, resume)
     return _train_torchvision(cfg, resume)
 
 
 def _train_torchvision(cfg: DetectConfig, resume: bool) -> dict[str, Any]:
-    import torch
-    from tqdm import tqdm
-
-    from feint.detection.data import batches, loader
-    from feint.detection.models import build_detector
-    from feint.detection.plots import plot_curves
-    from feint.detection.runs import CHECKPOINT_FORMAT
-    from feint.run_folder import check_same_data, data_fingerprint, save_checkpoint
-    from feint.training.backbones import get_spec
-    from feint.training.data import tell
-    from feint.training.loop import LoopState, warmup_cosine
-    from feint.training.run import versions
-
+    """feint's own detector (Faster R-CNN), top to bottom."""
     # --- data -----------------------------------------------------------------------------------------
-    spec = get_spec(cfg.backbone)
+    spec = get_backbone_spec(cfg.backbone)
     notes: list[tuple[str, str]] = []
     train_set, val_set = detection_sets_of(*select_data(cfg, notes))
     classes = train_set.classes
@@ -233,7 +102,7 @@ def _train_torchvision(cfg: DetectConfig, resume: bool) -> dict[str, Any]:
     if last is not None and last.get("finished"):
         return json.loads((out / "run.json").read_text())
     tell(notes)
-    _write_data_table(out, rows)
+    write_data_table(out, rows)
     record: dict[str, Any] = {
         "status": "running",
         "model": cfg.model,
@@ -268,8 +137,11 @@ def _train_torchvision(cfg: DetectConfig, resume: bool) -> dict[str, Any]:
         optimizer.load_state_dict(last["optimizer"])
         scheduler.load_state_dict(last["scheduler"])
         state = LoopState.from_dict(last["loop"])
-    train_loader = loader(train_set, cfg.size, cfg.batch, cfg.workers, shuffle=True, flip=True, seed=cfg.seed)
-    val_loader = loader(val_set, cfg.size, cfg.batch, cfg.workers) if val_set is not None else None
+    train_images = DetectionSet(train_set, cfg.size, flip=True, seed=cfg.seed)
+    train_loader = loader(train_images, cfg.batch, cfg.workers, shuffle=True)
+    val_loader = (
+        loader(DetectionSet(val_set, cfg.size), cfg.batch, cfg.workers) if val_set is not None else None
+    )
 
     def checkpoint(improved: bool) -> None:
         """Metrics, curves and checkpoints after an epoch (best.pt only when it improved)."""
@@ -303,9 +175,10 @@ def _train_torchvision(cfg: DetectConfig, resume: bool) -> dict[str, Any]:
         epoch_seed = cfg.seed * 100_003 + epoch
         torch.manual_seed(epoch_seed)  # the detector's proposal and box sampling
         train_loader.generator.manual_seed(epoch_seed)  # the shuffle
-        train_loader.dataset.epoch = epoch  # the flips
+        train_images.epoch = epoch  # the flips
         model.train()
-        begun, seen, sums = time.perf_counter(), 0, {}
+        begun, seen = time.perf_counter(), 0
+        sums: dict[str, float] = {}
         bar = tqdm(
             batches(train_loader),
             total=len(train_loader),
@@ -337,7 +210,7 @@ def _train_torchvision(cfg: DetectConfig, resume: bool) -> dict[str, Any]:
             "seconds": round(seconds, 3),
             "images_per_second": round(seen / seconds, 2),
         }
-        if val_loader is not None:
+        if val_set is not None and val_loader is not None:
             row.update(_validate(model, val_loader, val_set, cfg))
             current = (row["val_map"], row["val_map50"], -row["val_loss"])  # early epochs often tie at 0
         else:
@@ -366,35 +239,3 @@ def _train_torchvision(cfg: DetectConfig, resume: bool) -> dict[str, Any]:
     if cfg.mlflow:
         log_mlflow(Path(cfg.mlflow), out, asdict(cfg), state.history, record)
     return record
-
-
-def log_mlflow(
-    store: Path, out: Path, params: dict[str, Any], history: list[dict[str, Any]], record: dict[str, Any]
-) -> None:
-    """The finished run in the MLflow store `store` (experiment 'detect'): parameters, per-epoch metrics,
-    the best epoch's numbers, curves.png and run.json."""
-    from feint.studies.tracking import open_store
-
-    mlflow = open_store(store, "detect")
-    with mlflow.start_run(run_name=out.name):
-        mlflow.set_tag("run_folder", str(out.resolve()))
-        mlflow.log_params({k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in params.items()})
-        for row in history:
-            mlflow.log_metrics(
-                {
-                    k: float(v)
-                    for k, v in row.items()
-                    if k not in ("epoch", *TIMING) and isinstance(v, int | float)
-                },
-                step=row["epoch"],
-            )
-        mlflow.log_metrics(
-            {
-                f"best_{k}": float(v)
-                for k, v in record["best"].items()
-                if k.startswith("val_") and v is not None
-            }
-        )
-        for name in ("curves.png", "run.json"):
-            if (out / name).is_file():
-                mlflow.log_artifact(str(out / name))

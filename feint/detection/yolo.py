@@ -18,16 +18,18 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from feint.detection.data import detection_sets_of, select_data
+from feint.detection.folder import data_rows, log_mlflow, prepare_folder
+from feint.detection.plots import plot_curves
+from feint.detection.types import DetectConfig, Detections
 from feint.errors import FeintError
 from feint.io import write_json_atomic, write_text_atomic
-
-if TYPE_CHECKING:
-    from feint.detection.runs import Detections, DetectorRun
-    from feint.detection.train import DetectConfig
+from feint.run_folder import check_same_data, data_fingerprint, versions
+from feint.training.data import tell
 
 INSTALL = (
     "YOLO models need Ultralytics, an optional extra: pip install 'feint[yolo]'. Ultralytics is "
@@ -110,12 +112,6 @@ def _history(results_csv: Path) -> list[dict[str, Any]]:
 
 def train_yolo(cfg: DetectConfig, resume: bool = False) -> dict[str, Any]:
     """Train with Ultralytics into cfg.out; returns the run record (run.json)."""
-    from feint.detection.plots import plot_curves
-    from feint.detection.train import data_rows, detection_sets_of, log_mlflow, prepare_folder, select_data
-    from feint.run_folder import check_same_data, data_fingerprint
-    from feint.training.data import tell
-    from feint.training.run import versions
-
     _check_model(cfg.model)
     YOLO = _yolo_class()
     notes: list[tuple[str, str]] = []
@@ -200,9 +196,8 @@ def _version() -> str:
     return str(ultralytics.__version__)
 
 
-def load_yolo_run(path: Path, config: dict[str, Any], which: str = "best") -> DetectorRun:
-    from feint.detection.runs import DetectorRun
-
+def load_yolo_model(path: Path, which: str = "best") -> tuple[Any, list[str]]:
+    """The run's best (or last) Ultralytics weights, loaded, and the class names in their index order."""
     weights = path / SUBDIR / "weights" / f"{which}.pt"
     if not weights.is_file():
         raise FeintError(
@@ -210,16 +205,13 @@ def load_yolo_run(path: Path, config: dict[str, Any], which: str = "best") -> De
             "(continue it with `feint detect train ... --resume`)"
         )
     model = _yolo_class()(str(weights))
-    classes = [model.names[k] for k in sorted(model.names)]
-    return DetectorRun(path, classes, int(config["size"]), model, backend="yolo")
+    return model, [model.names[k] for k in sorted(model.names)]
 
 
 def yolo_detect(
     model: Any, paths: Sequence[Path], size: int, conf: float, device: str, batch: int = 16
 ) -> list[Detections]:
     """Ultralytics predictions as `Detections` (boxes in the image's own pixels, class indices from 0)."""
-    from feint.detection.runs import Detections
-
     found = []
     for start in range(0, len(paths), batch):
         chunk = [str(p) for p in paths[start : start + batch]]

@@ -1,31 +1,17 @@
-"""Datasets rendered into an fsspec URL (s3://, gs://, file://, ...): the output folder of a cluster render.
+"""Output folders behind an fsspec URL (s3://, gs://, file://, ...): where workers on other machines write.
 
 Workers on other machines cannot write into the driver's disk, so with `-o URL` each Ray worker delivers
-its image and then its record straight to the URL; the record's presence is what marks image i done,
-exactly as in a local folder. The driver keeps the records (small JSON) in a temporary local copy, builds
-annotations.json, params.parquet and the card from them as for a local render, and uploads those.
+its files straight to the URL, the one that marks the work done last (`feint.render.url` renders a dataset
+this way). Every file is written atomically, so a reader sees a whole file or none.
 """
 
 from __future__ import annotations
 
-import json
-import tempfile
 import uuid
-from dataclasses import replace
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from feint.errors import FeintError
-from feint.io import write_bytes_atomic
-from feint.render.worker import record_path
-
-if TYPE_CHECKING:
-    from feint.render.dataset import RenderJob
-
-# What the driver reads back on --resume, and what it uploads at the end.
-_STATE_FILES = ("render.json", "dataset.json")
-_OUTPUT_FILES = ("render.json", "annotations.json", "params.parquet", "dataset.json", "preview.png")
-PREVIEW_SOURCE = 48  # images fetched to draw the preview: enough for every class to show
 
 
 def is_url(target: str | Path) -> bool:
@@ -72,23 +58,20 @@ class Remote:
     def is_empty(self) -> bool:
         return not self.fs.exists(self.root) or not self.fs.ls(self.root)
 
-    def records(self) -> dict[str, bytes]:
-        """Every finished record, by name (000042.json); hidden temporaries of unfinished writes left out."""
-        folder = self.path("records")
+    def read_folder(self, rel: str) -> dict[str, bytes]:
+        """Every finished file under folder `rel`, by name (000042.json); hidden temporaries of unfinished
+        writes left out."""
+        folder = self.path(rel)
         names = [p for p in self.fs.find(folder) if not p.rsplit("/", 1)[-1].startswith(".")]
         return {p.rsplit("/", 1)[-1]: data for p, data in self.fs.cat(names).items()} if names else {}
 
-    def deliver(self, staging: Path, record: dict[str, Any]) -> None:
-        """Upload one finished image, then its record (the record last: it marks the image done); the
-        worker's local copies are removed."""
-        index = record["index"]
-        if not record["failed"]:
-            image = staging / record["file_name"]
-            self.write(record["file_name"], image.read_bytes())
-            image.unlink()
-        local = record_path(staging, index)
-        self.write(f"records/{local.name}", local.read_bytes())
-        local.unlink()
+    def deliver(self, staging: Path, names: Sequence[str]) -> None:
+        """Upload files of the local folder `staging` (names relative to it, kept under the URL) in the
+        order given, so the one that marks the others done goes last; each local copy is then removed."""
+        for name in names:
+            local = staging / name
+            self.write(name, local.read_bytes())
+            local.unlink()
 
 
 def open_output(url: str, executor: str) -> Remote:
@@ -96,47 +79,3 @@ def open_output(url: str, executor: str) -> Remote:
     if executor != "ray":
         raise FeintError(f"{url}: a URL output needs --executor ray (local workers write to a local folder)")
     return Remote(url)
-
-
-def render_to_url(job: RenderJob, url: str, progress: bool = True) -> dict[str, Any]:
-    """Render (or finish, with job.resume) the dataset at `url` on Ray workers; returns the card."""
-    from feint.render.dataset import render_dataset
-
-    remote = open_output(url, job.executor)
-    if remote.is_empty():  # render.json first, as locally: an interrupted render can then be resumed
-        remote.write("render.json", (json.dumps(job.spec(), indent=2) + "\n").encode())
-    elif not job.resume:
-        raise FeintError(f"{url}: output folder is not empty; pass --resume to finish it, or pick a new")
-    elif not remote.exists("render.json"):
-        raise FeintError(f"{url}: not a feint render folder (no render.json); pick an empty folder")
-    with tempfile.TemporaryDirectory(prefix="feint-url-") as tmp:
-        mirror = Path(tmp) / (remote.root.rsplit("/", 1)[-1] or "dataset")  # the card is named after it
-        for name in _STATE_FILES:
-            if remote.exists(name):
-                write_bytes_atomic(mirror / name, remote.read(name))
-        for name, data in remote.records().items():
-            write_bytes_atomic(mirror / "records" / name, data)
-        # resume=True: the URL was checked above; the local copy holds its render.json, compared as locally.
-        card = render_dataset(replace(job, out=mirror, sink=url, resume=True), progress)
-        if card["images"]:
-            write_bytes_atomic(mirror / "preview.png", _preview(remote, mirror, Path(tmp) / "preview"))
-        for name in _OUTPUT_FILES:
-            if (mirror / name).exists():
-                remote.write(name, (mirror / name).read_bytes())
-    return card
-
-
-def _preview(remote: Remote, mirror: Path, folder: Path) -> bytes:
-    """The contact sheet a local render gets, drawn from the first images only (fetched from the URL)."""
-    from feint.datasets import load_dataset
-    from feint.datasets.preview import preview_png
-
-    coco = json.loads((mirror / "annotations.json").read_text())
-    images = coco["images"][:PREVIEW_SOURCE]
-    ids = {im["id"] for im in images}
-    annotations = [a for a in coco["annotations"] if a["image_id"] in ids]
-    subset = {**coco, "images": images, "annotations": annotations}
-    for im in images:
-        write_bytes_atomic(folder / im["file_name"], remote.read(im["file_name"]))
-    write_bytes_atomic(folder / "annotations.json", json.dumps(subset).encode())
-    return preview_png(load_dataset(folder, format="coco"), n=24)

@@ -90,6 +90,7 @@ def evaluate(
     records = [r for r in dataset.records if r.primary_class is not None]
     if not records:
         raise FeintError(f"{data}: no labelled images to evaluate on")
+    labels = [r.primary_class for r in records if r.primary_class is not None]
     for r in records:
         if r.primary_class not in targets:
             raise FeintError(
@@ -105,7 +106,7 @@ def evaluate(
         )
         @ to_target
     )
-    y_true = np.array([targets.index(r.primary_class) for r in records])
+    y_true = np.array([targets.index(label) for label in labels])
     y_pred = probs.argmax(1)
     cm = M.confusion_matrix(y_true, y_pred, len(targets))
     result = M.summary(cm, targets)

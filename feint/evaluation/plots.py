@@ -84,8 +84,8 @@ def plot_mistakes(
     for ax in axes.flat:
         ax.axis("off")
     for ax, p, t, q, s in zip(axes.flat, paths, true, predicted, scores, strict=False):
-        with Image.open(p) as img:
-            img = img.convert("RGB")
+        with Image.open(p) as opened:
+            img = opened.convert("RGB")
             img.thumbnail((200, 200))
             ax.imshow(np.asarray(img))
         ax.set_title(f"{t}\n-> {q} ({s:.2f})", fontsize=7)

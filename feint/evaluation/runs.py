@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from feint.errors import FeintError
+
+if TYPE_CHECKING:
+    from feint.training.backbones import BackboneSpec
 
 
 @dataclass
@@ -23,7 +26,7 @@ class Run:
     classes: list[str]
     size: int
     mode: str
-    spec: Any  # BackboneSpec
+    spec: BackboneSpec
     checkpoint: dict[str, Any]
 
     def predict_proba(
@@ -57,7 +60,8 @@ class Run:
         backbone = create_backbone(self.spec, pretrained=False)
         backbone.load_state_dict(state["backbone"])
         model = Classifier(backbone, head, self.spec.mean, self.spec.std).eval()
-        model.to(device, memory_format=torch.channels_last)
+        # torch's `to` takes device and layout in one call, but its type stubs only one of them
+        model.to(device).to(memory_format=torch.channels_last)
         images = image_rows(paths, self.size, cache, sizes, progress)
         out = []
         with torch.inference_mode():
@@ -72,7 +76,7 @@ class Run:
 def load_run(path: str | Path, which: str = "best") -> Run:
     """The run's best (or last) weights; a clear error for a missing or unfinished run."""
     from feint.training.backbones import spec_from_record
-    from feint.training.run import load_checkpoint
+    from feint.training.checkpoint import load_checkpoint
 
     path = Path(path)
     if not path.is_dir():

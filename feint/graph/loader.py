@@ -11,19 +11,18 @@ import functools
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from pydantic import ValidationError
 
+from feint.channels import DEFAULT_CHANNEL, builtin_graph_names, get_channel
 from feint.errors import FeintError
 from feint.graph.bottles import BottlesGraph
 from feint.graph.distributions import _KINDS
 from feint.graph.schema import MarineGraph, check_vocabulary
 
-Graph = MarineGraph | BottlesGraph
-BUILTIN_GRAPHS = ("marine", "marine-detect", "bottles")
-GRAPH_MODELS: dict[str, type[Graph]] = {"marine": MarineGraph, "bottles": BottlesGraph}
+Graph = MarineGraph | BottlesGraph  # the graph models of the built-in channels (`feint.channels`)
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser, 10x faster, where built
 STR_TAG = "tag:yaml.org,2002:str"
 
@@ -107,7 +106,7 @@ def _check_tree(
 
 def _resolve(ref: str, base_dir: Path | None) -> tuple[Path, str]:
     """A graph reference is a built-in name (`marine`) or a path (relative to the referring file)."""
-    if ref in BUILTIN_GRAPHS:
+    if ref in builtin_graph_names():
         return builtin_graph_path(ref), f"<builtin:{ref}>"
     path = Path(ref)
     if not path.is_absolute() and base_dir is not None:
@@ -120,7 +119,7 @@ def _chain(ref: str, base_dir: Path | None, seen: tuple[str, ...] = ()) -> list[
     path, label = _resolve(ref, base_dir)
     if label in seen:
         raise FeintError(f"{label}: `extends` loops back on itself ({' -> '.join(seen + (label,))})")
-    if ref in BUILTIN_GRAPHS:
+    if ref in builtin_graph_names():
         builtin = _read_builtin(ref)
         src = _Source(label, copy.deepcopy(builtin.data), builtin.node)  # the chain changes its data
     else:
@@ -159,8 +158,11 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     out = copy.deepcopy(base)
     for key, value in override.items():
         old = out.get(key)
-        sections = isinstance(value, dict) and isinstance(old, dict)
-        if sections and not (_is_distribution(value) or _is_distribution(old)):
+        if (
+            isinstance(value, dict)
+            and isinstance(old, dict)
+            and not (_is_distribution(value) or _is_distribution(old))
+        ):
             out[key] = deep_merge(old, value)
         else:
             out[key] = copy.deepcopy(value)
@@ -189,7 +191,7 @@ def _line(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
 def load_graph_dict(ref: str | Path) -> tuple[dict[str, Any], list[_Source]]:
     """The merged (not yet validated) graph data and the chain of sources it came from."""
     ref = str(ref)
-    chain = _chain(ref, Path.cwd() if ref not in BUILTIN_GRAPHS else None)
+    chain = _chain(ref, Path.cwd() if ref not in builtin_graph_names() else None)
     merged: dict[str, Any] = {}
     for src in reversed(chain):
         merged = deep_merge(merged, src.data)
@@ -199,12 +201,13 @@ def load_graph_dict(ref: str | Path) -> tuple[dict[str, Any], list[_Source]]:
 def load_graph(ref: str | Path) -> Graph:
     """Load, merge and validate a graph given by built-in name or file path."""
     merged, chain = load_graph_dict(ref)
-    channel = merged.get("channel", "marine")
-    model = GRAPH_MODELS.get(channel) if isinstance(channel, str) else None
-    if model is None:
-        raise FeintError(f"{chain[0].name}: unknown channel {channel!r}; known: {', '.join(GRAPH_MODELS)}")
     try:
-        graph = model.model_validate(merged)
+        channel = get_channel(merged.get("channel", DEFAULT_CHANNEL))
+    except FeintError as err:
+        raise FeintError(f"{chain[0].name}: {err}") from None
+    try:
+        # A channel's model is one of `Graph` for the built-in channels (a registered one's stands in).
+        graph = cast(Graph, channel.model().model_validate(merged))
     except ValidationError as err:
         raise FeintError(_describe(err, chain)) from None
     _check_classes(graph, chain)
@@ -250,25 +253,15 @@ def _has_path(data: Any, loc: tuple[Any, ...]) -> bool:
     return True
 
 
-def _builtin_variants(channel: str) -> dict[str, tuple[str, ...]]:
-    """The classes the asset library builds for `channel`, with the variants each builder knows."""
-    if channel == "bottles":
-        from feint.assets.bottles import get_bottle_builder, list_bottle_classes
-
-        return {name: get_bottle_builder(name).variants for name in list_bottle_classes()}
-    from feint.assets.ships import get_ship_builder, list_ship_classes
-
-    return {name: get_ship_builder(name).variants for name in list_ship_classes()}
-
-
 def _check_classes(graph: Graph, chain: list[_Source]) -> None:
     """Classes must be ones the asset library can build, unless the user brings models for them, and a
     built-in class's `variant` one its builder knows."""
-    known = _builtin_variants(graph.channel)
+    known = get_channel(graph.channel).variants()
     for name, spec in graph.classes.items():
-        models = getattr(spec, "models", None)  # only marine classes take the user's models
+        takes_models = "models" in type(spec).model_fields  # a channel whose classes take the user's models
+        models = getattr(spec, "models", None)
         if models is None and name not in known:
-            own = " (or give `models: FOLDER` with your own 3D models)" if graph.channel == "marine" else ""
+            own = " (or give `models: FOLDER` with your own 3D models)" if takes_models else ""
             raise FeintError(
                 f"{_where(chain, ('classes', name))}: classes.{name}: unknown class; "
                 f"built-in classes are {', '.join(known)}{own}"

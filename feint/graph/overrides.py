@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from pydantic import ValidationError
 
+from feint.channels import DEFAULT_CHANNEL, builtin_graph_names, get_channel
 from feint.errors import FeintError
 from feint.graph.distributions import Choice, Distribution
-from feint.graph.loader import BUILTIN_GRAPHS, GRAPH_MODELS, Graph, deep_merge
+from feint.graph.loader import Graph, deep_merge
 from feint.io import write_text_atomic
 
 
@@ -42,12 +43,9 @@ def apply_overrides(merged: dict[str, Any], dotted: dict[str, Any]) -> dict[str,
 
 def validate_graph(merged: dict[str, Any]) -> Graph:
     """Validate merged graph data; a `FeintError` with the first field at fault if it is no valid graph."""
-    channel = merged.get("channel", "marine")
-    model = GRAPH_MODELS.get(channel) if isinstance(channel, str) else None
-    if model is None:
-        raise FeintError(f"unknown channel {channel!r}; known: {', '.join(GRAPH_MODELS)}")
+    model = get_channel(merged.get("channel", DEFAULT_CHANNEL)).model()
     try:
-        return model.model_validate(merged)
+        return cast(Graph, model.model_validate(merged))  # a built-in channel's model is one of `Graph`
     except ValidationError as err:
         first = err.errors()[0]
         field = ".".join(str(p) for p in first["loc"] if not str(p).startswith("function-"))
@@ -82,7 +80,7 @@ def same(a: Distribution, b: Distribution, rel: float = 1e-6) -> bool:
 
 def graph_ref(ref: str, folder: Path) -> str:
     """How a file in `folder` names graph `ref` in its `extends:` (built-in name, or a relative path)."""
-    if ref in BUILTIN_GRAPHS:
+    if ref in builtin_graph_names():
         return ref
     return os.path.relpath(Path(ref).resolve(), folder.resolve())
 

@@ -145,7 +145,7 @@ Weight = Annotated[float, Field(ge=0, le=1e6, strict=True, allow_inf_nan=False)]
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     def parameters(self, prefix: str = "") -> Iterator[tuple[str, Distribution]]:
         """Every (dotted.path, distribution) in this section, in declaration order."""
@@ -193,13 +193,20 @@ class RenderSection(Section):
     """Renderer quality settings (Cycles on the CPU by default) and label validity rules."""
 
     samples: param(1, 4096, "int")
+    """Cycles path samples per pixel: more gives less render noise and takes longer."""
     denoise: Flag
+    """Run the OpenImageDenoise denoiser on the render: smooths the noise that few samples leave."""
     # Albedo/normal guides sharpen texture detail but double the denoiser's cost (~0.25 s an image).
     denoise_guides: Flag = Field(default=False, validate_default=True)
+    """Guide the denoiser with albedo and normal passes: sharper texture detail, slower denoising."""
     max_bounces: param(0, 64, "int")
+    """Most bounces a light path may take (Cycles): fewer render faster, with less indirect light."""
     aspect: param(0.2, 5)
+    """Width / height of the delivered image (its width is the render `--size`): 1.333 is 4:3."""
     min_visible_px: param(1, None, "int")
+    """Fewest pixels an object must show in the render to be labelled; none labelled: re-drawn."""
     max_redraws: int = Field(default=20, ge=0, le=1000, strict=True)
+    """How many times an image is re-drawn (a new scene) before it is recorded as failed."""
 
 
 class ClassSpec(Section):
@@ -208,53 +215,85 @@ class ClassSpec(Section):
     since real photos frame a submarine differently from a carrier. The graph checks them."""
 
     weight: Weight = 1.0
+    """How often the class is drawn, relative to the other classes' weights; 0 leaves it out."""
     variant: Label | None = None
+    """Shape variant of the built-in model to draw (a name or a choice of names); unset: any."""
     models: str | None = None
+    """Folder of your own glTF/GLB, OBJ or .blend models (relative to the graph file); one drawn per image."""
     length: param(0.01, 2000) | None = None
+    """Length in metres the class's own models are scaled to (their x extent); unset: as modelled."""
     overrides: dict[str, dict[str, Any]] = {}
+    """Distributions drawn instead of the graph's for this class, by section (`camera: {fill: ...}`)."""
 
 
 class ShipSection(Section):
     heave: param(-50, 50)
+    """Ship raised (+) or lowered (-) on the swell, metres."""
     pitch: Degrees
+    """Ship pitch, degrees, bow up positive."""
     roll: Degrees
+    """Ship roll (heel), degrees, starboard down positive."""
     speed_knots: param(0, 60)
+    """Ship speed, knots: scales the bow wave and wake foam (full from 15 knots; 0: none)."""
     rust: Fraction
+    """Rust patches on painted steel of the labelled ship: 0 none, 1 heavily rusted."""
     dirt: Fraction
+    """Dark grime over painted steel of the labelled ship: 0 clean, 1 grimy."""
     snow: Fraction
+    """Snow on the labelled ship's upward-facing surfaces: 0 none, 1 white all over them."""
     warp: Fraction
+    """Random bend and twist of the ship's geometry: 0 straight, 1 a strong, visible warp."""
 
 
 class SeaSection(Section):
     waves: Fraction
+    """Sea state, 0 calm .. 1 rough: strength of the wave ripple on the water; also adds foam."""
     wave_scale: param(0.1, 1000)
+    """Size of the wave pattern, metres (about the distance between crests): small is choppy."""
     tint: one_of(tuple(SEA_TINTS))
+    """Colour of the water body (a named linear-RGB albedo)."""
     brightness: param(0, 10)
+    """Multiplies the water colour: below 1 darker water, above 1 lighter."""
     foam: Fraction
+    """Whitecap cover on the sea, 0 none .. 1 a lot (rougher `waves` add more)."""
     wake: Fraction
+    """Foam of the bow wave and wake trail, 0 none .. 1 strong; scaled down below 15 knots of speed."""
 
 
 class SkySection(Section):
     sun_elevation: param(-5, 90)
+    """Sun height above the horizon, degrees: low gives a dim sun and long shadows; <= 0: no sun."""
     sun_azimuth: Degrees
+    """Sun direction round the view, degrees: 0 behind the camera (front light), 180 backlight."""
     clouds: Fraction
+    """Cloud cover of the sky, 0 clear .. 1 covered; dims the sun by up to half."""
     overcast: Fraction
+    """Grey overcast over the whole sky, 0 none .. 1 dull: dims the sun and softens its shadows."""
     air: param(0, 10)
+    """Air density of the sky model: with `dust`, raises its turbidity (a paler, hazier sky)."""
     dust: param(0, 10)
+    """Aerosols of the sky model: with `air`, raises its turbidity (a paler, hazier sky)."""
 
 
 class AtmosphereSection(Section):
     visibility_km: param(0.05, 1000)
+    """Haze, km: the distance at which contrast falls to 5 %; low gives a washed-out picture."""
     haze_tint: one_of(tuple(HAZE_TINTS))
+    """Colour that distant objects fade into (`neutral` grey, `blue` or `warm`)."""
 
 
 class BackgroundSection(Section):
     kind: one_of(BACKGROUND_KINDS)
+    """What stands behind the ship: nothing (`open_sea`), hills (`coastline`) or a quay (`harbour`)."""
     distance: param(0.05, 100)
+    """Land or quay distance behind the ship: (this + 1) ship lengths; a quay at most 2.5 lengths + 30 m."""
     land_height: param(0, 50)
+    """Height of the hills behind, in ship lengths (at least 1 m; behind a quay 0.6 of it)."""
     distractors: param(0, 20, "int")
+    """Number of other, unlabelled vessels 1.5-6 ship lengths beyond the ship."""
     # A big ship moored or working beside the labelled one (the wall behind a tug at work).
     alongside: Flag = Field(default=False, validate_default=True)
+    """Add a big ship (carrier, bulker, ...) parallel to the labelled one, a few metres off it."""
 
 
 class CameraSection(Section):
@@ -262,16 +301,27 @@ class CameraSection(Section):
     (object resolution); `distance` and `height`, when given, override `fill` and `elevation`."""
 
     aspect_angle: param(0, 180)
+    """Viewing angle off the bow, degrees: 0 bow-on, 90 broadside, 180 stern-on."""
     side: one_of(SIDES)
+    """Which side of the ship the camera is on."""
     elevation: param(-5, 89)
+    """Camera angle above the horizontal as seen from the ship, degrees: high looks down on decks."""
     elevation_jitter: param(0, 30)
+    """Raises `elevation` by this share of itself: 0 keeps it, 0.5 makes it 1.5 times as high."""
     fill: param(0.01, 10)
+    """Ship's visible width / frame width (sets the distance): 0.5 is half the frame, > 1 cuts it off."""
     distance: param(0.1, 1e6) | None = None
+    """Camera distance from the ship, metres; given, it replaces the distance `fill` sets."""
     height: param(-10, 1e5) | None = None
+    """Camera height above the sea, metres (at least 0.3); given, it replaces what `elevation` sets."""
     focal_length: param(1, 2000)
+    """Lens focal length, mm on a 36 mm sensor: long lenses flatten the perspective."""
     roll: Degrees
+    """Camera turned about its view axis, degrees: a tilted horizon."""
     aim_x: param(-1, 1)
+    """Aim point right of the subject, frame widths: the subject sits left of centre (negative: right)."""
     aim_y: param(-1, 1)
+    """Aim point above the subject, frame heights: the subject sits below centre (negative: above)."""
 
 
 class CameraEffectsSection(Section):
@@ -279,13 +329,21 @@ class CameraEffectsSection(Section):
     colour and JPEG compression (feint/render/post.py applies them)."""
 
     focus_blur: param(0, 100)
+    """Out-of-focus blur, Gaussian sigma in pixels of the delivered image: 0 sharp."""
     motion_blur: param(0, 100)
+    """Camera shake, length of the straight smear in pixels of the delivered image: 0 none."""
     motion_angle: Degrees
+    """Direction of the camera shake in the image, degrees from horizontal (90: vertical)."""
     noise: param(0, 1)
+    """Sensor noise: std of the Gaussian noise added to pixel values in [0, 1]; 0 none."""
     exposure: param(-10, 10)
+    """EV over the auto exposure (metered on the highlights): +1 twice as bright, -1 half."""
     contrast: param(0, 3)
+    """Contrast about mid grey: 1 unchanged, below 1 flatter, above 1 stronger."""
     saturation: param(0, 3)
+    """Colour saturation: 1 unchanged, 0 greyscale, above 1 more vivid."""
     jpeg_quality: param(1, 100, "int")
+    """JPEG quality of the delivered image, 1-100: low gives blocky compression artefacts."""
 
 
 class PostSection(CameraEffectsSection):
@@ -293,30 +351,48 @@ class PostSection(CameraEffectsSection):
     black, tiny crops blown up (the labels follow every geometric step)."""
 
     crop: Flag
+    """Crop the image to the ship's box (plus margin) and stretch the crop to the output size."""
     crop_margin: param(0, 2)
+    """Margin added on each side of the crop box, as a fraction of the box's width and height."""
     # The crop is widened on its short side until the resize stretches the ship by at most this factor
     # (the photos are stretched crops, but a long low hull is never shown 6x taller than it is).
     max_stretch: param(1, 100) = Field(default=100.0, validate_default=True)
+    """Most the resize may stretch the ship on one axis (a factor): the crop is widened to keep to it."""
     cutout: Flag
+    """Black out everything but the labelled ship (its mask grown by 2 px), as pasted cut-outs."""
     low_detail: Flag
+    """Shrink the image to `low_detail_px` and blow it up again with blocky nearest-neighbour pixels."""
     low_detail_px: param(2, 4096, "int")
+    """Longer side of the shrunk image for `low_detail`, pixels: fewer is blockier."""
 
 
 class MarineGraph(Section):
     """The marine channel: one labelled ship on the sea, seen as in ordinary ship photographs."""
 
     channel: Literal["marine"] = "marine"
+    """The channel this graph is for: always `marine`."""
     name: str = "marine"
+    """The graph's name, recorded in the dataset card (dataset.json) and the COCO info."""
     description: str = ""
+    """What the graph renders, in a sentence: for people; the renders ignore it."""
     classes: dict[str, ClassSpec]
+    """The ship classes to draw, by name: a built-in class, or any name with its own `models`."""
     render: RenderSection
+    """Renderer quality and the rules for labelling and re-drawing."""
     ship: ShipSection
+    """Pose, speed and wear of the labelled ship."""
     sea: SeaSection
+    """The water: waves, colour, foam and wake."""
     sky: SkySection
+    """Sun position, clouds and the sky model."""
     atmosphere: AtmosphereSection
+    """Haze between the camera and the scene."""
     background: BackgroundSection
+    """Land, quays and other vessels behind the ship."""
     camera: CameraSection
+    """Where the camera stands and how it frames the ship."""
     post: PostSection
+    """Pixel effects and how the image is delivered (crop, cut-out, blow-up)."""
 
     @model_validator(mode="after")
     def _check_overrides(self) -> MarineGraph:

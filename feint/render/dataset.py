@@ -16,36 +16,26 @@ import json
 import multiprocessing
 import multiprocessing.connection
 import os
-import platform
 import re
 import shutil
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
 from tqdm import tqdm
 
-import feint
 from feint.errors import FeintError
-from feint.graph.loader import Graph
-from feint.io import write_bytes_atomic, write_json_atomic
-from feint.render.worker import init_pool_worker, record_path, render_index
+from feint.io import write_json_atomic
+from feint.render.finalize import finalize
+from feint.render.job import PIXELS_VERSION, RenderJob
+from feint.render.worker import init_pool_worker, init_ray_worker, record_path, render_index
 
-SUPERCATEGORY = {"marine": "ship", "bottles": "bottle"}
-# Bump when a change to the sampler, the assets or the renderer changes the pixels an unchanged graph
-# gives: render caches (studies, tuning, ablations) are keyed by it, so they never serve stale renders.
-# 2: a re-drawn image keeps its class (drawn from (seed, index) only), so re-drawn images differ from 1's.
-PIXELS_VERSION = 2
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # What a render writes at the top of its folder, and the hidden names `feint.io` writes through.
 OUTPUT_FILES = ("render.json", "annotations.json", "params.parquet", "dataset.json", "preview.png")
@@ -60,32 +50,6 @@ class RenderInterrupted(KeyboardInterrupt):
     def __init__(self, signum: int = signal.SIGINT, done: int = 0, n: int = 0):
         super().__init__(signum, done, n)
         self.signum, self.done, self.n = int(signum), done, n
-
-
-@dataclass(frozen=True)
-class RenderJob:
-    graph: Graph
-    n: int
-    out: Path
-    size: int = 160
-    seed: int = 0
-    workers: int = 1
-    resume: bool = False
-    recycle_every: int = 250  # a worker process is replaced after this many images: memory stays flat
-    executor: str = "local"  # "local": a process pool here; "ray": actors on a Ray cluster
-    address: str | None = None  # the Ray cluster ("auto", "ray://host:10001"); None: one started here
-    sink: str | None = None  # an fsspec URL the workers deliver to; `out` then holds the driver's records
-    threads: int | None = None  # Cycles threads per worker; None: the machine's cores shared by the workers
-
-    def spec(self) -> dict[str, Any]:
-        """What determines the output (all but `n` must match on --resume); not how many workers ran it."""
-        return {
-            "graph": self.graph.to_yaml(),
-            "seed": self.seed,
-            "size": self.size,
-            "n": self.n,
-            "pixels": PIXELS_VERSION,
-        }
 
 
 def render_dataset(job: RenderJob, progress: bool = True) -> dict[str, Any]:
@@ -105,10 +69,7 @@ def render_dataset(job: RenderJob, progress: bool = True) -> dict[str, Any]:
     with _stop_on_signals():  # restored on the way out; until then a second signal is ignored
         try:
             if todo:
-                if job.executor == "ray":
-                    from feint.distributed.render import render_on_ray as run
-                else:
-                    run = _render_locally
+                run = _render_on_ray if job.executor == "ray" else _render_locally
                 bar = tqdm(
                     total=job.n,
                     initial=len(done),
@@ -187,7 +148,31 @@ def _spawning_workers() -> Iterator[None]:
         signal.raise_signal(deferred[0])
 
 
-def _render_locally(job: RenderJob, todo: list[int]) -> Iterator[dict[str, Any]]:
+def _render_on_ray(job: RenderJob, todo: list[int]) -> Generator[dict[str, Any], None, None]:
+    """Render images `todo` on `job.workers` Ray actors (`feint.distributed.actors`), one Blender scene
+    each; yields each record as it finishes. With a URL sink the records are also kept here, for
+    `finalize`."""
+    from feint.distributed.actors import map_on_actors
+
+    args = (job.graph, job.seed, job.size, job.sink or str(job.out))
+    images = map_on_actors(
+        init_ray_worker,
+        args,
+        todo,
+        job.workers,
+        job.recycle_every,
+        job.address,
+        "image",
+        "run again with --resume",
+    )
+    with closing(images):  # closed: the actors stop; the finished images stay for --resume
+        for record in images:
+            if job.sink:
+                write_json_atomic(record_path(job.out, record["index"]), record, indent=None)
+            yield record
+
+
+def _render_locally(job: RenderJob, todo: list[int]) -> Generator[dict[str, Any], None, None]:
     """Render images `todo` in pools of spawned processes; yields each record as it finishes.
 
     Workers are recycled by giving each pool at most `recycle_every` images per worker and then starting a
@@ -336,94 +321,3 @@ def _same_graph(recorded: Any, graph: Any) -> bool:
         return validate_graph(recorded) == graph
     except FeintError:
         return False
-
-
-def _load_records(job: RenderJob) -> list[dict[str, Any]]:
-    return [json.loads(record_path(job.out, i).read_text()) for i in range(job.n)]
-
-
-def finalize(job: RenderJob, seconds: float) -> dict[str, Any]:
-    """Assemble COCO annotations, the parameter table, the card and the preview from the records."""
-    records = _load_records(job)
-    ok = [r for r in records if not r["failed"]]
-    classes = job.graph.class_names()
-    category_id = {name: i + 1 for i, name in enumerate(classes)}
-    images, annotations = [], []
-    for r in ok:
-        images.append(
-            {
-                "id": r["index"] + 1,
-                "file_name": r["file_name"],
-                "width": r["width"],
-                "height": r["height"],
-                "index": r["index"],
-                "seed": r["seed"],
-            }
-        )
-        for a in r["annotations"]:
-            annotations.append(
-                {
-                    "id": len(annotations) + 1,
-                    "image_id": r["index"] + 1,
-                    "category_id": category_id[a["category"]],
-                    "bbox": a["bbox"],
-                    "area": a["area"],
-                    "segmentation": a["segmentation"],
-                    "iscrowd": 0,
-                }
-            )
-    coco = {
-        "info": {"description": f"feint render of graph {job.graph.name!r}", "version": feint.__version__},
-        "categories": [
-            {"id": i, "name": n, "supercategory": SUPERCATEGORY.get(job.graph.channel, "object")}
-            for n, i in category_id.items()
-        ],
-        "images": images,
-        "annotations": annotations,
-    }
-    write_json_atomic(job.out / "annotations.json", coco, indent=None)
-    table = pd.DataFrame([{**r["params"], "file_name": r["file_name"], "redraws": r["redraws"]} for r in ok])
-    buf = table.to_parquet(index=False) if len(table) else pd.DataFrame().to_parquet()
-    write_bytes_atomic(job.out / "params.parquet", buf)
-    card = _card(job, records, ok, seconds)
-    write_json_atomic(job.out / "dataset.json", card)
-    if ok and job.sink is None:  # with a URL the images are not here: feint.distributed.storage draws it
-        from feint.datasets import load_dataset
-        from feint.datasets.preview import preview_png
-
-        write_bytes_atomic(job.out / "preview.png", preview_png(load_dataset(job.out), n=24))
-    return card
-
-
-def _card(
-    job: RenderJob, records: list[dict[str, Any]], ok: list[dict[str, Any]], seconds: float
-) -> dict[str, Any]:
-    previous = {}
-    card_path = job.out / "dataset.json"
-    if card_path.exists():
-        previous = json.loads(card_path.read_text())
-    # Labelled objects per class (one per image on the sea, one per bottle on a table).
-    labels = [a["category"] for r in ok for a in r["annotations"]]
-    counts = pd.Series(labels, dtype="object").value_counts().to_dict()
-    return {
-        "name": job.out.name,
-        "graph_name": job.graph.name,
-        "graph": job.graph.to_yaml(),
-        "seed": job.seed,
-        "size": job.size,
-        "requested": job.n,
-        "images": len(ok),
-        "failed": len(records) - len(ok),
-        "redraws": int(sum(r["redraws"] for r in ok)),
-        "per_class": {c: int(counts.get(c, 0)) for c in job.graph.class_names()},
-        "render_seconds_mean": float(np.mean([r["seconds"] for r in records])) if records else 0.0,
-        "wall_seconds": round(previous.get("wall_seconds", 0.0) + seconds, 2),
-        "versions": {
-            "feint": feint.__version__,
-            "blender": metadata.version("bpy"),
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "pixels": PIXELS_VERSION,
-        },
-        "workers_last_run": job.workers,
-    }

@@ -121,7 +121,8 @@ def finish(
     idx = Image.fromarray(index.astype(np.int32), mode="I")
     box = crop_box(index, labels, post.crop_margin) if post.crop else None
     if box is not None:
-        box = limit_stretch(box, index.shape, post.out_width / post.out_height, post.max_stretch)
+        height, width = index.shape
+        box = limit_stretch(box, (height, width), post.out_width / post.out_height, post.max_stretch)
         img, idx = img.crop(box), idx.crop(box)
     size = (post.out_width, post.out_height)
     if img.size != size:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import signal
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +40,7 @@ def init_worker(graph: Graph, seed: int, size: int, out_dir: str, threads: int) 
     traceback and report a broken pool, never why."""
     _silence_stdout()
     try:
-        from feint.render.blender import BlenderScene
+        from feint.render.apply import BlenderScene
 
         _STATE.update(
             sampler=make_sampler(graph, seed, size),
@@ -57,6 +59,28 @@ def init_pool_worker(graph: Graph, seed: int, size: int, out_dir: str, threads: 
     The parent spawns its workers with SIGINT blocked, so none arrives before this."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     init_worker(graph, seed, size, out_dir, threads)
+
+
+def init_ray_worker(graph: Graph, seed: int, size: int, sink: str) -> Callable[[int], dict[str, Any]]:
+    """`init_worker` in a Ray actor (one Cycles thread, one CPU); returns what renders one image there.
+
+    `sink` is the output: a folder every node mounts, or an fsspec URL; then Blender writes into a scratch
+    folder on this node and each image, then its record (it marks the image done), is uploaded."""
+    from feint.distributed.storage import Remote, is_url
+
+    if not is_url(sink):
+        init_worker(graph, seed, size, sink, threads=1)
+        return render_index
+    remote, staging = Remote(sink), Path(tempfile.mkdtemp(prefix="feint-render-"))
+    init_worker(graph, seed, size, str(staging), threads=1)
+
+    def render_and_deliver(index: int) -> dict[str, Any]:
+        record = render_index(index)
+        image = [] if record["failed"] else [record["file_name"]]
+        remote.deliver(staging, [*image, str(record_path(Path(), index))])
+        return record
+
+    return render_and_deliver
 
 
 def _silence_stdout() -> None:

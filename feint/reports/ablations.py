@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import io
-
 import pandas as pd
 
-from feint.reports.study import _img, plt
+from feint.reports.figures import figure_png, plt, png_img
 
 
 def _figure(table: pd.DataFrame) -> plt.Figure:
@@ -32,11 +30,7 @@ def _figure(table: pd.DataFrame) -> plt.Figure:
 
 def chart_png(table: pd.DataFrame) -> bytes:
     """Bars: the drop of each feature switched off, labelled with the ablated graph's render time."""
-    fig = _figure(table)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
+    return figure_png(_figure(table))
 
 
 def section(table: pd.DataFrame) -> str:
@@ -46,7 +40,7 @@ def section(table: pd.DataFrame) -> str:
         "<p>Each feature switched off in turn (same image seeds); a head trained on those renders alone is "
         "scored on the real test photos. Drop: full graph minus ablated, balanced accuracy (positive: the "
         "feature helps).</p>"
-        + _img(chart_png(table), "ablation chart")
+        + png_img(chart_png(table), "ablation chart")
         + table.round(4).to_html(index=False, escape=True)
         + "</section>"
     )

@@ -1,45 +1,60 @@
-"""The HTML report of a study: one self-contained file (figures embedded), readable at a glance."""
+"""The HTML report of a study: one self-contained file (figures embedded), readable at a glance.
+
+It is written from plain values (`StudyFindings`: the study's settings as in study.json, its tables, the
+images it ran on), so the report knows nothing of how a study runs.
+"""
 
 from __future__ import annotations
 
-import base64
 import html
 import io
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from PIL import Image
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from feint.io import write_text_atomic  # noqa: E402
-from feint.training.align import describe  # noqa: E402
-
-CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
-h1{margin-bottom:0}.sub{color:#666}table{border-collapse:collapse;margin:.5em 0}
-td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f3f3f3}
-.cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:6px;padding:.6em 1em}
-.card b{font-size:1.6em;display:block}img{max-width:100%}section{margin-top:2em}li{margin:.3em 0}"""
+from feint.io import write_text_atomic
+from feint.reports.ablations import section
+from feint.reports.figures import figure_img, plt, png_img
+from feint.reports.page import html_page
+from feint.reports.statistics import interval
+from feint.training.align import describe
 
 
-def _png(fig: plt.Figure) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return _img(buf.getvalue())
+class Images(Protocol):
+    """Images with their class indices (a study's `Part` is one)."""
+
+    @property
+    def paths(self) -> Sequence[Path]: ...
+
+    @property
+    def labels(self) -> np.ndarray: ...
 
 
-def _img(data: bytes, alt: str = "figure") -> str:
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
+@dataclass(frozen=True)
+class StudyFindings:
+    """What the report shows: the study's settings (`StudySpec.model_dump()`), its results and the images
+    it ran on. `folder`: the study folder (runs/KEY.json, failure/ grids are read from it)."""
+
+    spec: dict[str, Any]
+    folder: Path
+    table: pd.DataFrame
+    headlines: dict[str, Any]
+    epoch_fit: dict[str, Any]
+    train: Images
+    val: Images
+    test: Images
+    renders: Images | None
+    failure: dict[str, Any]
+    ablations: pd.DataFrame | None
+    hard_photos: pd.DataFrame | None
 
 
 def _curve(ax: plt.Axes, rows: pd.DataFrame, x: str, label: str, marker: str = "o") -> None:
-    from feint.studies.study import interval
-
     stats = [(v, *interval(g.accuracy.to_numpy())) for v, g in rows.groupby(x)]
     if not stats:
         return
@@ -68,17 +83,23 @@ def _confusion(cm: np.ndarray, classes: list[str], title: str) -> str:
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title, fontsize=10)
-    return _png(fig)
+    return figure_img(fig)
 
 
-def _examples(data: Any, per_class: int = 5, tile: tuple[int, int] = (120, 83)) -> str:
+def _examples(
+    classes: list[str],
+    train: Images,
+    renders: Images | None,
+    per_class: int = 5,
+    tile: tuple[int, int] = (120, 83),
+) -> str:
     """Per class: a row of real training photos, then a row of renders."""
     rows = []
-    for c, name in enumerate(data.classes):
-        real = [data.train.paths[i] for i in np.flatnonzero(data.train.labels == c)[:per_class]]
+    for c, name in enumerate(classes):
+        real = [train.paths[i] for i in np.flatnonzero(train.labels == c)[:per_class]]
         syn = (
-            [data.synthetic.paths[i] for i in np.flatnonzero(data.synthetic.labels == c)[:per_class]]
-            if data.synthetic is not None
+            [renders.paths[i] for i in np.flatnonzero(renders.labels == c)[:per_class]]
+            if renders is not None
             else []
         )
         rows.append((name, real, syn))
@@ -93,7 +114,7 @@ def _examples(data: Any, per_class: int = 5, tile: tuple[int, int] = (120, 83)) 
     buf = io.BytesIO()
     sheet.save(buf, format="PNG")
     names = ", ".join(r[0] for r in rows)
-    return f"<p>Rows, top to bottom: {html.escape(names)}. Left: real photos; right: renders.</p>" + _img(
+    return f"<p>Rows, top to bottom: {html.escape(names)}. Left: real photos; right: renders.</p>" + png_img(
         buf.getvalue(), "real and synthetic examples"
     )
 
@@ -126,7 +147,7 @@ def _hard_photos(photos: pd.DataFrame, n_test: int, scored: str, shown: int = 18
     return (
         head
         + f"<p>{' '.join(said)}</p>"
-        + _img(contact_sheet(photos.head(shown)), "photos most runs miss")
+        + png_img(contact_sheet(photos.head(shown)), "photos most runs miss")
         + "</section>"
     )
 
@@ -135,29 +156,34 @@ def _pct(v: float | None) -> str:
     return "-" if v is None else f"{100 * v:.1f} %"
 
 
-def write_report(result: Any, data: Any, path: Path) -> None:
-    t = result.table
-    spec = result.spec
-    h = result.headlines
-    validation = spec.score_on == "validation"
-    scored = "held-out validation" if validation else "test"
-    if validation:
+def _scored(spec: dict[str, Any]) -> str:
+    return "held-out validation" if spec["score_on"] == "validation" else "test"
+
+
+def _setup(f: StudyFindings) -> list[str]:
+    """The title and one line on how the study was made."""
+    spec = f.spec
+    if spec["score_on"] == "validation":
         held_out = "held-out half of the training split; the test split is not used"
-    elif spec.test:
-        held_out = f"train/val group-disjoint; test: {html.escape(Path(spec.test).name)}, a separate set"
+    elif spec["test"]:
+        held_out = f"train/val group-disjoint; test: {html.escape(Path(spec['test']).name)}, a separate set"
     else:
         held_out = "group-disjoint"
-    parts = [
-        f"<h1>feint study: {html.escape(spec.name)}</h1>",
-        f"<p class='sub'>classes: {html.escape(', '.join(spec.classes))}; backbone {spec.backbone} "
-        f"({spec.mode} features, {spec.image_size} px); real train/val/{scored}: {len(data.train.labels)}/"
-        f"{len(data.val.labels)}/{len(data.test.labels)} images ({held_out}); renders: "
-        f"{0 if data.synthetic is None else len(data.synthetic.labels)} at {spec.synthetic.size} px from "
-        f"graph <code>{html.escape(spec.synthetic.graph)}</code>; seeds {spec.seeds}"
-        f"{'; heads also trained on the mirrored real photos' if spec.mirror else ''}"
-        f"; label smoothing {spec.label_smoothing:g}"
-        f"; renders {100 * spec.synthetic_weight:g} % of each batch of a mixed run</p>",
+    synthetic = spec["synthetic"]
+    return [
+        f"<h1>feint study: {html.escape(spec['name'])}</h1>",
+        f"<p class='sub'>classes: {html.escape(', '.join(spec['classes']))}; backbone {spec['backbone']} "
+        f"({spec['mode']} features, {spec['image_size']} px); real train/val/{_scored(spec)}: "
+        f"{len(f.train.labels)}/{len(f.val.labels)}/{len(f.test.labels)} images ({held_out}); renders: "
+        f"{0 if f.renders is None else len(f.renders.labels)} at {synthetic['size']} px from "
+        f"graph <code>{html.escape(synthetic['graph'])}</code>; seeds {spec['seeds']}"
+        f"{'; heads also trained on the mirrored real photos' if spec['mirror'] else ''}"
+        f"; label smoothing {spec['label_smoothing']:g}"
+        f"; renders {100 * spec['synthetic_weight']:g} % of each batch of a mixed run</p>",
     ]
+
+
+def _headlines(h: dict[str, Any], scored: str) -> str:
     cards = [
         ("zero-shot (synthetic only)", _pct(h.get("zero_shot_accuracy"))),
         ("100 % real", _pct(h.get("real_100_accuracy"))),
@@ -175,13 +201,16 @@ def write_report(result: Any, data: Any, path: Path) -> None:
     if "smallest_matching_real_fraction" in h:
         m = h["smallest_matching_real_fraction"]
         cards.append(("smallest real share matching 100 % real", f"{m['real_fraction']:.0%}"))
-    parts.append(
+    return (
         "<section id='headlines'><h2>Headline numbers</h2><div class='cards'>"
         + "".join(f"<div class='card'><b>{v}</b>{html.escape(k)}</div>" for k, v in cards)
         + "</div>"
         f"<p>Accuracy on the real {scored} photos (mean over seeds).</p></section>"
     )
 
+
+def _baseline(t: pd.DataFrame, h: dict[str, Any], scored: str) -> str:
+    """Accuracy curves over the real share: photos only, fine-tuned and merged; zero-shot as a line."""
     fig, ax = plt.subplots(figsize=(7, 4))
     _curve(ax, t[t.step == "baseline"], "real_fraction", "real only")
     for mode in ("finetune", "merged"):
@@ -198,117 +227,133 @@ def write_report(result: Any, data: Any, path: Path) -> None:
     ax.set_ylabel(f"{scored} accuracy")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    parts.append(
+    return (
         "<section id='baseline'><h2>Accuracy against the share of real data</h2>"
-        "<p>Shaded: 95 % interval over seeds.</p>" + _png(fig) + "</section>"
+        "<p>Shaded: 95 % interval over seeds.</p>" + figure_img(fig) + "</section>"
     )
 
-    fit = result.epoch_fit
-    if fit.get("points"):
-        fig, ax = plt.subplots(figsize=(5, 3))
-        xs, ys = zip(*fit["points"], strict=True)
-        ax.scatter(xs, ys)
-        line = np.linspace(0, max(xs), 20)
-        ax.plot(line, fit["intercept"] + fit["slope"] * line, color="C1")
-        ax.set_xlabel("training images")
-        ax.set_ylabel("best epoch")
-        parts.append(
-            f"<section id='epochs'><h2>Best epoch against training-set size</h2><p>Fit: epochs = "
-            f"{fit['intercept']:.1f} + {fit['slope']:.4f} x images; later runs take their epochs "
-            f"from it, {spec.epochs.min_epochs}-{spec.epochs.max_epochs}; runs with renders train at most "
-            f"{spec.epochs.max_steps} optimiser steps (thousands of renders: a few epochs)."
-            "</p>" + _png(fig) + "</section>"
-        )
 
+def _epochs(fit: dict[str, Any], epochs: dict[str, Any]) -> str:
+    fig, ax = plt.subplots(figsize=(5, 3))
+    xs, ys = zip(*fit["points"], strict=True)
+    ax.scatter(xs, ys)
+    line = np.linspace(0, max(xs), 20)
+    ax.plot(line, fit["intercept"] + fit["slope"] * line, color="C1")
+    ax.set_xlabel("training images")
+    ax.set_ylabel("best epoch")
+    return (
+        f"<section id='epochs'><h2>Best epoch against training-set size</h2><p>Fit: epochs = "
+        f"{fit['intercept']:.1f} + {fit['slope']:.4f} x images; later runs take their epochs "
+        f"from it, {epochs['min_epochs']}-{epochs['max_epochs']}; runs with renders train at most "
+        f"{epochs['max_steps']} optimiser steps (thousands of renders: a few epochs)."
+        "</p>" + figure_img(fig) + "</section>"
+    )
+
+
+def _runs(folder: Path, keys: pd.Series) -> list[pd.Series]:
+    """The runs' own records (runs/KEY.json): confusion matrices and per-class recall."""
+    return [pd.read_json(folder / "runs" / f"{k}.json", typ="series") for k in keys]
+
+
+def _zero_shot(zs: pd.DataFrame, f: StudyFindings) -> str:
+    runs = _runs(f.folder, zs.run)
+    cm = np.sum([np.asarray(r["confusion"]) for r in runs], axis=0)
+    recall = pd.DataFrame([r["per_class_recall"] for r in runs]).mean()
+    rows = "".join(f"<tr><th>{html.escape(c)}</th><td>{_pct(v)}</td></tr>" for c, v in recall.items())
+    return (
+        "<section id='zero-shot'><h2>Zero-shot: trained on renders only</h2>"
+        f"<p>Accuracy {_pct(float(zs.accuracy.mean()))}, balanced "
+        f"{_pct(float(zs.balanced_accuracy.mean()))}. "
+        + describe(f.spec["align"])
+        + "</p><table><tr><th>class</th><th>recall</th></tr>"
+        f"{rows}</table>" + _confusion(cm, f.spec["classes"], "zero-shot confusion (counts)") + "</section>"
+    )
+
+
+def _real_confusion(real_full: pd.DataFrame, f: StudyFindings) -> str:
+    cm = np.sum([np.asarray(r["confusion"]) for r in _runs(f.folder, real_full.run)], axis=0)
+    return (
+        "<section id='real-confusion'><h2>100 % real: confusion</h2>"
+        + _confusion(cm, f.spec["classes"], "real-only confusion (counts)")
+        + "</section>"
+    )
+
+
+def _grid(grid: pd.DataFrame) -> str:
+    """Mean accuracy of every (real share, renders per class) cell as a heat map."""
+    table = grid.groupby(["real_fraction", "synthetic_per_class"]).accuracy.mean().unstack()
+    fig, ax = plt.subplots(figsize=(1.5 + 1.1 * table.shape[1], 1.2 + 0.5 * table.shape[0]))
+    ax.imshow(table.to_numpy(), cmap="viridis", aspect="auto")
+    for i in range(table.shape[0]):
+        for j in range(table.shape[1]):
+            v = table.iat[i, j]
+            ax.text(j, i, "-" if np.isnan(v) else f"{100 * v:.1f}", ha="center", va="center", color="white")
+    ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns])
+    ax.set_yticks(range(table.shape[0]), [f"{100 * f:.0f} %" for f in table.index])
+    ax.set_xlabel("renders per class")
+    ax.set_ylabel("real training data")
+    return (
+        "<section id='grid'><h2>Real share x synthetic amount (accuracy %)</h2>"
+        + figure_img(fig)
+        + "</section>"
+    )
+
+
+def _failure(failure: dict[str, Any], folder: Path) -> str:
+    rows = "".join(
+        f"<tr><th>{html.escape(c)}</th><td>{v['kid']:.4f}</td><td>{v['wrong']}/{v['test_images']}</td>"
+        f"<td>{html.escape(str(v['confused_with'] or '-'))}</td></tr>"
+        for c, v in failure["classes"].items()
+    )
+    items = "".join(f"<li>{html.escape(s)}</li>" for s in failure["suggestions"])
+    grids = "".join(
+        f"<h3>{html.escape(c)}: mistakes (first column) beside their nearest renders</h3>"
+        + png_img((folder / "failure" / v["mistakes_grid"]).read_bytes(), f"{c} mistakes")
+        for c, v in failure["classes"].items()
+        if v["mistakes_grid"]
+    )
+    return (
+        "<section id='failure'><h2>Failure analysis (zero-shot model)</h2><p>KID: kernel "
+        "distance between real and rendered backbone features of a class (lower is closer).</p>"
+        "<table><tr><th>class</th><th>KID</th><th>wrong</th><th>mostly taken for</th></tr>"
+        f"{rows}</table><h3>What to change in the graph</h3><ul>{items}</ul>{grids}</section>"
+    )
+
+
+def write_report(f: StudyFindings, path: Path) -> None:
+    """report.html: the sections the study's results hold, in reading order."""
+    t, h, scored = f.table, f.headlines, _scored(f.spec)
+    parts = _setup(f)
+    parts.append(_headlines(h, scored))
+    parts.append(_baseline(t, h, scored))
+    if f.epoch_fit.get("points"):
+        parts.append(_epochs(f.epoch_fit, f.spec["epochs"]))
     zs = t[t.step == "zero_shot"]
     if len(zs):
-        runs = [pd.read_json(result.out / "runs" / f"{k}.json", typ="series") for k in zs.run]
-        cm = np.sum([np.asarray(r["confusion"]) for r in runs], axis=0)
-        recall = pd.DataFrame([r["per_class_recall"] for r in runs]).mean()
-        rows = "".join(f"<tr><th>{html.escape(c)}</th><td>{_pct(v)}</td></tr>" for c, v in recall.items())
-        parts.append(
-            "<section id='zero-shot'><h2>Zero-shot: trained on renders only</h2>"
-            f"<p>Accuracy {_pct(float(zs.accuracy.mean()))}, balanced "
-            f"{_pct(float(zs.balanced_accuracy.mean()))}. "
-            + describe(spec.align)
-            + "</p><table><tr><th>class</th><th>recall</th></tr>"
-            f"{rows}</table>" + _confusion(cm, spec.classes, "zero-shot confusion (counts)") + "</section>"
-        )
-
+        parts.append(_zero_shot(zs, f))
     real_full = t[
         (t.real_fraction == 1.0) & (t.synthetic_per_class == 0) & (t.step != "epochs")
     ].drop_duplicates("run")
     if len(real_full):
-        runs = [pd.read_json(result.out / "runs" / f"{k}.json", typ="series") for k in real_full.run]
-        cm = np.sum([np.asarray(r["confusion"]) for r in runs], axis=0)
-        parts.append(
-            "<section id='real-confusion'><h2>100 % real: confusion</h2>"
-            + _confusion(cm, spec.classes, "real-only confusion (counts)")
-            + "</section>"
-        )
-
+        parts.append(_real_confusion(real_full, f))
     grid = t[t.step == "grid"]
     if len(grid):
-        table = grid.groupby(["real_fraction", "synthetic_per_class"]).accuracy.mean().unstack()
-        fig, ax = plt.subplots(figsize=(1.5 + 1.1 * table.shape[1], 1.2 + 0.5 * table.shape[0]))
-        ax.imshow(table.to_numpy(), cmap="viridis", aspect="auto")
-        for i in range(table.shape[0]):
-            for j in range(table.shape[1]):
-                v = table.iat[i, j]
-                ax.text(
-                    j, i, "-" if np.isnan(v) else f"{100 * v:.1f}", ha="center", va="center", color="white"
-                )
-        ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns])
-        ax.set_yticks(range(table.shape[0]), [f"{100 * f:.0f} %" for f in table.index])
-        ax.set_xlabel("renders per class")
-        ax.set_ylabel("real training data")
+        parts.append(_grid(grid))
+    if f.hard_photos is not None:
+        parts.append(_hard_photos(f.hard_photos, len(f.test.labels), scored))
+    if f.renders is not None:
         parts.append(
-            "<section id='grid'><h2>Real share x synthetic amount (accuracy %)</h2>"
-            + _png(fig)
+            "<section id='examples'><h2>Real and synthetic, per class</h2>"
+            + _examples(f.spec["classes"], f.train, f.renders)
             + "</section>"
         )
-
-    if result.hard_photos is not None:
-        parts.append(_hard_photos(result.hard_photos, len(data.test.labels), scored))
-
-    if data.synthetic is not None:
-        parts.append(
-            "<section id='examples'><h2>Real and synthetic, per class</h2>" + _examples(data) + "</section>"
-        )
-
-    failure = result.failure
-    if failure:
-        rows = "".join(
-            f"<tr><th>{html.escape(c)}</th><td>{v['kid']:.4f}</td><td>{v['wrong']}/{v['test_images']}</td>"
-            f"<td>{html.escape(str(v['confused_with'] or '-'))}</td></tr>"
-            for c, v in failure["classes"].items()
-        )
-        items = "".join(f"<li>{html.escape(s)}</li>" for s in failure["suggestions"])
-        grids = "".join(
-            f"<h3>{html.escape(c)}: mistakes (first column) beside their nearest renders</h3>"
-            + _img((result.out / "failure" / v["mistakes_grid"]).read_bytes(), f"{c} mistakes")
-            for c, v in failure["classes"].items()
-            if v["mistakes_grid"]
-        )
-        parts.append(
-            "<section id='failure'><h2>Failure analysis (zero-shot model)</h2><p>KID: kernel "
-            "distance between real and rendered backbone features of a class (lower is closer).</p>"
-            "<table><tr><th>class</th><th>KID</th><th>wrong</th><th>mostly taken for</th></tr>"
-            f"{rows}</table><h3>What to change in the graph</h3><ul>{items}</ul>{grids}</section>"
-        )
-
-    if result.ablations is not None:
-        from feint.reports.ablations import section
-
-        parts.append(section(result.ablations))
-
+    if f.failure:
+        parts.append(_failure(f.failure, f.folder))
+    if f.ablations is not None:
+        parts.append(section(f.ablations))
     parts.append(
         "<section id='table'><h2>All runs</h2>"
         + t.drop(columns=["run"]).round(4).to_html(index=False)
         + "</section>"
     )
-    page = (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>feint study {html.escape(spec.name)}"
-        f"</title><style>{CSS}</style></head><body>{''.join(parts)}</body></html>"
-    )
-    write_text_atomic(path, page)
+    write_text_atomic(path, html_page(f"feint study {f.spec['name']}", parts))

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from feint.io import write_text_atomic
-from feint.reports.study import CSS, _img, _png, plt
+from feint.reports.figures import figure_img, plt, png_img
+from feint.reports.page import html_page
 
 
 def _score_plot(table: pd.DataFrame, base: dict[str, Any] | None, objective: str) -> str:
@@ -30,7 +31,7 @@ def _score_plot(table: pd.DataFrame, base: dict[str, Any] | None, objective: str
     ax.set_ylabel(f"{objective} score")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    return _png(fig)
+    return figure_img(fig)
 
 
 def _fmt(v: Any) -> str:
@@ -93,7 +94,7 @@ def write_tune_report(card: dict[str, Any], table: pd.DataFrame, out: Path, path
         parts.append(
             "<section id='renders'><h2>Renders</h2>"
             + "".join(
-                f"<h3>{html.escape(title)}</h3>" + _img(p.read_bytes(), title)
+                f"<h3>{html.escape(title)}</h3>" + png_img(p.read_bytes(), title)
                 for title, p in previews
                 if p.is_file()
             )
@@ -104,8 +105,4 @@ def write_tune_report(card: dict[str, Any], table: pd.DataFrame, out: Path, path
         + table.round(4).to_html(index=False, na_rep="")
         + "</section>"
     )
-    page = (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>feint tune {html.escape(s['graph'])}"
-        f"</title><style>{CSS}</style></head><body>{''.join(parts)}</body></html>"
-    )
-    write_text_atomic(path, page)
+    write_text_atomic(path, html_page(f"feint tune {s['graph']}", parts))

@@ -25,7 +25,7 @@ from feint.assets.bottles.sets import sample_prop, sample_set, support
 from feint.assets.mesh import rotation_matrix
 from feint.assets.ships.palette import srgb_to_linear
 from feint.graph.bottles import WORLD_TINTS, BottlesGraph
-from feint.scene.camera import SENSOR_WIDTH_MM, aimed_camera, view_axes
+from feint.scene.camera import SENSOR_WIDTH_MM, aimed_camera, as_xyz, view_axes
 from feint.scene.description import (
     AssetRef,
     Atmosphere,
@@ -58,8 +58,9 @@ def kelvin_rgb(kelvin: float) -> tuple[float, float, float]:
         else 288.1221695283 * (t - 60) ** -0.0755148492
     )
     b = 255.0 if t >= 66 else 0.0 if t <= 19 else 138.5177312231 * math.log(t - 10) - 305.0447927307
-    rgb = np.asarray(srgb_to_linear(tuple(min(max(c, 0.0), 255.0) / 255.0 for c in (r, g, b))))
-    return tuple(float(c) for c in rgb / max(rgb.max(), 1e-6))  # type: ignore[return-value]
+    r, g, b = (min(max(c, 0.0), 255.0) / 255.0 for c in (r, g, b))
+    rgb = np.asarray(srgb_to_linear((r, g, b)), dtype=np.float64)
+    return as_xyz(rgb / max(rgb.max(), 1e-6))
 
 
 class BottleSampler:
@@ -190,8 +191,8 @@ class BottleSampler:
                 )
                 params = get_bottle_builder(cls).sample(stream(seed, f"bottle{i}"), variant)
                 shared = shared or {"class": cls, "params": params}
-            own = {n.removeprefix("bottle."): d for n, d in self._per_bottle}
-            own = {n: d.sample(stream(seed, f"bottle{i}.{n}")) for n, d in own.items()}
+            dists = {n.removeprefix("bottle."): d for n, d in self._per_bottle}
+            own = {n: d.sample(stream(seed, f"bottle{i}.{n}")) for n, d in dists.items()}
             params = {**params, "fill": params["fill"] * own["fill"], "dent": own["dent"]}
             lo, hi = build_asset(AssetRef(builder=cls, params=params)).bounds
             radius = float(max(np.abs(lo[:2]).max(), np.abs(hi[:2]).max()))
@@ -298,22 +299,23 @@ class BottleSampler:
             return sky, Studio(lights=(), world_color=None)
         strength, size = p["light.key_strength"], p["light.key_size"]
         color = kelvin_rgb(p["light.temperature"])
-        aim = tuple(float(v) for v in target)
+        aim = as_xyz(target)
         if p["light.key"] == "sun":  # through a window: the window's size seen from the lamp distance
             angle = math.degrees(2 * math.atan(size / (2 * LAMP_DISTANCE)))
-            key = Light("sun", tuple(float(v) for v in direction), aim, strength, angle, color)
+            key = Light("sun", as_xyz(direction), aim, strength, angle, color)
         else:
             at = target + LAMP_DISTANCE * direction
             energy = math.pi * LAMP_DISTANCE**2 * strength  # irradiance `strength` W/m2 on the bottles
-            key = Light("area", tuple(float(v) for v in at), aim, energy, size, color)
+            key = Light("area", as_xyz(at), aim, energy, size, color)
         side = -1.0 if ((p["light.key_azimuth"] + 180) % 360 - 180) > 0 else 1.0
         fill_heading = math.atan2(back[1], back[0]) + side * math.radians(50)
         fill_dir = np.array([math.cos(fill_heading), math.sin(fill_heading), 0.35])
         fill_at = target + 2.5 * fill_dir / np.linalg.norm(fill_dir)
         fill_energy = math.pi * 2.5**2 * strength * p["light.fill"]
-        fill = Light("area", tuple(float(v) for v in fill_at), aim, fill_energy, 1.5, (1.0, 1.0, 1.0))
-        world = tuple(c * p["light.world_strength"] for c in WORLD_TINTS[p["light.world"]])
-        return sky, Studio(lights=(key, fill), world_color=world)  # type: ignore[arg-type]
+        fill = Light("area", as_xyz(fill_at), aim, fill_energy, 1.5, (1.0, 1.0, 1.0))
+        tint, level = WORLD_TINTS[p["light.world"]], p["light.world_strength"]
+        world = (tint[0] * level, tint[1] * level, tint[2] * level)
+        return sky, Studio(lights=(key, fill), world_color=world)
 
 
 def _pose(bottle: dict[str, Any], spot: Spot) -> Pose:

@@ -34,10 +34,15 @@ def aimed_camera(
     frame_w = distance * SENSOR_WIDTH_MM / focal
     look_at = target + frame_w * (aim[0] * right + aim[1] / aspect * up)
     return Camera(
-        tuple(float(v) for v in location),
-        tuple(float(v) for v in look_at),
+        as_xyz(location),
+        as_xyz(look_at),
         float(focal),
         SENSOR_WIDTH_MM,
         float(roll),
         clip_end=clip_end,
     )
+
+
+def as_xyz(v: np.ndarray) -> tuple[float, float, float]:
+    """A point or direction as the plain (x, y, z) floats a scene description holds."""
+    return float(v[0]), float(v[1]), float(v[2])

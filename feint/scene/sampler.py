@@ -15,6 +15,7 @@ import numpy as np
 
 from feint.assets import asset_extent
 from feint.assets.ships import get_ship_builder, list_ship_classes
+from feint.channels import SceneSampler, get_channel
 from feint.graph.schema import HAZE_TINTS, SEA_TINTS, MarineGraph
 from feint.scene.camera import SENSOR_WIDTH_MM, aimed_camera
 from feint.scene.description import (
@@ -33,8 +34,7 @@ from feint.scene.description import (
 from feint.scene.seeds import image_seed, stream
 
 if TYPE_CHECKING:
-    from feint.graph.bottles import BottlesGraph
-    from feint.scene.bottles import BottleSampler
+    from feint.graph.loader import Graph
 
 # Ships big enough to be the hull a tug works alongside (`background.alongside`).
 ALONGSIDE_CLASSES = ("aircraft_carrier", "bulkers", "car_carrier", "container_ship", "cruise")
@@ -267,11 +267,7 @@ def _model_file(folder: str, rng: np.random.Generator, length: float | None) -> 
     return AssetRef(path=str(files[int(rng.integers(len(files)))]), length=length)
 
 
-def make_sampler(graph: MarineGraph | BottlesGraph, seed: int, size: int) -> Sampler | BottleSampler:
-    """The sampler of the graph's channel (`MarineGraph` -> `Sampler`, `BottlesGraph` -> `BottleSampler`);
-    every sampler has `sample(index, attempt) -> SceneDescription`."""
-    if graph.channel == "bottles":
-        from feint.scene.bottles import BottleSampler
-
-        return BottleSampler(graph, seed, size)
-    return Sampler(graph, seed, size)
+def make_sampler(graph: Graph, seed: int, size: int) -> SceneSampler:
+    """The sampler of the graph's channel (`feint.channels`: `MarineGraph` -> `Sampler`, `BottlesGraph` ->
+    `BottleSampler`); every sampler has `sample(index, attempt) -> SceneDescription`."""
+    return get_channel(graph.channel).make_sampler(graph, seed, size)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from feint.errors import FeintError
 from feint.io import write_text_atomic
+from feint.studies.registry import chosen_steps
 from feint.studies.spec import StudySpec
 from feint.training.align import Alignment, aligners
 
@@ -172,7 +173,7 @@ def render_synthetic(
 
 def render_key(merged: dict[str, Any], seed: int, size: int) -> str:
     """The cache folder name of a render set: graph data, seed, size and the renderer's pixel version."""
-    from feint.render.dataset import PIXELS_VERSION
+    from feint.render.job import PIXELS_VERSION
 
     text = json.dumps([merged, seed, size, PIXELS_VERSION], sort_keys=True, default=str)
     return hashlib.sha1(text.encode()).hexdigest()[:12]
@@ -198,7 +199,8 @@ def render_balanced(
     import yaml
 
     from feint.graph import load_graph
-    from feint.render.dataset import RenderJob, render_dataset
+    from feint.render.dataset import render_dataset
+    from feint.render.job import RenderJob
 
     known = merged.get("classes", {})
     merged = {**merged, "classes": {c: {**known.get(c, {}), "weight": 1} for c in classes}}
@@ -292,7 +294,7 @@ def prepare(
         for name, records in by_split.items()
     }
     synthetic, root = None, None
-    if any(s in spec.steps for s in ("zero_shot", "failure", "finetune", "grid", "ablations")):
+    if any(step.renders for step in chosen_steps(spec.steps)):
         root = render_synthetic(spec, cache, progress, executor, address)
         # exactly the renders asked for: the cached folder may hold more (a bigger study extended it), and
         # the alignment statistics and failure analysis must not depend on the cache's history

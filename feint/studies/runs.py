@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -58,12 +59,12 @@ def execute(cfg: RunConfig, data: StudyData) -> dict[str, Any]:
         epochs=cfg.epochs, lr=cfg.lr, hidden=cfg.hidden, label_smoothing=cfg.label_smoothing, seed=cfg.seed
     )
     val = (data.val.features, data.val.labels) if cfg.validate else None
-    syn = data.synthetic
+    syn = data.synthetic if len(syn_idx) else None  # None: a run without renders
     real_x, real_y = data.train.features[real_idx], data.train.labels[real_idx]
     if cfg.mirror and data.train.mirrored is not None:
         real_x = np.concatenate([real_x, data.train.mirrored[real_idx]])
         real_y = np.concatenate([real_y, real_y])
-    if cfg.mode == "finetune" and len(syn_idx) and len(real_idx):
+    if cfg.mode == "finetune" and syn is not None and len(real_idx):
         first = train_head(syn.features[syn_idx], syn.labels[syn_idx], n_classes, head_cfg)
         result = train_head(
             real_x,
@@ -74,8 +75,8 @@ def execute(cfg: RunConfig, data: StudyData) -> dict[str, Any]:
             head=first.head,
         )
     else:
-        feats = [real_x] + ([syn.features[syn_idx]] if len(syn_idx) else [])
-        labels = [real_y] + ([syn.labels[syn_idx]] if len(syn_idx) else [])
+        feats = [real_x] + ([syn.features[syn_idx]] if syn is not None else [])
+        labels = [real_y] + ([syn.labels[syn_idx]] if syn is not None else [])
         sources = ["real"] * len(real_x) + ["synthetic"] * len(syn_idx)
         mix = (
             {"real": 1 - cfg.synthetic_weight, "synthetic": cfg.synthetic_weight}
@@ -110,6 +111,10 @@ def execute(cfg: RunConfig, data: StudyData) -> dict[str, Any]:
     }
 
 
+# Called with each run just trained (not with one read from disk): the study's progress and tracker.
+RunLog = Callable[[RunConfig, dict[str, Any]], None]
+
+
 class RunStore:
     """Run results on disk, one JSON per config key: the resume log of a study."""
 
@@ -117,20 +122,20 @@ class RunStore:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
 
-    def get_or_run(self, cfg: RunConfig, data: StudyData, log: Any = None) -> dict[str, Any]:
+    def get_or_run(self, cfg: RunConfig, data: StudyData, log: RunLog | None = None) -> dict[str, Any]:
         path = self.folder / f"{cfg.key()}.json"
         if path.exists():
             return json.loads(path.read_text())
         result = execute(cfg, data)
-        self.save_figure(cfg, result, log)
+        self._save(cfg, result, log)
         return result
 
     def get_or_run_many(
-        self, cfgs: list[RunConfig], data: StudyData, log: Any = None, address: str | None = None
+        self, cfgs: list[RunConfig], data: StudyData, log: RunLog | None = None, address: str | None = None
     ) -> list[dict[str, Any]]:
         """`get_or_run` for each config, the missing runs (each once) executed as Ray tasks side by side;
         each result is saved as it arrives, so an interrupted step resumes from the finished ones."""
-        from feint.distributed.runs import execute_on_ray
+        from feint.distributed.runs import run_on_ray
 
         results: dict[str, dict[str, Any]] = {}
         missing: dict[str, RunConfig] = {}
@@ -140,12 +145,18 @@ class RunStore:
                 results[cfg.key()] = json.loads(path.read_text())
             else:
                 missing[cfg.key()] = cfg
-        for cfg, result in execute_on_ray(list(missing.values()), data, address):
-            self.save_figure(cfg, result, log)
+        for cfg, result in run_on_ray(
+            execute, list(missing.values()), data, _run_name, "run the study again to resume", address
+        ):
+            self._save(cfg, result, log)
             results[cfg.key()] = result
         return [results[cfg.key()] for cfg in cfgs]
 
-    def save_figure(self, cfg: RunConfig, result: dict[str, Any], log: Any) -> None:
+    def _save(self, cfg: RunConfig, result: dict[str, Any], log: RunLog | None) -> None:
         write_json_atomic(self.folder / f"{cfg.key()}.json", result, indent=None)
         if log is not None:
             log(cfg, result)
+
+
+def _run_name(cfg: RunConfig) -> str:
+    return f"study run {cfg.key()}"

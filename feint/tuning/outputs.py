@@ -1,32 +1,34 @@
 """What a tuning run leaves behind: the trial table, the best graph, the report and the card.
 
 All are rewritten from the Optuna study at the end of every run (also a resumed one), so they always
-describe every trial finished so far.
+describe every trial finished so far. They are written from plain values: the trials (Optuna's frozen
+records), the settings, the base graph and the search space.
 """
 
 from __future__ import annotations
 
 import platform
 import re
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 import feint
 from feint.graph.distributions import parse_distribution
+from feint.graph.loader import Graph
 from feint.graph.overrides import lookup, same, write_extending_graph
 from feint.io import write_json_atomic, write_text_atomic
+from feint.tuning.settings import TuneSettings
+from feint.tuning.space import SearchSpace
 
-if TYPE_CHECKING:
-    from feint.tuning.tune import Tuner
 
-
-def trial_table(study: Any) -> pd.DataFrame:
+def trial_table(trials: Sequence[Any]) -> pd.DataFrame:
     """One row per trial: state, whether it is the base graph, scores, seconds, parameter values."""
     rows = []
-    for t in study.get_trials(deepcopy=False):
+    for t in trials:
         a = t.user_attrs
         rows.append(
             {
@@ -46,21 +48,21 @@ def trial_table(study: Any) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def changes(tuner: Tuner, overrides: dict[str, Any]) -> list[dict[str, str]]:
+def changes(graph: Graph, overrides: dict[str, Any]) -> list[dict[str, str]]:
     """Parameters whose distribution differs from the base graph's: (parameter, old, new)."""
     found = []
     for path, value in overrides.items():
-        old, new = lookup(tuner.graph, path), parse_distribution(value)
+        old, new = lookup(graph, path), parse_distribution(value)
         if not same(old, new):
             found.append({"parameter": path, "base": old.describe(), "best": new.describe()})
     return found
 
 
-def _best(study: Any, confirmed: dict[int, float]) -> tuple[Any, Any]:
+def _best(trials: Sequence[Any], confirmed: dict[int, float]) -> tuple[Any, Any]:
     """The best finished trial and the base trial. With `confirmed` scores (a second score on other
     renders), the best is the confirmed trial with the highest mean of its two scores; ties go to the
     earlier trial, so the base graph wins a tie."""
-    done = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
+    done = [t for t in trials if t.state.name == "COMPLETE"]
     pool = [t for t in done if t.number in confirmed] or done
     best = max(pool, key=lambda t: (_mean_score(t, confirmed), -t.number), default=None)
     base = next((t for t in done if t.user_attrs.get("base")), None)
@@ -87,28 +89,32 @@ def _scores(trial: Any, confirmed: dict[int, float]) -> dict[str, Any] | None:
 
 
 def write_outputs(
-    tuner: Tuner,
-    study: Any,
+    out: Path,
+    trials: Sequence[Any],
+    s: TuneSettings,
+    identity: dict[str, Any],
+    graph: Graph,
+    space: SearchSpace,
     n_real: int,
     seconds: float,
     command: str,
     confirmed: dict[int, float] | None = None,
 ) -> dict[str, Any]:
-    """trials.csv, best.yaml (when a trial finished), report.html and tune.json in the output folder.
-    `confirmed`: second scores of the best trials (`Tuner.confirm`); "score" is then their mean."""
+    """trials.csv, best.yaml (when a trial finished), report.html and tune.json in `out`. `identity`: the
+    settings' identity with the base `graph` (`TuneSettings.identity`); `space` turns the best trial into
+    overrides. `confirmed`: second scores of the best trials (`Tuner.confirm`); "score" is then their mean."""
     from feint.reports.tune import write_tune_report
 
-    s, out = tuner.settings, tuner.out
     confirmed = confirmed or {}
-    table = trial_table(study)
+    table = trial_table(trials)
     if len(table):
         table.insert(4, "confirm_score", [confirmed.get(n) for n in table.trial])
     write_text_atomic(out / "trials.csv", table.to_csv(index=False))
-    best, base = _best(study, confirmed)
+    best, base = _best(trials, confirmed)
     changed: list[dict[str, str]] = []
     if best is not None:
-        overrides = tuner.overrides(best)
-        changed = changes(tuner, overrides)
+        overrides = space.trial_overrides(best)
+        changed = changes(graph, overrides)
         kept = {c["parameter"]: overrides[c["parameter"]] for c in changed}
         how = " (mean of the trial's score and a second one on other renders)" if confirmed else ""
         moved = (
@@ -125,7 +131,7 @@ def write_outputs(
         write_extending_graph(out / "best.yaml", s.graph, kept, header)
     states = table.state.value_counts().to_dict() if len(table) else {}
     card = {
-        "identity": s.identity(tuner.merged),
+        "identity": identity,
         "settings": s.model_dump(),
         "command": command,
         "base": _scores(base, confirmed),
@@ -146,16 +152,16 @@ def write_outputs(
     return card
 
 
-def log_to_mlflow(study: Any, out: Path) -> int:
+def log_to_mlflow(trials: Sequence[Any], out: Path) -> int:
     """Log every finished trial not logged yet to the MLflow store in `out` (experiment `tune`): its
     parameters, scores and seconds. Returns how many runs were added."""
-    from feint.studies.tracking import open_store
+    from feint.tracking import open_store
 
     mlflow = open_store(out, "tune")
     runs = mlflow.search_runs(experiment_names=["tune"], output_format="list")
     logged = {r.data.tags.get("trial") for r in runs}
     added = 0
-    for t in study.get_trials(deepcopy=False):
+    for t in trials:
         if t.state.name != "COMPLETE" or str(t.number) in logged:
             continue
         with mlflow.start_run(run_name=f"trial {t.number}"):

@@ -262,6 +262,12 @@ class SearchSpace:
         """Dotted graph overrides for a trial's parameter values (FeintError if they make no distribution)."""
         return {k.path: k.value(params) for k in self.knobs}
 
+    def trial_overrides(self, trial: Any) -> dict[str, Any]:
+        """An Optuna trial's overrides: none for the base trial (the graph as it is)."""
+        if trial.user_attrs.get("base"):
+            return {}
+        return self.overrides(trial.params)
+
     def to_yaml(self) -> dict[str, Any]:
         """The resolved space (bounds filled in), as a space file would say it."""
         out: dict[str, Any] = {}

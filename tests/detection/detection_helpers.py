@@ -7,6 +7,7 @@ import io
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -25,7 +26,8 @@ def make_coco(root: Path, n: int = 10, size: tuple[int, int] = (96, 72), seed: i
     rng = np.random.default_rng(seed)
     (root / "images").mkdir(parents=True, exist_ok=True)
     w, h = size
-    images, annotations = [], []
+    images: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
     for i in range(n):
         img = Image.fromarray(rng.integers(0, 80, (h, w, 3)).astype(np.uint8))
         draw = ImageDraw.Draw(img)
@@ -70,7 +72,9 @@ def feint(*args: object) -> tuple[int, str, str]:
         m.setattr(sys, "argv", ["feint", *map(str, args)])
         with pytest.raises(SystemExit) as done:
             main()
-    return done.value.code, out.getvalue(), err.getvalue()
+    code = done.value.code
+    assert isinstance(code, int), code  # main() always exits with a number
+    return code, out.getvalue(), err.getvalue()
 
 
 def one_error_line(code: int, out: str, err: str) -> str:

@@ -16,10 +16,12 @@ import torch
 from detection_helpers import CLASSES, feint, make_coco, one_error_line
 from PIL import Image
 
-from feint import run_folder
 from feint.detection import DetectConfig, coco_scores, evaluate_detector, train_detector
+from feint.detection import train as train_mod
+from feint.detection.folder import load_checkpoint
 from feint.detection.plots import draw_detections
-from feint.detection.runs import Detections, DetectorRun, detect_images, load_checkpoint
+from feint.detection.runs import DetectorRun, detect_images
+from feint.detection.types import Detections
 from feint.errors import FeintError
 
 RUN_FILES = ("config.json", "run.json", "data.csv", "metrics.jsonl", "curves.png", "best.pt", "last.pt")
@@ -183,7 +185,7 @@ def test_loss_falls_and_a_resumed_run_ends_like_an_uninterrupted_one(
     assert rows[-1]["train_loss"] < 0.6 * rows[0]["train_loss"], [h["train_loss"] for h in rows]
 
     split = four_config(four, tmp_path / "split")
-    real = run_folder.save_checkpoint
+    real = train_mod.save_checkpoint
 
     def save(obj: dict[str, Any], path: Path) -> None:
         real(obj, path)
@@ -191,7 +193,7 @@ def test_loss_falls_and_a_resumed_run_ends_like_an_uninterrupted_one(
             raise Killed
 
     with monkeypatch.context() as m:
-        m.setattr(run_folder, "save_checkpoint", save)
+        m.setattr(train_mod, "save_checkpoint", save)
         with pytest.raises(Killed):
             train_detector(split)
     assert len(history(Path(split.out))) == 2

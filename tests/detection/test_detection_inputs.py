@@ -13,7 +13,7 @@ import pytest
 from detection_helpers import feint, make_coco, one_error_line
 
 from feint.detection import DetectConfig, train_detector
-from feint.detection.train import select_data
+from feint.detection.data import select_data
 from feint.errors import FeintError
 
 

@@ -173,7 +173,7 @@ def test_render_refuses_before_rendering(case: dict[str, Any]) -> None:
         elif "out_render_other_seed" in faults:  # a render folder of another seed: --resume must refuse
             out.mkdir()
             from feint.graph import load_graph
-            from feint.render.dataset import RenderJob
+            from feint.render.job import RenderJob
 
             spec = RenderJob(load_graph(case["graph"]), 1, out, 16, 12345).spec()
             (out / "render.json").write_text(json.dumps(spec))

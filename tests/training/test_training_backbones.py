@@ -13,11 +13,14 @@ from torch import nn
 
 from feint.errors import FeintError
 from feint.training.backbones import (
+    BackboneSpec,
     create_backbone,
-    get_spec,
+    custom_backbone,
+    get_backbone_spec,
     list_backbones,
     match_state_dict,
     register_backbone,
+    unregister_backbone,
 )
 from feint.training.transforms import normalise
 
@@ -28,7 +31,7 @@ MILITARY_UNIFORM = 652  # ImageNet class index
 
 def imagenet_top(name: str, k: int = 1) -> list[int]:
     net = create_backbone(name, imagenet_head=True).eval()
-    spec = get_spec(name)
+    spec = get_backbone_spec(name)
     with Image.open(HOPPER) as img:
         rgb = np.asarray(img.convert("RGB").resize((224, 224), Image.BICUBIC))
     x = normalise(torch.from_numpy(rgb.copy()).permute(2, 0, 1)[None], spec.mean, spec.std)
@@ -63,19 +66,48 @@ def test_random_init_differs_from_pretrained() -> None:
 def test_user_backbone_by_name_and_weight_file(tmp_path: Path) -> None:
     weights = tmp_path / "mine.pth"
     torch.save(create_backbone("mobilenet_v2", imagenet_head=True).state_dict(), weights)
-    register_backbone("my_mobilenet", "torchvision:mobilenet_v2", weights, replace=True)
-    assert "my_mobilenet" in list_backbones()
-    assert imagenet_top("my_mobilenet") == [MILITARY_UNIFORM]
+
+    @register_backbone
+    def my_mobilenet() -> BackboneSpec:
+        return custom_backbone("my_mobilenet", "torchvision:mobilenet_v2", weights)
+
+    try:
+        assert "my_mobilenet" in list_backbones()
+        assert imagenet_top("my_mobilenet") == [MILITARY_UNIFORM]
+    finally:
+        unregister_backbone("my_mobilenet")
+    assert "my_mobilenet" not in list_backbones()
+
+
+def test_a_toy_architecture_registers_and_shows_in_feint_backbones(feint_cli) -> None:
+    """A backbone with an architecture of its own (`build`) and no weight file: `feint backbones` lists it,
+    create_backbone builds it with random weights, and a second backbone of the same name is refused."""
+
+    def tiny() -> nn.Module:
+        return nn.Sequential(nn.Conv2d(3, 8, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 5))
+
+    @register_backbone
+    def toy_net() -> BackboneSpec:
+        return BackboneSpec("toy_net", "toy:tiny", None, build=tiny, source="a test's toy")
+
+    try:
+        code, out, _ = feint_cli("backbones")
+        assert code == 0 and "toy_net" in out and "a test's toy" in out
+        with torch.inference_mode():
+            assert create_backbone("toy_net", pretrained=False)(torch.zeros(1, 3, 16, 16)).shape == (1, 8)
+        with pytest.raises(FeintError, match="'toy_net' is already registered"):
+            register_backbone(lambda: BackboneSpec("toy_net", "timm:resnet18", None))
+    finally:
+        unregister_backbone("toy_net")
 
 
 def test_unknown_backbone_and_missing_weights_are_clear(tmp_path: Path) -> None:
     with pytest.raises(FeintError, match="unknown backbone 'nope'.*efficientnet_lite0"):
         create_backbone("nope")
-    register_backbone("lost", "torchvision:mobilenet_v2", tmp_path / "gone.pth", replace=True)
     with pytest.raises(FeintError, match="gone.pth not found"):
-        create_backbone("lost")
+        create_backbone(custom_backbone("lost", "torchvision:mobilenet_v2", tmp_path / "gone.pth"))
     with pytest.raises(FeintError, match="timm:<model>"):
-        register_backbone("bad", "keras:resnet", None)
+        custom_backbone("bad", "keras:resnet", tmp_path / "w.pth")
 
 
 class Named(nn.Module):

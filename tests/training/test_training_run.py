@@ -190,6 +190,7 @@ def test_resumed_run_ends_with_the_numbers_of_an_uninterrupted_one(
 def test_init_starts_from_the_other_runs_head_matched_by_class_name(
     colours: Path, shared_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import feint.training.frozen as frozen_mod
     import feint.training.head as head_mod
 
     source = tmp_path / "source"
@@ -206,7 +207,7 @@ def test_init_starts_from_the_other_runs_head_matched_by_class_name(
 
     order = ["red", "green", "blue"]  # another class order than the source's (blue, green, red)
     with monkeypatch.context() as m:
-        m.setattr(head_mod, "train_head", spy)
+        m.setattr(frozen_mod, "train_head", spy)  # the frozen run's loop calls it by this name
         warm = train(
             config(
                 colours,

@@ -37,6 +37,11 @@ def list_bottle_classes() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def bottle_class_variants() -> dict[str, tuple[str, ...]]:
+    """Every bottle class with the variants its builder knows (what a graph's `classes` may name)."""
+    return {name: get_bottle_builder(name).variants for name in list_bottle_classes()}
+
+
 def get_bottle_builder(name: str) -> BottleBuilder:
     _load_all()
     try:

@@ -19,6 +19,7 @@ The parameter dict:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -40,7 +41,7 @@ def radius_at(knots: np.ndarray, z: np.ndarray) -> np.ndarray:
     return kr[j] + (kr[j + 1] - kr[j]) * t * t * (3 - 2 * t)
 
 
-def rings(z0: float, z1: float, extra: list[float] | np.ndarray = ()) -> np.ndarray:
+def rings(z0: float, z1: float, extra: Sequence[float] | np.ndarray = ()) -> np.ndarray:
     """Heights of the rings between z0 and z1: a regular step plus the given edges (knots, label borders)."""
     z = np.concatenate([np.arange(z0, z1, ROW_STEP), [z0, z1], np.asarray(extra, dtype=np.float64)])
     z = z[(z >= z0) & (z <= z1)]

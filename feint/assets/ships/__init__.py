@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from feint.assets.mesh import Mesh
+from feint.errors import FeintError
 
 
 @dataclass(frozen=True)
@@ -28,13 +29,29 @@ _REGISTRY: dict[str, ShipBuilder] = {}
 
 
 def register_ship(builder: ShipBuilder) -> ShipBuilder:
+    """Add a ship class: graphs may then name it in `classes:`, the sampler draws it, the renderer builds it.
+    A built-in class registers itself from its module in this folder (listed in classes.py)."""
+    known = _REGISTRY.get(builder.name)
+    if known is not None and known is not builder:
+        raise FeintError(f"ship class {builder.name!r} is already registered")
     _REGISTRY[builder.name] = builder
     return builder
+
+
+def unregister_ship(name: str) -> None:
+    """Take a class `register_ship` added out again (a test's toy, an unloaded plug-in)."""
+    if _REGISTRY.pop(name, None) is None:
+        raise FeintError(f"unknown ship class {name!r}: nothing to unregister")
 
 
 def list_ship_classes() -> list[str]:
     _load_all()
     return sorted(_REGISTRY)
+
+
+def ship_class_variants() -> dict[str, tuple[str, ...]]:
+    """Every ship class with the variants its builder knows (what a graph's `classes` may name)."""
+    return {name: get_ship_builder(name).variants for name in list_ship_classes()}
 
 
 def get_ship_builder(name: str) -> ShipBuilder:

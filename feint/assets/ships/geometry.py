@@ -94,7 +94,7 @@ _BOX_CORNERS = (
 )
 
 
-def boxes(centers: np.ndarray, sizes: np.ndarray) -> Shape:
+def boxes(centers: np.ndarray, sizes: np.ndarray | Sequence[float]) -> Shape:
     """Many axis-aligned boxes at once; faces come box by box, six each (bottom, top, -y, +x, +y, -x)."""
     c = np.asarray(centers, dtype=np.float64).reshape(-1, 3)
     s = np.broadcast_to(np.asarray(sizes, dtype=np.float64), c.shape)
@@ -184,7 +184,9 @@ def beams(starts: np.ndarray, ends: np.ndarray, radius: float | np.ndarray, side
     return Shape(np.concatenate(rings) if rings else np.zeros((0, 3)), [faces])
 
 
-def beam(start: Sequence[float], end: Sequence[float], radius: float, sides: int = 4) -> Shape:
+def beam(
+    start: Sequence[float] | np.ndarray, end: Sequence[float] | np.ndarray, radius: float, sides: int = 4
+) -> Shape:
     return beams(np.asarray([start]), np.asarray([end]), radius, sides)
 
 
@@ -359,10 +361,10 @@ def wall_band(
 def axis_rects(
     axis: int,
     level: np.ndarray | float,
-    u0: np.ndarray,
-    u1: np.ndarray,
-    v0: np.ndarray,
-    v1: np.ndarray,
+    u0: np.ndarray | float,
+    u1: np.ndarray | float,
+    v0: np.ndarray | float,
+    v1: np.ndarray | float,
     facing: np.ndarray | float = 1.0,
 ) -> Shape:
     """Axis-aligned rectangles in planes perpendicular to `axis` (0 x, 1 y, 2 z) at `level`, spanning

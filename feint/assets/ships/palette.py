@@ -95,9 +95,8 @@ FAMILIES: dict[str, tuple[str, ...]] = {
 
 def srgb_to_linear(value: str | tuple[float, float, float]) -> Rgb:
     """Hex 'rrggbb' or an sRGB triple in [0, 1] to linear RGB."""
-    if isinstance(value, str):
-        value = tuple(int(value[i : i + 2], 16) / 255 for i in (0, 2, 4))
-    c = np.asarray(value, dtype=np.float64)
+    srgb = tuple(int(value[i : i + 2], 16) / 255 for i in (0, 2, 4)) if isinstance(value, str) else value
+    c = np.asarray(srgb, dtype=np.float64)
     lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
     return [float(x) for x in lin]
 

@@ -25,14 +25,21 @@ from feint.assets.ships.geometry import (
 from feint.assets.ships.palette import DARK_METAL, WINDOW, Rgb
 
 #: Which walls get windows, as a range of the x component of the wall's outward normal.
-WALLS = {"all": None, "front": (0.5, 2), "back": (-2, -0.5), "sides": (-0.5, 0.5), "front_sides": (-0.5, 2)}
+WALLS: dict[str, tuple[float, float] | None] = {
+    "all": None,
+    "front": (0.5, 2),
+    "back": (-2, -0.5),
+    "sides": (-0.5, 0.5),
+    "front_sides": (-0.5, 2),
+}
 
 
 def _edges_facing(poly: np.ndarray, walls: str) -> list[int]:
     """Indices of polygon edges whose outward normal points the way `walls` names (by its x share)."""
-    if WALLS[walls] is None:
+    bounds = WALLS[walls]
+    if bounds is None:
         return list(range(len(poly)))
-    lo, hi = WALLS[walls]
+    lo, hi = bounds
     edge = np.roll(poly, -1, 0) - poly
     nx = edge[:, 1] / np.linalg.norm(edge, axis=1).clip(1e-9)
     return [int(k) for k in np.nonzero((nx > lo) & (nx <= hi))[0]]
@@ -189,7 +196,13 @@ def crane(
 
 
 def lifeboats(
-    b: ShapeBuilder, xs: np.ndarray, y: float, z: float, length: float, color: Rgb, roof: Rgb | None = None
+    b: ShapeBuilder,
+    xs: np.ndarray | Sequence[float],
+    y: float,
+    z: float,
+    length: float,
+    color: Rgb,
+    roof: Rgb | None = None,
 ) -> None:
     """Enclosed lifeboats (capsules with an orange/yellow hull and a lighter roof) hanging at `y`."""
     t = np.linspace(0, 1, 7)

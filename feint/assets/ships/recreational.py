@@ -210,7 +210,7 @@ def _cabin_boat(b: ShapeBuilder, hull: Hull, p: dict[str, Any]) -> None:
 def build(p: dict[str, Any]) -> Mesh:
     b = ShapeBuilder()
     hull = Hull(hull_spec(p), stations=24)
-    bands = ()
+    bands: tuple[tuple[float, float, list[float]], ...] = ()
     if p["stripe"]:
         z = p["stripe_height"] * p["freeboard"]
         bands = ((z, z + 0.12 * p["freeboard"] + 0.1, p["stripe_color"]),)

@@ -164,7 +164,7 @@ def _square_rig(b: ShapeBuilder, p: dict[str, Any], x: float, z0: float, height:
 def build(p: dict[str, Any]) -> Mesh:
     b = ShapeBuilder()
     hull = Hull(hull_spec(p), stations=26)
-    bands = ()
+    bands: tuple[tuple[float, float, list[float]], ...] = ()
     if p["stripe"]:
         z = 0.55 * p["freeboard"]
         bands = ((z, z + 0.15 * p["freeboard"], p["stripe_color"]),)

@@ -173,24 +173,24 @@ def coco_records(
     masks: list[list[dict[str, Any] | None]] = [[] for _ in records]
     for k, ann in enumerate(annotations):
         where = f"{json_path}: annotations[{k}] (id {ann.get('id')})"
-        iid = ann.get("image_id")
-        if iid not in index_of:
-            raise FeintError(f"{where}: image_id {iid!r} is not in 'images'")
-        cid = ann.get("category_id")
-        if cid not in names:
+        image_id = ann.get("image_id")
+        if image_id not in index_of:
+            raise FeintError(f"{where}: image_id {image_id!r} is not in 'images'")
+        category_id = ann.get("category_id")
+        if category_id not in names:
             have = f"{min(names)}..{max(names)}" if names else "none"
-            raise FeintError(f"{where}: category_id {cid!r} out of range (category ids: {have})")
+            raise FeintError(f"{where}: category_id {category_id!r} out of range (category ids: {have})")
         bbox = ann.get("bbox")
         if not isinstance(bbox, list) or len(bbox) != 4 or not all(isinstance(v, (int, float)) for v in bbox):
             raise FeintError(f"{where}: 'bbox' must be [x, y, width, height], got {bbox!r}")
-        i = index_of[iid]
+        i = index_of[image_id]
         rec = records[i]
         x, y, bw, bh = (float(v) for v in bbox)
         box = [x, y, x + bw, y + bh]
         check_box(box, rec.width, rec.height, where)
         boxes[i].append(box)
-        labels[i].append(names[cid])
-        masks[i].append(_mask(ann.get("segmentation"), rec.height, rec.width, where))
+        labels[i].append(names[category_id])
+        masks[i].append(_mask(ann.get("segmentation"), rec.height or 0, rec.width or 0, where))
 
     for i, rec in enumerate(records):
         if boxes[i]:
@@ -222,7 +222,8 @@ def _rle_area(mask: dict[str, Any]) -> int:
 def to_coco(dataset: Dataset, files: list[str]) -> dict[str, Any]:
     """The COCO dict of a dataset, images named by `files`."""
     category_id = {name: i + 1 for i, name in enumerate(dataset.classes)}
-    images, annotations = [], []
+    images: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
     for k, (rec, file_name) in enumerate(zip(dataset.records, files, strict=True)):
         entry: dict[str, Any] = {
             "id": k + 1,
@@ -243,6 +244,7 @@ def to_coco(dataset: Dataset, files: list[str]) -> dict[str, Any]:
         for j, (box, name) in enumerate(zip(rec.boxes, rec.box_labels, strict=True)):
             x0, y0, x1, y1 = (float(v) for v in box)
             mask = rec.masks[j] if rec.masks is not None else None
+            area: float | int
             if mask is not None:
                 area = _rle_area(mask)
             else:

@@ -68,7 +68,9 @@ def load_manifest(path: Path, source: str = "real") -> Dataset:
         raise FeintError(f"{csv_path}: no rows: the dataset is empty")
     classes_txt = folder / "classes.txt"
     classes = read_classes_txt(classes_txt) if classes_txt.exists() else None
-    records, missing_size, where_of = [], [], []
+    records: list[Record] = []
+    missing_size: list[int] = []
+    where_of: list[str] = []
     listed = FirstListed()
     for line, row in rows:
         where = f"{csv_path}: line {line}"

@@ -227,7 +227,8 @@ def _apply_sidecar(folder: Path, records: list[Record], names: list[str]) -> Non
         if not len(rec.boxes):  # an image-level class only matters where no box says it
             rec.label = label
         rec.group = row.get("group") or rec.group
-        rec.source = row.get("source") if row.get("source") in ("real", "synthetic") else rec.source
+        source = row.get("source")
+        rec.source = source if source in ("real", "synthetic") else rec.source
         rec.split = row.get("split") or rec.split
         rec.meta = {k: v for k, v in row.items() if k not in KNOWN}
 

@@ -1,14 +1,19 @@
-"""Log study runs to a local MLflow store (SQLite in the study folder): `mlflow ui --backend-store-uri
-sqlite:///runs/study-NAME/mlflow.db` opens it. `feint detect train` logs its runs through `open_store`."""
+"""Log runs to a local MLflow store (SQLite in the run's folder): studies log every head they train,
+`feint tune --mlflow` every trial, `feint detect train` its runs. `mlflow ui --backend-store-uri
+sqlite:///runs/study-NAME/mlflow.db` opens a study's store."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from feint.studies.runs import RunConfig
+
+class KeyedConfig(Protocol):
+    """A run's configuration, named by its key (a study's `RunConfig`)."""
+
+    def key(self) -> str: ...
 
 
 def open_store(out: Path, experiment: str) -> Any:
@@ -26,11 +31,12 @@ def open_store(out: Path, experiment: str) -> Any:
     return mlflow
 
 
-def mlflow_tracker(out: Path, experiment: str) -> Callable[[str, RunConfig, dict[str, Any]], None]:
-    """A callback logging one finished run: its config as parameters, its metrics, its confusion matrix."""
+def mlflow_tracker(out: Path, experiment: str) -> Callable[[str, KeyedConfig, dict[str, Any]], None]:
+    """A callback logging one finished study run: its config as parameters, its metrics, its confusion
+    matrix."""
     mlflow = open_store(out, experiment)
 
-    def log(step: str, cfg: RunConfig, result: dict[str, Any]) -> None:
+    def log(step: str, cfg: KeyedConfig, result: dict[str, Any]) -> None:
         with mlflow.start_run(run_name=f"{step}:{cfg.key()}"):
             mlflow.set_tag("step", step)
             mlflow.log_params({k: v for k, v in result["config"].items()})

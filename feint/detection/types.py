@@ -1,0 +1,73 @@
+"""The values that cross detection's stages: a run's configuration and one image's detections.
+
+Plain data with no behaviour beyond checking itself, and no import of another detection module: data,
+models, training, evaluation, prediction and the YOLO backend all depend on this module, never the other
+way round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from feint.errors import FeintError
+
+CHECKPOINT_FORMAT = "feint-detector/1"  # best.pt and last.pt of a torchvision run
+OPTIMIZERS = ("sgd", "adamw")
+DEFAULT_LR = {"sgd": 0.01, "adamw": 1e-4}
+
+# (width, height) of each image as its labels state it; None where they do not say.
+Sizes = Sequence[tuple[int | None, int | None]]
+
+
+@dataclass
+class DetectConfig:
+    """Everything a detection run is asked to do; config.json holds it (lr resolved)."""
+
+    data: str
+    out: str
+    model: str = "fasterrcnn"  # or a YOLO model (yolo11n.yaml, a .pt file): the Ultralytics backend
+    backbone: str = "mobilenet_v2"
+    classes: list[str] | None = None
+    split: str | None = None  # default: the data's train split when it has one
+    val: str | None = None  # a validation dataset; default: the data's val split when it has one
+    val_split: str | None = None  # the split of `val` (or of `data`) to validate on
+    format: str | None = None
+    epochs: int = 20
+    batch: int = 4
+    size: int = 320
+    optimizer: str = "sgd"
+    lr: float | None = None
+    weight_decay: float = 1e-4
+    warmup_epochs: float = 1.0
+    seed: int = 0
+    workers: int = 0
+    device: str = "cpu"
+    mlflow: str | None = None  # MLflow store folder; None: no logging
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise FeintError(f"--optimizer {self.optimizer!r}: expected one of {', '.join(OPTIMIZERS)}")
+        if self.lr is None:
+            self.lr = DEFAULT_LR[self.optimizer]
+
+    @property
+    def peak_lr(self) -> float:
+        """The learning rate the schedule peaks at: `lr`, or the optimiser's default when none is given."""
+        return DEFAULT_LR[self.optimizer] if self.lr is None else self.lr
+
+
+@dataclass
+class Detections:
+    """One image's detections: boxes (N, 4) xyxy in the original image's pixels, scores, class indices."""
+
+    boxes: np.ndarray
+    scores: np.ndarray
+    labels: np.ndarray
+
+    def above(self, conf: float) -> Detections:
+        keep = self.scores >= conf
+        return Detections(self.boxes[keep], self.scores[keep], self.labels[keep])

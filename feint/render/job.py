@@ -1,0 +1,41 @@
+"""What a render is asked for (`RenderJob`) and the version of the pixels it gives: what a render folder
+records in render.json, so that a resume asks the same and caches never serve stale renders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from feint.graph.loader import Graph
+
+# Bump when a change to the sampler, the assets or the renderer changes the pixels an unchanged graph
+# gives: render caches (studies, tuning, ablations) are keyed by it, so they never serve stale renders.
+# 2: a re-drawn image keeps its class (drawn from (seed, index) only), so re-drawn images differ from 1's.
+PIXELS_VERSION = 2
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    graph: Graph
+    n: int
+    out: Path
+    size: int = 160
+    seed: int = 0
+    workers: int = 1
+    resume: bool = False
+    recycle_every: int = 250  # a worker process is replaced after this many images: memory stays flat
+    executor: str = "local"  # "local": a process pool here; "ray": actors on a Ray cluster
+    address: str | None = None  # the Ray cluster ("auto", "ray://host:10001"); None: one started here
+    sink: str | None = None  # an fsspec URL the workers deliver to; `out` then holds the driver's records
+    threads: int | None = None  # Cycles threads per worker; None: the machine's cores shared by the workers
+
+    def spec(self) -> dict[str, Any]:
+        """What determines the output (all but `n` must match on --resume); not how many workers ran it."""
+        return {
+            "graph": self.graph.to_yaml(),
+            "seed": self.seed,
+            "size": self.size,
+            "n": self.n,
+            "pixels": PIXELS_VERSION,
+        }

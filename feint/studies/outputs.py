@@ -1,0 +1,59 @@
+"""What a study leaves in its folder: the results table, the summary, the hard photos, the ablations and
+the HTML report, each written to a temporary name first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from feint.io import write_bytes_atomic, write_json_atomic, write_text_atomic
+from feint.studies.data import StudyData
+from feint.studies.result import StudyResult
+
+
+def write_outputs(result: StudyResult, data: StudyData, seconds: float) -> None:
+    spec, out, table = result.spec, result.out, result.table
+    write_bytes_atomic(out / "results.parquet", table.to_parquet(index=False))
+    write_text_atomic(out / "results.csv", table.to_csv(index=False))
+    summary: dict[str, Any] = {
+        "name": spec.name,
+        "epoch_fit": result.epoch_fit,
+        "headlines": result.headlines,
+        "failure": result.failure.get("summary", {}),
+        "seconds": round(seconds, 1),
+        "classes": spec.classes,
+        "score_on": spec.score_on,
+        "n_test": int(len(data.test.labels)),
+        "n_train": int(len(data.train.labels)),
+        "n_val": int(len(data.val.labels)),
+    }
+    if result.hard_photos is not None:
+        write_text_atomic(out / "hard_photos.csv", result.hard_photos.to_csv(index=False))
+        summary["hard_photos"] = len(result.hard_photos)
+    if result.ablations is not None:
+        from feint.tuning.ablate import write_ablations
+
+        write_ablations(result.ablations, out / "ablations")
+        summary["ablations"] = result.ablations.to_dict(orient="records")
+    write_json_atomic(out / "summary.json", summary)
+    _write_report(result, data)
+
+
+def _write_report(result: StudyResult, data: StudyData) -> None:
+    """report.html, from plain values: the report reads no study object."""
+    from feint.reports.study import StudyFindings, write_report
+
+    findings = StudyFindings(
+        spec=result.spec.model_dump(),
+        folder=result.out,
+        table=result.table,
+        headlines=result.headlines,
+        epoch_fit=result.epoch_fit,
+        train=data.train,
+        val=data.val,
+        test=data.test,
+        renders=data.synthetic,
+        failure=result.failure,
+        ablations=result.ablations,
+        hard_photos=result.hard_photos,
+    )
+    write_report(findings, result.out / "report.html")

@@ -1,0 +1,23 @@
+"""What a study found: its results table and what its steps worked out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from feint.studies.spec import StudySpec
+
+
+@dataclass
+class StudyResult:
+    spec: StudySpec
+    out: Path
+    table: pd.DataFrame
+    epoch_fit: dict[str, Any]
+    headlines: dict[str, Any]
+    failure: dict[str, Any] = field(default_factory=dict)
+    ablations: pd.DataFrame | None = None
+    hard_photos: pd.DataFrame | None = None  # test photos most runs trained on photos miss
