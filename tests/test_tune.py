@@ -91,6 +91,14 @@ def _trials(out: Path) -> pd.DataFrame:
     return pd.read_csv(out / "trials.csv")
 
 
+def _tracked(out: Path) -> list[tuple[str, str]]:
+    """The runs of the MLflow store in `out` (`--tracker mlflow`): name and status."""
+    import sqlite3
+
+    with sqlite3.connect(out / "mlflow.db") as db:
+        return sorted(db.execute("select name, status from runs").fetchall())
+
+
 def _leaves(data: dict, prefix: str = "") -> dict:
     """Dotted paths of a graph file's parameters (a distribution is a one-key mapping: a leaf)."""
     from feint.graph.distributions import _KINDS
@@ -124,12 +132,15 @@ def test_tiny_tuning_run_resumes_after_a_kill_and_extends(val, tmp_path, monkeyp
         tune(settings, out, progress=False)
     monkeypatch.setattr(Tuner, "run_trial", real_run_trial)
 
+    tracked = ("--tracker", "mlflow")
     code, stdout, err = feint(
-        monkeypatch, capsys, "tune", "marine", "--real", val, *TINY, "--trials", 2, "-o", out
+        monkeypatch, capsys, "tune", "marine", "--real", val, *TINY, "--trials", 2, "-o", out, *tracked
     )
     assert code in (0, None), err
     trials = _trials(out)
     assert list(trials.state) == ["COMPLETE", "FAIL", "COMPLETE"]  # trial 1 killed, run again as trial 2
+    assert _tracked(out) == [("trial 0", "FINISHED"), ("trial 2", "FINISHED")]  # the finished trials
+    assert f"MLflow: 2 runs in {out / 'mlflow.db'}" in stdout
     assert trials.note.iloc[2] == "re-run of trial 1" and bool(trials.base.iloc[0])
     knobs = (".centre", ".width", ".mean", ".std", ".p")
     params = [c for c in trials.columns if "=" in c or c.endswith(knobs)]
@@ -157,10 +168,11 @@ def test_tiny_tuning_run_resumes_after_a_kill_and_extends(val, tmp_path, monkeyp
 
     renders = _renders(out)
     code, _, err = feint(
-        monkeypatch, capsys, "tune", "marine", "--real", val, *TINY, "--trials", 2, "-o", out
+        monkeypatch, capsys, "tune", "marine", "--real", val, *TINY, "--trials", 2, "-o", out, *tracked
     )
     assert code in (0, None), err
     assert len(_trials(out)) == 3 and _renders(out) == renders  # resumed: nothing run again
+    assert len(_tracked(out)) == 2  # nor logged again
 
     code, _, err = feint(
         monkeypatch, capsys, "tune", "marine", "--real", val, *TINY, "--trials", 3, "-o", out

@@ -16,13 +16,45 @@ app = typer.Typer(
     help="Render labelled images from randomised 3D scenes, train on them, measure on real photos.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
+    context_settings={"help_option_names": ["-h", "--help"]},  # every command and group, as git does
 )
+
+
+def _versions() -> str:
+    """feint's version and those of the engines its outputs depend on, read from the installed packages'
+    metadata (importing Blender or torch would take seconds)."""
+    from importlib import metadata
+
+    import feint
+
+    def installed(name: str) -> str:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    return f"feint {feint.__version__} (Blender {installed('bpy')}, torch {installed('torch')})"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(_versions())
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", "-V", is_eager=True, callback=_print_version, help="Print the versions and exit."
+    ),
+) -> None:
+    """Render labelled images from randomised 3D scenes, train on them, measure on real photos."""
 
 
 def _register() -> None:
     """Attach the command groups; each module adds its commands to `app` or a sub-app."""
-    from feint.cli import data, detect, graph, render, study, train, tune  # noqa: F401
+    from feint.cli import data, detect, export, graph, render, study, train, tune  # noqa: F401
 
 
 def _os_error(err: OSError) -> str:
@@ -36,15 +68,24 @@ def _os_error(err: OSError) -> str:
     return f"{where}: {reason}" if where else reason
 
 
+def _usage_error(err: ClickException) -> str:
+    """Click's message on one line, with the command it is about and where its help is."""
+    message = " ".join(err.format_message().split())
+    ctx = getattr(err, "ctx", None)
+    if ctx is None:
+        return message
+    return f"{ctx.command_path}: {message} (see '{ctx.command_path} -h')"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: every failure is one line on stderr. A user error (bad input, a file the system
     refuses) exits 2, Ctrl-C exits 130, and a bug exits 1 with its traceback only under FEINT_DEBUG=1."""
     try:
         _register()
         code = app(args=argv, prog_name="feint", standalone_mode=False)
-    except ClickException as err:  # usage errors: click's own message and exit code (2)
-        err.show()
-        sys.exit(err.exit_code)
+    except ClickException as err:  # usage errors (an unknown option, a bad number): the same one line
+        print(f"feint: error: {_usage_error(err)}", file=sys.stderr)
+        sys.exit(2)
     except FeintError as err:
         print(f"feint: error: {' '.join(str(err).split())}", file=sys.stderr)  # one line, whatever it quotes
         sys.exit(2)

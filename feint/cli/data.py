@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from feint.cli import app
+from feint.cli.options import Device, Quiet
 
 if TYPE_CHECKING:
     from feint.datasets import Dataset
@@ -370,3 +371,57 @@ def preview_cmd(
     check_file_output(out, Inputs.of_datasets([src], [whole]), overwrite)
     write_file_output(out, preview_png(dataset, n, columns, seed))
     typer.echo(f"{out}: {min(n, len(dataset))} of {len(dataset)} images")
+
+
+@data_app.command("export")
+def export_cmd(
+    src: Src,
+    to: Annotated[str, _opt("--to", help="Where to: fiftyone (a FiftyOne dataset, to browse in its App).")],
+    name: Annotated[
+        str | None, _opt("--name", help="FiftyOne dataset name (default: the data's folder name[-split]).")
+    ] = None,
+    runs: Annotated[
+        list[Path] | None,
+        _opt(
+            "--run",
+            help="A `feint train` or `feint detect train` run: its predictions, evaluated by FiftyOne "
+            "(repeatable).",
+        ),
+    ] = None,
+    split: Split = None,
+    fmt: Format = None,
+    device: Device = "cpu",
+    quiet: Quiet = False,
+    overwrite: Annotated[
+        bool, _opt("--overwrite", help="Replace a FiftyOne dataset of that name that feint made.")
+    ] = False,
+) -> None:
+    """Export to FiftyOne: labels, boxes, masks, splits, sources, metadata, render parameters, predictions."""
+    from feint.errors import FeintError
+
+    if to != "fiftyone":
+        raise FeintError(
+            f"--to {to!r}: `feint data export` writes fiftyone (optional extra: pip install "
+            "'feint[fiftyone]'); for files use `feint data convert --to coco|yolo|imagefolder|manifest`"
+        )
+    from feint.integrations.fiftyone import export_fiftyone
+
+    if runs:
+        from feint.training.device import resolve_device
+
+        device = resolve_device(device)
+    result = export_fiftyone(src, name, runs or [], split, fmt, overwrite, device, progress=not quiet)
+    counts = f"{result['images']} images; {len(result['classes'])} classes; {result['boxes']} boxes"
+    typer.echo(f"FiftyOne dataset {result['name']!r}: {counts}; {len(result['fields'])} metadata fields")
+    if result["replaced"]:
+        typer.echo(f"  replaced the earlier dataset {result['replaced']!r}")
+    for r in result["runs"]:
+        if r["kind"] == "classifier":
+            score = f"accuracy {r['accuracy']:.3f}, {r['mistakes']} mistakes of {r['images']}"
+        else:
+            score = f"mAP {r['mAP']:.3f} over {r['images']} images"
+        typer.echo(f"  {r['run']}: predictions {r['field']!r}, evaluation {r['eval_key']!r}: {score}")
+    typer.echo(f"open it: fiftyone app launch {result['name']}")
+    typer.echo(
+        f'  or in Python: import fiftyone as fo; fo.launch_app(fo.load_dataset("{result["name"]}")).wait()'
+    )

@@ -7,7 +7,7 @@ inside the commands so that `feint --help` stays fast.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 import typer
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,11 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from feint.cli import app
 from feint.cli.options import (
     SEED_MAX,
+    TRACKER_DEFAULT,
     DataFormat,
     Device,
     Overwrite,
     Quiet,
     Resume,
+    TrackerChoice,
     TrainClasses,
     comma_list,
     opt,
@@ -57,7 +59,6 @@ class DetectOptions(BaseModel):
     seed: int = Field(ge=0, le=SEED_MAX)
     workers: int = Field(ge=0, le=1024)
     device: str = "cpu"
-    mlflow: str | None = None
 
 
 class DetectRunOptions(BaseModel):
@@ -101,7 +102,9 @@ def train_cmd(
         float | None,
         opt("--lr", help="Peak learning rate (default 0.01 SGD, 1e-4 AdamW); warm-up then cosine."),
     ] = None,
-    optimizer: Annotated[str, opt("--optimizer", help="sgd (momentum 0.9) or adamw.")] = "sgd",
+    optimizer: Annotated[
+        Literal["sgd", "adamw"], opt("--optimizer", help="sgd (momentum 0.9) or adamw.")
+    ] = "sgd",
     weight_decay: Annotated[float, opt("--weight-decay", help="Weight decay.")] = 1e-4,
     warmup: Annotated[float, opt("--warmup", help="Warm-up length in epochs.")] = 1.0,
     seed: Annotated[
@@ -128,20 +131,12 @@ def train_cmd(
         str | None, opt("--val-split", help="Validate on this split (of --val, or of the data).")
     ] = None,
     fmt: DataFormat = None,
-    mlflow: Annotated[
-        Path | None,
-        opt(
-            "--mlflow",
-            help="MLflow store folder the finished run is logged to (default: the run folder's parent).",
-        ),
-    ] = None,
-    no_mlflow: Annotated[bool, opt("--no-mlflow", help="Do not log to MLflow.")] = False,
     device: Device = "cpu",
     resume: Resume = False,
     quiet: Quiet = False,
+    tracker: TrackerChoice = TRACKER_DEFAULT,
 ) -> None:
     """Train a detector: Faster R-CNN on an ImageNet backbone (default) or Ultralytics YOLO."""
-    store = None if no_mlflow else str(mlflow or out.absolute().parent)
     options = validated(
         DetectOptions,
         dict(
@@ -164,17 +159,19 @@ def train_cmd(
             seed=seed,
             workers=workers,
             device=device,
-            mlflow=store,
         ),
     )
     from feint.detection import DetectConfig, train_detector
     from feint.outputs import Inputs, check_not_input
+    from feint.tracking import open_tracker, project_name
     from feint.training.device import resolve_device
 
     options.device = resolve_device(options.device)
     check_not_input(out, Inputs.of(data, *([val] if val else [])))
-
-    record = train_detector(DetectConfig(**options.model_dump(), progress=not quiet), resume=resume)
+    logger = open_tracker(tracker.value, out, project_name(out))
+    record = train_detector(
+        DetectConfig(**options.model_dump(), progress=not quiet), resume=resume, tracker=logger
+    )
     best = record["best"]
     val_text = (
         f"; validation mAP@0.5 {best['val_map50']:.3f}, mAP@0.5:0.95 {best['val_map']:.3f}"
@@ -187,14 +184,27 @@ def train_cmd(
         f"best epoch {record['best_epoch']}/{record['epochs_run']}{val_text}; "
         f"{record['seconds_this_session']} s"
     )
+    if logger is not None and logger.summary():
+        typer.echo(logger.summary())
 
 
 @detect_app.command("predict")
 def predict_cmd(
-    run: Annotated[Path, typer.Argument(help="Run folder written by `feint detect train`.")],
+    run: Annotated[
+        Path,
+        typer.Argument(
+            help="Run folder written by `feint detect train`, or its .onnx export (ONNX Runtime, CPU)."
+        ),
+    ],
     images: Annotated[list[Path], typer.Argument(help="Image files or folders (searched recursively).")],
     out: Annotated[
-        Path | None, opt("-o", "--out", help="Output folder (default RUN/detect-<first input>).")
+        Path | None,
+        opt(
+            "-o",
+            "--out",
+            help="Output folder (default RUN/detect-<first input>; beside an .onnx model, "
+            "MODEL-detect-<first input>).",
+        ),
     ] = None,
     conf: Annotated[float, opt("--conf", help="Keep boxes scoring at least this (0 to 1).")] = 0.25,
     grid: Annotated[int, opt("--grid", help="Images in grid.png.", min=1)] = 16,
@@ -202,14 +212,19 @@ def predict_cmd(
     workers: Annotated[int, opt("--workers", help="Image-decoding processes.", min=0)] = 0,
     device: Device = "cpu",
     overwrite: Overwrite = False,
+    quiet: Quiet = False,
 ) -> None:
     """Boxes and scores drawn on every image, a grid PNG, and the boxes as COCO results JSON."""
+    from feint.deploy import detector_or_run
     from feint.detection import predict_detections
     from feint.training.device import resolve_device
 
     validated(DetectRunOptions, dict(conf=conf, grid=grid, batch=batch, workers=workers))
     device = resolve_device(device)
-    r = predict_detections(run, images, out, conf, grid, batch, workers, device, overwrite=overwrite)
+    model = detector_or_run(run)
+    r = predict_detections(
+        model, images, out, conf, grid, batch, workers, device, progress=not quiet, overwrite=overwrite
+    )
     per_class = ", ".join(f"{c} {n}" for c, n in r["per_class"].items() if n)
     typer.echo(
         f"{r['out']}: {r['images']} images, {r['boxes']} boxes with score >= {conf}"

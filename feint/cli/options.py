@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -40,6 +41,40 @@ Align = Annotated[
         "with real photos in training) or none. Default: the study file's; auto elsewhere.",
     ),
 ]
+
+
+class TrackerKind(StrEnum):
+    """`--tracker`: where a command that trains logs its runs (feint/tracking.py)."""
+
+    mlflow = "mlflow"
+    wandb = "wandb"
+    none = "none"
+
+
+def _tracker_kind(value: Any) -> TrackerKind:
+    """A --tracker value; a bad one is feint's one-line error (click's own would add a usage block)."""
+    if isinstance(value, TrackerKind):
+        return value
+    try:
+        return TrackerKind(str(value).strip().lower())
+    except ValueError:
+        choices = ", ".join(k.value for k in TrackerKind)
+        raise FeintError(f"--tracker {value!r}: pick one of {choices}") from None
+
+
+# Off by default: the run folder already holds the config, every epoch's metrics and the curves, and a
+# tracker costs seconds per command (importing MLflow, starting W&B's service) and files the user did not
+# ask for. The same default in every command that trains, so a flag means the same everywhere.
+TrackerChoice = Annotated[
+    TrackerKind,
+    opt(
+        "--tracker",
+        help="Also log runs to mlflow (a SQLite store in OUT: mlflow.db) or wandb (Weights & Biases, "
+        "offline in OUT/wandb unless WANDB_MODE is set; `wandb sync` uploads), or none.",
+        parser=_tracker_kind,
+    ),
+]
+TRACKER_DEFAULT = TrackerKind.none
 
 
 def alignment(value: str | None) -> Any:

@@ -6,11 +6,12 @@ import shlex
 import signal
 import sys
 from pathlib import Path
+from typing import Literal
 
 import typer
 
 from feint.cli import app
-from feint.cli.options import SEED_MAX
+from feint.cli.options import SEED_MAX, Quiet
 
 
 @app.command("render")
@@ -30,10 +31,13 @@ def render(
     ),
     resume: bool = typer.Option(False, "--resume", help="Finish an interrupted render in OUT."),
     recycle: int = typer.Option(250, min=1, help="Restart a worker after this many images (flat memory)."),
-    executor: str = typer.Option("local", help="Where the workers run: local (processes here) or ray."),
+    executor: Literal["local", "ray"] = typer.Option(
+        "local", help="Where the workers run: local (processes here) or ray."
+    ),
     address: str = typer.Option(
         None, help="Ray cluster address (auto: the one `ray start` made; default: start Ray here)."
     ),
+    quiet: Quiet = False,
 ) -> None:
     """Render N images with COCO boxes/masks, a parameter table, a dataset card and a preview grid."""
     from feint.distributed import check_executor, cluster_cpus
@@ -51,7 +55,7 @@ def render(
         workers = cluster_cpus(address) if executor == "ray" else 1
     job = RenderJob(loaded, n, Path(out), size, seed, workers, resume, recycle, executor, address)
     try:
-        card = render_to_url(job, out) if is_url(out) else render_dataset(job)
+        card = render_to_url(job, out, not quiet) if is_url(out) else render_dataset(job, not quiet)
     except RenderInterrupted as stop:
         for s in STOP_SIGNALS:  # exiting: a further Ctrl-C must not print a traceback from the exit itself
             signal.signal(s, signal.SIG_IGN)

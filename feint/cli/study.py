@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import typer
 
 from feint.cli import app
-from feint.cli.options import Align, alignment
+from feint.cli.options import TRACKER_DEFAULT, Align, Quiet, TrackerChoice, alignment
 
 study_app = typer.Typer(help="Measure how much real data synthetic data replaces.", no_args_is_help=True)
 app.add_typer(study_app, name="study")
@@ -28,7 +29,7 @@ def run(
     quick: bool = typer.Option(
         False, "--quick", help="The reduced study: few fractions, one seed, few renders."
     ),
-    score_on: str = typer.Option(
+    score_on: Literal["test", "validation"] = typer.Option(
         None,
         "--score-on",
         help="test: score on the real test split (the study file's default). validation: train on half of "
@@ -38,22 +39,21 @@ def run(
     cache: Path = typer.Option(
         None, help="Cache of renders and features (default ~/.cache/feint or FEINT_CACHE)."
     ),
-    mlflow: bool = typer.Option(
-        True, "--mlflow/--no-mlflow", help="Log every run to the MLflow store in OUT."
-    ),
-    executor: str = typer.Option(
+    tracker: TrackerChoice = TRACKER_DEFAULT,
+    executor: Literal["local", "ray"] = typer.Option(
         "local", help="Where renders and runs go: local, or ray (each step's runs side by side)."
     ),
     address: str = typer.Option(
         None, help="Ray cluster address (auto: the one `ray start` made; default: start Ray here)."
     ),
+    quiet: Quiet = False,
 ) -> None:
     """Run (or resume) a study and write its tables and HTML report."""
     from feint.distributed import check_executor
-    from feint.errors import FeintError
     from feint.outputs import Inputs, check_work_folder
     from feint.studies.spec import load_study
     from feint.studies.study import StudyRunner
+    from feint.tracking import open_tracker, study_logger
     from feint.training.cache import cache_root
 
     check_executor(executor)
@@ -61,20 +61,22 @@ def run(
     if quick:
         spec = spec.quick_version()
     if score_on is not None:
-        if score_on not in ("test", "validation"):
-            raise FeintError(f"--score-on: {score_on!r} is not test or validation")
         spec = spec.model_copy(update={"score_on": score_on})
     chosen = alignment(align)
     if chosen is not None:
         spec = spec.model_copy(update={"align": chosen})
     out = out or Path("runs") / spec.folder_name()
     check_work_folder(out, Inputs.of(*[p for p in (spec.real, spec.test) if p]), "study.json", "study")
-    tracker = None
-    if mlflow:
-        from feint.tracking import mlflow_tracker
-
-        tracker = mlflow_tracker(out, spec.name)
-    runner = StudyRunner(spec, out, cache_root(cache), tracker=tracker, executor=executor, address=address)
+    logger = open_tracker(tracker.value, out, spec.name, short_runs=True)
+    runner = StudyRunner(
+        spec,
+        out,
+        cache_root(cache),
+        tracker=study_logger(logger) if logger is not None else None,
+        progress=not quiet,
+        executor=executor,
+        address=address,
+    )
     result = runner.run()
     h = result.headlines
     scored = " (held-out validation photos)" if spec.score_on == "validation" else ""
@@ -82,6 +84,8 @@ def run(
         f"zero-shot {h.get('zero_shot_accuracy', float('nan')):.3f}, 100 % real "
         f"{h.get('real_100_accuracy', float('nan')):.3f}{scored}; report: {out / 'report.html'}"
     )
+    if logger is not None and logger.summary():
+        typer.echo(logger.summary())
 
 
 @study_app.command("compare")

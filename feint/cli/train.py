@@ -7,7 +7,7 @@ inside the commands so that `feint --help` stays fast.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 import typer
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -15,11 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from feint.cli import app
 from feint.cli.options import (
     SEED_MAX,
+    TRACKER_DEFAULT,
     DataFormat,
     Device,
     Overwrite,
     Quiet,
     Resume,
+    TrackerChoice,
     TrainClasses,
     comma_list,
     opt,
@@ -121,7 +123,7 @@ def train_cmd(
         str, opt("--backbone", help="Backbone name (see `feint backbones`).")
     ] = "efficientnet_lite0",
     mode: Annotated[
-        str,
+        Literal["finetune", "frozen"],
         opt(
             "--mode",
             help="finetune: train backbone and head on augmented images; "
@@ -205,6 +207,7 @@ def train_cmd(
     device: Device = "cpu",
     resume: Resume = False,
     quiet: Quiet = False,
+    tracker: TrackerChoice = TRACKER_DEFAULT,
 ) -> None:
     """Train a classifier on real, synthetic or mixed data with an ImageNet-pretrained backbone."""
     options = validated(
@@ -239,12 +242,14 @@ def train_cmd(
         ),
     )
     from feint.outputs import Inputs, check_not_input
+    from feint.tracking import open_tracker, project_name
     from feint.training.device import resolve_device
     from feint.training.run import TrainConfig, train
 
     options.device = resolve_device(options.device)
     check_not_input(out, Inputs.of(*data, *([init] if init else [])))
-    record = train(TrainConfig(**options.model_dump(), progress=not quiet), resume=resume)
+    logger = open_tracker(tracker.value, out, project_name(out))
+    record = train(TrainConfig(**options.model_dump(), progress=not quiet), resume=resume, tracker=logger)
     best = record["best"]
     val_text = (
         f"; validation accuracy {best['val_accuracy']:.3f}, balanced {best['val_balanced_accuracy']:.3f}"
@@ -255,6 +260,8 @@ def train_cmd(
         f"{out}: {record['mode']}, {record['data']['train']} training images, best epoch "
         f"{record['best_epoch']}/{record['epochs_run']}{val_text}; {record['seconds_this_session']} s"
     )
+    if logger is not None and logger.summary():
+        typer.echo(logger.summary())
 
 
 @app.command("eval")
@@ -328,23 +335,29 @@ def eval_cmd(
 
 @app.command("predict")
 def predict_cmd(
-    run: Annotated[Path, typer.Argument(help="Run folder written by `feint train`.")],
+    run: Annotated[
+        Path,
+        typer.Argument(help="Run folder written by `feint train`, or its .onnx export (ONNX Runtime, CPU)."),
+    ],
     images: Annotated[list[Path], typer.Argument(help="Image files or folders (searched recursively).")],
     out: Annotated[Path | None, opt("-o", "--out", help="CSV file (default: print to stdout).")] = None,
     top_k: Annotated[int, opt("-k", "--top-k", help="Classes per image, best first.", min=1)] = 3,
     cache: Annotated[Path | None, opt("--cache", help="Image/feature cache folder.")] = None,
     device: Device = "cpu",
     overwrite: Annotated[bool, opt("--overwrite", help="Replace the CSV file if it exists.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Top-k classes and scores per image, as CSV."""
+    from feint.deploy import classifier_or_run
     from feint.evaluation import predict
     from feint.outputs import Inputs, check_file_output, run_files, write_file_output
     from feint.training.device import resolve_device
 
     device = resolve_device(device)
     if out is not None:
-        check_file_output(out, Inputs.of(*images) + run_files(run), overwrite)
-    table = predict(run, images, top_k, cache, device=device)
+        model_files = Inputs.of(files=[run]) if run.is_file() else run_files(run)
+        check_file_output(out, Inputs.of(*images) + model_files, overwrite)
+    table = predict(classifier_or_run(run), images, top_k, cache, progress=not quiet, device=device)
     text = table.to_csv(index=False, lineterminator="\n")
     if out is None:
         typer.echo(text, nl=False)

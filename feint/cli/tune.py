@@ -6,11 +6,12 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
+from typing import Literal
 
 import typer
 
 from feint.cli import app
-from feint.cli.options import Align, alignment, comma_list
+from feint.cli.options import TRACKER_DEFAULT, Align, Quiet, TrackerChoice, alignment, comma_list
 
 GRAPH_ARG = typer.Argument(..., help="Graph YAML file or built-in graph name (marine, bottles).")
 CACHE_OPT = typer.Option(
@@ -42,7 +43,7 @@ def tune_cmd(
     space: Path = typer.Option(
         None, "--space", help="Search space YAML (default: the channel's, feint/tuning/spaces/)."
     ),
-    objective: str = typer.Option(
+    objective: Literal["zero-shot", "gap", "both"] = typer.Option(
         "zero-shot",
         help="zero-shot (balanced accuracy of a head trained on the renders), gap (KID of "
         "render and real features, lower is better) or both (accuracy - 5 x gap).",
@@ -58,13 +59,13 @@ def tune_cmd(
     backbone: str = typer.Option("efficientnet_lite0", help="Frozen backbone of the features."),
     image_size: int = typer.Option(224, "--image-size", min=16, help="Backbone input size."),
     cache: Path = CACHE_OPT,
-    mlflow: bool = typer.Option(
-        False, "--mlflow/--no-mlflow", help="Also log every trial to the MLflow store in OUT (mlflow.db)."
-    ),
+    tracker: TrackerChoice = TRACKER_DEFAULT,
+    quiet: Quiet = False,
 ) -> None:
     """Tune a graph's distributions with Optuna: render a small batch per trial, score it on the real
     validation images, write best.yaml (extends GRAPH), trials.csv and report.html. Re-run to resume."""
     from feint.errors import FeintError
+    from feint.tracking import open_tracker, project_name
     from feint.tuning.score import OBJECTIVES
     from feint.tuning.tune import make_settings, tune
 
@@ -90,17 +91,21 @@ def tune_cmd(
         align=alignment(align) or "auto",
         confirm=confirm,
     )
-    card = tune(settings, out, cache, command=shlex.join(["feint", *sys.argv[1:]]), mlflow=mlflow)
+    logger = open_tracker(tracker.value, out, project_name(out), short_runs=True)
+    command = shlex.join(["feint", *sys.argv[1:]])
+    card = tune(settings, out, cache, progress=not quiet, command=command, tracker=logger)
     base, best = card["base"], card["best"]
     report = out / "report.html"
     if best is None:
         typer.echo(f"no trial finished; report: {report}")
-        return
-    moved = f"{base['score']:.4f} (base graph) -> " if base else ""
-    typer.echo(
-        f"{objective} score {moved}{best['score']:.4f} (trial {best['trial']}), {len(card['changed'])} "
-        f"parameters changed; graph: {out / 'best.yaml'}; report: {report}"
-    )
+    else:
+        moved = f"{base['score']:.4f} (base graph) -> " if base else ""
+        typer.echo(
+            f"{objective} score {moved}{best['score']:.4f} (trial {best['trial']}), {len(card['changed'])} "
+            f"parameters changed; graph: {out / 'best.yaml'}; report: {report}"
+        )
+    if logger is not None and logger.summary():
+        typer.echo(logger.summary())
 
 
 @app.command("ablate")
@@ -128,6 +133,7 @@ def ablate_cmd(
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace an earlier ablation folder at -o (files you added stay)."
     ),
+    quiet: Quiet = False,
 ) -> None:
     """Render the graph and one copy per feature switched off; a head trained on each set of renders is
     scored on the real images: the drop says what the feature is worth. Writes ablations.csv/.json/.png."""
@@ -148,6 +154,7 @@ def ablate_cmd(
         backbone,
         image_size,
         cache,
+        progress=not quiet,
         overwrite=overwrite,
     )
     typer.echo(result.to_string(index=False, float_format=lambda v: f"{v:.3f}"))

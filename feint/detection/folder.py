@@ -1,5 +1,5 @@
 """The run folder both backends (torchvision and YOLO) write: created, or checked before a resume;
-data.csv and its fingerprinted rows; the checkpoint format; the finished run in MLflow.
+data.csv and its fingerprinted rows; the checkpoint format.
 
 It lives apart from train.py so that the YOLO backend shares these files' rules without importing the
 torchvision training loop.
@@ -7,7 +7,6 @@ torchvision training loop.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -16,11 +15,10 @@ from feint.detection.data import BoxedImages
 from feint.detection.types import CHECKPOINT_FORMAT, DetectConfig
 from feint.io import write_text_atomic
 from feint.run_folder import prepare_run_folder, read_checkpoint
-from feint.tracking import open_store
 
-# Fields that may change between a run and its resumption (they do not change the numbers).
+# Fields that may change between a run and its resumption (they do not change the numbers); "mlflow" is
+# in the config.json of runs made when the MLflow store was a field of the run.
 RESUME_FREE = ("progress", "device", "out", "workers", "mlflow")
-TIMING = ("seconds", "images_per_second")  # per-epoch fields that measure the machine, not the model
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
@@ -60,33 +58,3 @@ def write_data_table(out: Path, rows: list[dict[str, Any]]) -> None:
     import pandas as pd
 
     write_text_atomic(out / "data.csv", pd.DataFrame(rows).to_csv(index=False, lineterminator="\n"))
-
-
-def log_mlflow(
-    store: Path, out: Path, params: dict[str, Any], history: list[dict[str, Any]], record: dict[str, Any]
-) -> None:
-    """The finished run in the MLflow store `store` (experiment 'detect'): parameters, per-epoch metrics,
-    the best epoch's numbers, curves.png and run.json."""
-    mlflow = open_store(store, "detect")
-    with mlflow.start_run(run_name=out.name):
-        mlflow.set_tag("run_folder", str(out.resolve()))
-        mlflow.log_params({k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in params.items()})
-        for row in history:
-            mlflow.log_metrics(
-                {
-                    k: float(v)
-                    for k, v in row.items()
-                    if k not in ("epoch", *TIMING) and isinstance(v, int | float)
-                },
-                step=row["epoch"],
-            )
-        mlflow.log_metrics(
-            {
-                f"best_{k}": float(v)
-                for k, v in record["best"].items()
-                if k.startswith("val_") and v is not None
-            }
-        )
-        for name in ("curves.png", "run.json"):
-            if (out / name).is_file():
-                mlflow.log_artifact(str(out / name))

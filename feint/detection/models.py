@@ -16,6 +16,7 @@ fraction of the image as one trained at 640 px.
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,7 @@ from feint.errors import FeintError
 
 if TYPE_CHECKING:
     from torchvision.models.detection import FasterRCNN
+    from torchvision.ops import MultiScaleRoIAlign
 
     from feint.training.backbones import BackboneSpec
 
@@ -104,6 +106,21 @@ def _pyramid(spec: BackboneSpec, pretrained: bool) -> PyramidBackbone:
     return PyramidBackbone(body, widths, FPN_CHANNELS)
 
 
+def _pin_scales(pool: MultiScaleRoIAlign, strides: tuple[int, int]) -> None:
+    """Give the box head's RoI pooling the strides of its feature maps (16 and 32) instead of letting it
+    guess them. torchvision guesses each level's scale from the first batch it sees (feature height over
+    image height, rounded to a power of two) and keeps it: an image much shorter than its padded height
+    gets a wrong guess (a 96 px detector's first image a 96x67 photo: 1/8 for the stride-16 level), so
+    every later image's boxes, and an exported graph, would depend on which image came first."""
+    from torchvision.ops.poolers import initLevelMapper
+
+    levels = [round(math.log2(s)) for s in strides]
+    pool.scales = [1.0 / s for s in strides]
+    pool.map_levels = initLevelMapper(
+        levels[0], levels[-1], canonical_scale=pool.canonical_scale, canonical_level=pool.canonical_level
+    )
+
+
 def build_detector(
     spec: BackboneSpec, num_classes: int, size: int, model: str = "fasterrcnn", pretrained: bool = True
 ) -> FasterRCNN:
@@ -122,6 +139,7 @@ def build_detector(
     backbone = _pyramid(spec, pretrained)
     anchors = AnchorGenerator(anchor_sizes(size), ((0.5, 1.0, 2.0),) * 3)
     roi_pool = MultiScaleRoIAlign(["0", "1"], output_size=7, sampling_ratio=2)
+    _pin_scales(roi_pool, (16, 32))
     head = TwoMLPHead(FPN_CHANNELS * 7 * 7, BOX_HEAD_WIDTH)
     # Fewer proposals than torchvision's defaults (2000/1000, sized for 800-1333 px COCO images): at
     # 320-640 px they cover the image and make the box head ~4x cheaper on a CPU.

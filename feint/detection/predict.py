@@ -10,20 +10,41 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from feint.detection import runs
 from feint.detection.evaluate import coco_results
 from feint.detection.plots import draw_detections, image_grid
-from feint.detection.types import Detections
+from feint.detection.types import Detections, Sizes
 
 # Drawn copies have their longer side within these bounds: small renders are enlarged so that labels can
 # be read, photos shrunk so that a folder of them stays small.
 DRAWN_SIDE = (512, 1024)
 
 
+class DetectorModel(Protocol):
+    """What prediction needs of a detector: a run's (`feint.detection.runs.DetectorRun`) or an exported one
+    (`feint.deploy.OnnxDetector`, whose `path` is its file)."""
+
+    path: Path
+
+    @property
+    def classes(self) -> list[str]: ...
+
+    def detect(
+        self,
+        paths: Sequence[Path],
+        sizes: Sizes | None = None,
+        conf: float = 0.0,
+        batch: int = 4,
+        workers: int = 0,
+        device: str = "cpu",
+        progress: bool = False,
+    ) -> list[Detections]: ...
+
+
 def predict_detections(
-    run_path: str | Path,
+    run_path: str | Path | DetectorModel,
     inputs: Sequence[str | Path],
     out: str | Path | None = None,
     conf: float = 0.25,
@@ -34,15 +55,25 @@ def predict_detections(
     progress: bool = False,
     overwrite: bool = False,
 ) -> dict[str, Any]:
-    """Detect, draw and write (into `out`, default RUN/detect-<first input>; never over an input);
-    returns counts and where the files are."""
+    """Detect, draw and write (into `out`, default RUN/detect-<first input>, or MODEL-detect-<first input>
+    beside an exported model file; never over an input); returns counts and where the files are.
+
+    `run_path` is a run folder, or a detector already opened (an exported one: `feint.deploy`)."""
     from feint.evaluation.predict import list_images
     from feint.outputs import Inputs, check_folder_output, folder_output, run_files, write_output_card
 
-    run = runs.load_detector(run_path)
+    run: DetectorModel = runs.load_detector(run_path) if isinstance(run_path, str | Path) else run_path
     paths = list_images(inputs)
-    out = Path(out) if out else run.path / f"detect-{Path(inputs[0]).name}"
-    protected = Inputs.of(*inputs, files=paths) + run_files(run.path)
+    model_file = run.path.is_file()  # an exported model, not a run folder
+    if out:
+        out = Path(out)
+    elif model_file:
+        out = run.path.with_name(f"{run.path.stem}-detect-{Path(inputs[0]).name}")
+    else:
+        out = run.path / f"detect-{Path(inputs[0]).name}"
+    protected = Inputs.of(*inputs, files=paths) + (
+        Inputs.of(files=[run.path]) if model_file else run_files(run.path)
+    )
     check_folder_output(out, protected, overwrite)
     found = run.detect(paths, conf=conf, batch=batch, workers=workers, device=device, progress=progress)
     with folder_output(out, protected, overwrite) as tmp:
@@ -62,7 +93,7 @@ def predict_detections(
 
 
 def _write_detections(
-    run: runs.DetectorRun, paths: Sequence[Path], found: Sequence[Detections], out: Path, grid: int
+    run: DetectorModel, paths: Sequence[Path], found: Sequence[Detections], out: Path, grid: int
 ) -> list[Path]:
     """images/ (each photo with its boxes drawn), grid.png, detections.json and images.json in `out`."""
     from PIL import Image

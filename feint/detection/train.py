@@ -9,8 +9,8 @@ epoch: losses, validation loss and mAP), curves.png, best.pt (highest validation
 mAP@0.5, then lowest validation loss; the last epoch without validation data), last.pt (with optimiser,
 schedule and loop state). A killed run continues from last.pt with --resume and ends with the same
 numbers as one that never stopped: each epoch reseeds its shuffling, flips and the detector's sampling
-from (seed, epoch). A finished run is logged to a local MLflow store (parameters, metrics per epoch,
-curves, run.json).
+from (seed, epoch). With a tracker (`--tracker`), every epoch is logged as it ends, then the final
+numbers and the run's files (feint/tracking.py).
 
 Optimisation follows torchvision's detection reference: SGD with momentum 0.9 and weight decay 1e-4 at
 lr 0.01 (or AdamW at 1e-4), linear warm-up then cosine to zero, every step. A YOLO model is handed to
@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from feint.detection.data import BoxedImages, DetectionSet, batches, detection_sets_of, loader, select_data
 from feint.detection.evaluate import coco_results, coco_scores
-from feint.detection.folder import data_rows, log_mlflow, prepare_folder, write_data_table
+from feint.detection.folder import data_rows, prepare_folder, write_data_table
 from feint.detection.models import build_detector
 from feint.detection.plots import plot_curves
 from feint.detection.runs import detect_images
@@ -41,6 +41,7 @@ from feint.detection.yolo import is_yolo_model, train_yolo
 from feint.errors import FeintError
 from feint.io import write_json_atomic, write_text_atomic
 from feint.run_folder import check_same_data, data_fingerprint, save_checkpoint, versions
+from feint.tracking import Tracker, TrainingLog
 from feint.training.backbones import get_backbone_spec
 from feint.training.data import tell
 from feint.training.device import resolve_device
@@ -79,15 +80,17 @@ def _validate(
     return {"val_loss": total / seen, "val_map": scores["map"], "val_map50": scores["map50"]}
 
 
-def train_detector(cfg: DetectConfig, resume: bool = False) -> dict[str, Any]:
-    """Run (or continue) training into cfg.out; returns the run record (run.json)."""
+def train_detector(cfg: DetectConfig, resume: bool = False, tracker: Tracker | None = None) -> dict[str, Any]:
+    """Run (or continue) training into cfg.out; returns the run record (run.json). With a `tracker`, the
+    run is also logged there (as failed if training fails after its first epoch)."""
     resolve_device(cfg.device)
-    if is_yolo_model(cfg.model):
-        return train_yolo(cfg, resume)
-    return _train_torchvision(cfg, resume)
+    with TrainingLog(tracker, Path(cfg.out).resolve().name, asdict(cfg)) as log:
+        if is_yolo_model(cfg.model):
+            return train_yolo(cfg, resume, log)
+        return _train_torchvision(cfg, resume, log)
 
 
-def _train_torchvision(cfg: DetectConfig, resume: bool) -> dict[str, Any]:
+def _train_torchvision(cfg: DetectConfig, resume: bool, log: TrainingLog) -> dict[str, Any]:
     """feint's own detector (Faster R-CNN), top to bottom."""
     # --- data -----------------------------------------------------------------------------------------
     spec = get_backbone_spec(cfg.backbone)
@@ -169,6 +172,7 @@ def _train_torchvision(cfg: DetectConfig, resume: bool) -> dict[str, Any]:
             out / "last.pt",
         )
         plot_curves(loop["history"], out / "curves.png")
+        log.epochs(loop["history"])
 
     # --- epochs ---------------------------------------------------------------------------------------
     for epoch in range(state.epoch + 1, cfg.epochs + 1):
@@ -236,6 +240,5 @@ def _train_torchvision(cfg: DetectConfig, resume: bool) -> dict[str, Any]:
         }
     )
     write_json_atomic(out / "run.json", record)
-    if cfg.mlflow:
-        log_mlflow(Path(cfg.mlflow), out, asdict(cfg), state.history, record)
+    log.finish(state.history, record, out)
     return record

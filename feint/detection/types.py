@@ -45,7 +45,6 @@ class DetectConfig:
     seed: int = 0
     workers: int = 0
     device: str = "cpu"
-    mlflow: str | None = None  # MLflow store folder; None: no logging
     progress: bool = True
 
     def __post_init__(self) -> None:

@@ -16,19 +16,19 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from feint.detection.data import detection_sets_of, select_data
-from feint.detection.folder import data_rows, log_mlflow, prepare_folder
+from feint.detection.folder import data_rows, prepare_folder
 from feint.detection.plots import plot_curves
 from feint.detection.types import DetectConfig, Detections
 from feint.errors import FeintError
 from feint.io import write_json_atomic, write_text_atomic
 from feint.run_folder import check_same_data, data_fingerprint, versions
+from feint.tracking import TrainingLog
 from feint.training.data import tell
 
 INSTALL = (
@@ -110,8 +110,9 @@ def _history(results_csv: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def train_yolo(cfg: DetectConfig, resume: bool = False) -> dict[str, Any]:
-    """Train with Ultralytics into cfg.out; returns the run record (run.json)."""
+def train_yolo(cfg: DetectConfig, resume: bool = False, log: TrainingLog | None = None) -> dict[str, Any]:
+    """Train with Ultralytics into cfg.out; returns the run record (run.json). Ultralytics runs its own
+    epochs: a tracker (`log`) gets them all when the run is done."""
     _check_model(cfg.model)
     YOLO = _yolo_class()
     notes: list[tuple[str, str]] = []
@@ -185,8 +186,8 @@ def train_yolo(cfg: DetectConfig, resume: bool = False) -> dict[str, Any]:
         }
     )
     write_json_atomic(out / "run.json", record)
-    if cfg.mlflow:
-        log_mlflow(Path(cfg.mlflow), out, asdict(cfg), history, record)
+    if log is not None:
+        log.finish(history, record, out)
     return record
 
 

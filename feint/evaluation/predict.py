@@ -1,14 +1,33 @@
-"""`predict(run, images)`: top-k classes and scores for image files, as a table (CSV by the CLI)."""
+"""`predict(run, images)`: top-k classes and scores for image files, as a table (CSV by the CLI); the model
+is a run folder or an exported model opened by `feint.deploy`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from feint.errors import FeintError
+
+
+class ClassifierModel(Protocol):
+    """What `predict` needs of a model: a run (`feint.evaluation.runs.Run`) or an exported one
+    (`feint.deploy.OnnxClassifier`)."""
+
+    @property
+    def classes(self) -> list[str]: ...
+
+    def predict_proba(
+        self,
+        paths: Sequence[Path],
+        sizes: Sequence[tuple[int | None, int | None]] | None = None,
+        cache: str | Path | None = None,
+        batch: int = 64,
+        progress: bool = False,
+        device: str = "cpu",
+    ) -> np.ndarray: ...
 
 
 def list_images(inputs: Sequence[str | Path]) -> list[Path]:
@@ -29,19 +48,20 @@ def list_images(inputs: Sequence[str | Path]) -> list[Path]:
 
 
 def predict(
-    run_path: str | Path,
+    run_path: str | Path | ClassifierModel,
     inputs: Sequence[str | Path],
     top_k: int = 3,
     cache: str | Path | None = None,
     progress: bool = False,
     device: str = "cpu",
 ) -> Any:
-    """DataFrame: file, then class_1, score_1 ... class_k, score_k (best first)."""
+    """DataFrame: file, then class_1, score_1 ... class_k, score_k (best first). `run_path` is a run
+    folder, or a model already opened (an exported one: `feint.deploy.open_exported`)."""
     import pandas as pd
 
     from feint.evaluation.runs import load_run
 
-    run = load_run(run_path)
+    run = load_run(run_path) if isinstance(run_path, str | Path) else run_path
     paths = list_images(inputs)
     probs = run.predict_proba(paths, cache=cache, progress=progress, device=device)
     k = max(1, min(top_k, len(run.classes)))

@@ -227,6 +227,12 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
     for p in processes:
         if p.sentinel not in ended:
             p.kill()
+    # Let the pool's manager thread see its workers gone and close its wake-up pipe now: left running, it
+    # can close the pipe while Python's exit handler writes to it (Python 3.11 checks, then writes, without
+    # a lock), and the interpreter's exit prints an OSError traceback after feint's last line.
+    manager: threading.Thread | None = getattr(pool, "_executor_manager_thread", None)  # private too
+    if manager is not None:
+        manager.join(timeout=1.0)
 
 
 def _prepare_output(job: RenderJob) -> None:

@@ -22,7 +22,7 @@ from feint.studies.data import StudyData
 from feint.studies.runs import RunConfig, RunLog, RunStore
 from feint.studies.spec import EpochSpec, StudySpec
 
-# Called with each freshly trained run and the step it belongs to (an MLflow logger: feint.tracking).
+# Called with each freshly trained run and the step it belongs to (`--tracker`: feint.tracking.study_logger).
 Tracker = Callable[[str, RunConfig, dict[str, Any]], None]
 
 # The epoch fit of a study without the epochs step: 30 epochs whatever the size, within the bounds.

@@ -10,7 +10,8 @@ and trains only the head on them: seconds per run once the features exist.
 The run folder: config.json (what was asked), run.json (versions, seed, data, status, best epoch),
 data.csv (every image used and its part), metrics.jsonl (one line per epoch), curves.png, best.pt,
 last.pt (with optimiser, schedule and loop state). A killed run continues from last.pt with --resume and
-ends with the same numbers as one that never stopped.
+ends with the same numbers as one that never stopped. With a tracker (`--tracker`), every epoch is logged
+as it ends, then the final numbers and the run's files (feint/tracking.py).
 
 This file is the run around the modes: data, folder, record and checkpoint files. The modes' loops are
 frozen.py and finetune.py; the options are config.py; --init is init_from_run.py.
@@ -36,6 +37,7 @@ from feint.run_folder import (
     save_checkpoint,
     versions,
 )
+from feint.tracking import Tracker, TrainingLog
 from feint.training.backbones import BackboneSpec, custom_backbone, get_backbone_spec
 from feint.training.checkpoint import CHECKPOINT_FORMAT, load_checkpoint
 from feint.training.config import TrainConfig
@@ -79,8 +81,14 @@ def _write_data_table(out: Path, rows: list[dict[str, Any]]) -> None:
     write_text_atomic(out / "data.csv", pd.DataFrame(rows).to_csv(index=False, lineterminator="\n"))
 
 
-def train(cfg: TrainConfig, resume: bool = False) -> dict[str, Any]:
-    """Run (or continue) training into cfg.out; returns the run record (run.json)."""
+def train(cfg: TrainConfig, resume: bool = False, tracker: Tracker | None = None) -> dict[str, Any]:
+    """Run (or continue) training into cfg.out; returns the run record (run.json). With a `tracker`, the
+    run is also logged there (as failed if training fails after its first epoch)."""
+    with TrainingLog(tracker, Path(cfg.out).resolve().name, asdict(cfg)) as log:
+        return _train(cfg, resume, log)
+
+
+def _train(cfg: TrainConfig, resume: bool, log: TrainingLog) -> dict[str, Any]:
     import torch
 
     from feint.training.data import tell, training_sets
@@ -157,6 +165,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict[str, Any]:
         if finished or time.perf_counter() - last_plot[0] > 20:
             plot_curves(loop["history"], out / "curves.png")
             last_plot[0] = time.perf_counter()
+        log.epochs(loop["history"])
 
     run_mode = train_frozen if cfg.mode == "frozen" else train_finetune
     state = run_mode(cfg, spec, train_set, val_set, last, save_epoch)
@@ -172,4 +181,5 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict[str, Any]:
         }
     )
     write_json_atomic(out / "run.json", record)
+    log.finish(state.history, record, out)
     return record

@@ -7,8 +7,8 @@ records), the settings, the base graph and the search space.
 
 from __future__ import annotations
 
+import json
 import platform
-import re
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
@@ -21,6 +21,7 @@ from feint.graph.distributions import parse_distribution
 from feint.graph.loader import Graph
 from feint.graph.overrides import lookup, same, write_extending_graph
 from feint.io import write_json_atomic, write_text_atomic
+from feint.tracking import Tracker
 from feint.tuning.settings import TuneSettings
 from feint.tuning.space import SearchSpace
 
@@ -152,22 +153,24 @@ def write_outputs(
     return card
 
 
-def log_to_mlflow(trials: Sequence[Any], out: Path) -> int:
-    """Log every finished trial not logged yet to the MLflow store in `out` (experiment `tune`): its
-    parameters, scores and seconds. Returns how many runs were added."""
-    from feint.tracking import open_store
-
-    mlflow = open_store(out, "tune")
-    runs = mlflow.search_runs(experiment_names=["tune"], output_format="list")
-    logged = {r.data.tags.get("trial") for r in runs}
+def log_trials(trials: Sequence[Any], out: Path, tracker: Tracker) -> int:
+    """Log every finished trial not logged to this kind of tracker yet (out/tracked.json keeps their
+    numbers): its parameters, scores, seconds and graph file. Returns how many runs were added."""
+    ledger = out / "tracked.json"
+    done = json.loads(ledger.read_text()) if ledger.is_file() else {}
+    logged = set(done.get(tracker.kind, []))
     added = 0
     for t in trials:
-        if t.state.name != "COMPLETE" or str(t.number) in logged:
+        if t.state.name != "COMPLETE" or t.number in logged:
             continue
-        with mlflow.start_run(run_name=f"trial {t.number}"):
-            mlflow.set_tags({"trial": str(t.number), "base": str(bool(t.user_attrs.get("base")))})
-            mlflow.log_params({re.sub(r"[^\w\-. :/]", ":", k): v for k, v in t.params.items()})
+        tags = {"trial": str(t.number), "base": str(bool(t.user_attrs.get("base")))}
+        with tracker.run(f"trial {t.number}", t.params, tags) as run:
             keys = ("balanced_accuracy", "accuracy", "gap", "seconds")
-            mlflow.log_metrics({"score": t.value, **{k: t.user_attrs[k] for k in keys if k in t.user_attrs}})
+            run.log_metrics({"score": t.value, **{k: t.user_attrs[k] for k in keys if k in t.user_attrs}})
+            graph = out / "trials" / f"{t.number:04d}.yaml"
+            if graph.is_file():
+                run.log_file(graph)
+        logged.add(t.number)
+        write_json_atomic(ledger, {**done, tracker.kind: sorted(logged)})  # after each: a kill loses none
         added += 1
     return added

@@ -13,6 +13,8 @@ Layout of the output folder:
     trials.csv           one row per trial: state, scores, seconds, parameter values
     best.yaml            the best graph: `extends:` the input graph, sets only what changed
     report.html          score per trial, what changed from the base graph to the best, and by how much
+    mlflow.db, wandb/    with --tracker mlflow or wandb: every finished trial as a run (feint/tracking.py)
+    tracked.json         the trials already sent to each tracker: a re-run sends only the new ones
 
 Re-running the command resumes: finished trials are kept; a trial interrupted by a kill is marked failed
 and run again with the same parameters; `--trials` may grow. With one worker the proposals are
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from feint.io import write_json_atomic
+from feint.tracking import Tracker
 from feint.tuning.lock import locked
 from feint.tuning.resume import check_resume, prepare_study
 from feint.tuning.settings import TuneSettings, make_settings
@@ -50,10 +53,10 @@ def tune(
     cache: Path | None = None,
     progress: bool = True,
     command: str = "",
-    mlflow: bool = False,
+    tracker: Tracker | None = None,
 ) -> dict[str, Any]:
-    """Run (or resume) a tuning run and write its outputs (with `mlflow`, also every finished trial to
-    the MLflow store in `out`); returns the card (tune.json)."""
+    """Run (or resume) a tuning run and write its outputs (with a `tracker`, also every finished trial not
+    logged there yet); returns the card (tune.json)."""
     from tqdm import tqdm
 
     from feint.tuning.outputs import write_outputs
@@ -90,10 +93,10 @@ def tune(
                 run_workers(settings, out, cache, max(1, (os.cpu_count() or 1) // settings.workers), tick)
         confirmed = tuner.confirm(study, progress) if settings.confirm else {}
         trials = study.get_trials(deepcopy=False)
-        if mlflow:
-            from feint.tuning.outputs import log_to_mlflow
+        if tracker is not None:
+            from feint.tuning.outputs import log_trials
 
-            log_to_mlflow(trials, out)
+            log_trials(trials, out, tracker)
         return write_outputs(
             out,
             trials,

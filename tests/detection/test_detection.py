@@ -40,7 +40,7 @@ def history(out: Path) -> list[dict[str, Any]]:
 def pipeline(shapes: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """COCO -> `feint data convert --to yolo` -> `feint data split` 80/10/10 -> `feint detect train`."""
     root = tmp_path_factory.mktemp("pipeline")
-    paths = {"yolo": root / "yolo", "split": root / "split", "run": root / "run", "mlflow": root / "mlflow"}
+    paths = {"yolo": root / "yolo", "split": root / "split", "run": root / "run"}
     before = torch.get_num_threads()
     torch.set_num_threads(1)  # as the one_thread fixture, which a module fixture comes before
     try:
@@ -73,8 +73,8 @@ def pipeline(shapes: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
             "1",
             "--workers",
             "0",
-            "--mlflow",
-            paths["mlflow"],
+            "--tracker",
+            "mlflow",
             "-q",
         )
     finally:
@@ -104,11 +104,13 @@ def test_conversion_and_split_feed_the_detector(pipeline: dict[str, Path]) -> No
     assert "16 training images (" in str(pipeline["stdout"])
     ckpt = load_checkpoint(run / "best.pt")
     assert ckpt["classes"] == list(CLASSES) and ckpt["size"] == 96 and ckpt["model"] == "fasterrcnn"
-    # The finished run is in the MLflow store, with its per-epoch metrics.
-    with sqlite3.connect(pipeline["mlflow"] / "mlflow.db") as db:
-        assert db.execute("select name from runs").fetchall() == [("run",)]
+    # The run is in the MLflow store in its folder, with its per-epoch metrics and final numbers.
+    with sqlite3.connect(run / "mlflow.db") as db:
+        assert db.execute("select name, status from runs").fetchall() == [("run", "FINISHED")]
         steps = db.execute("select step from metrics where key = 'val_map' order by step").fetchall()
-    assert steps == [(1,)]
+        best = db.execute("select value from metrics where key = 'best_val_map'").fetchall()
+    assert steps == [(1,)] and best == [(record["best"]["val_map"],)]
+    assert f"MLflow: 1 run in {run / 'mlflow.db'}" in str(pipeline["stdout"])
 
 
 def test_predict_writes_drawn_images_grid_and_coco_results(
@@ -393,7 +395,8 @@ def test_yolo_backend_trains_from_a_model_yaml_on_the_converted_data(
         "2",
         "--val",
         val,
-        "--no-mlflow",
+        "--tracker",
+        "mlflow",
         "-q",
     )
     assert code == 0, err
@@ -407,6 +410,10 @@ def test_yolo_backend_trains_from_a_model_yaml_on_the_converted_data(
     assert rows[1]["val_map"] == 0.3 and rows[1]["train_loss"] == pytest.approx(3.6)
     assert rows[0]["best_epoch"] == 2
     assert "best epoch 2/2" in stdout and (out / "curves.png").is_file()
+    # Ultralytics ran the epochs: the tracker gets them all when the run is done
+    with sqlite3.connect(out / "mlflow.db") as db:
+        steps = db.execute("select step, value from metrics where key = 'val_map' order by step").fetchall()
+    assert steps == [(1, 0.1), (2, 0.3)]
 
     image = shapes / "images" / "shape-000.png"
     code, stdout, err = feint("detect", "predict", out, image, "-o", tmp_path / "p")
@@ -441,14 +448,14 @@ def test_errors_are_one_line_and_exit_code_2(
     folder = tmp_path / "folder" / "square"
     folder.mkdir(parents=True)
     Image.new("RGB", (32, 32)).save(folder / "a.png")
-    line = one_error_line(*feint("detect", "train", folder.parent, "-o", new, "-q", "--no-mlflow"))
+    line = one_error_line(*feint("detect", "train", folder.parent, "-o", new, "-q"))
     assert "no boxes at all" in line
 
     # A corrupt image.
     broken = make_coco(tmp_path / "broken", n=2)
     (broken / "images" / "shape-001.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
     line = one_error_line(
-        *feint("detect", "train", broken, "-o", tmp_path / "b", "-q", "--no-mlflow", "--workers", "2")
+        *feint("detect", "train", broken, "-o", tmp_path / "b", "-q", "--workers", "2")
     )  # raised in a worker process, still one line
     assert "shape-001.png" in line and ("corrupt" in line or "not a readable image" in line)
 

@@ -55,7 +55,7 @@ def test_splits_without_a_train_split_need_split(tmp_path: Path) -> None:
         select_data(config(data, tmp_path / "run"))  # before: every image, test included, was trained on
     train, _ = select_data(config(data, tmp_path / "run", split="val"))
     assert {r.split for r in train} == {"val"}
-    line = one_error_line(*feint("detect", "train", data, "-o", tmp_path / "run", "-q", "--no-mlflow"))
+    line = one_error_line(*feint("detect", "train", data, "-o", tmp_path / "run", "-q"))
     assert line == f"feint: error: {message}"
 
 

@@ -419,7 +419,6 @@ def test_detect_train_refuses_before_training(case: dict[str, Any]) -> None:
             "--seed",
             case["seed"],
             "--quiet",
-            "--no-mlflow",
             "--size",
             64,
         ]
