@@ -227,6 +227,21 @@ def test_feint_predict_with_the_onnx_file_gives_the_runs_top_classes_on_real_pho
     assert same_top1(run_csv, onnx_csv) >= 18  # of 20
 
 
+def test_feint_eval_scores_the_onnx_file_as_the_run(workspace: dict[str, Path], feint_cli: Any) -> None:
+    run, data = workspace["frozen"], workspace["colours"]
+    code, _, err = feint_cli("eval", run, data, "--split", "val", "-q")
+    assert code == 0, err
+    code, said, err = feint_cli("eval", run / "model.onnx", data, "--split", "val", "-q")
+    assert code == 0, err
+    report = run / "model-eval-colours-val"  # beside the exported file, not inside a folder it is not
+    assert f"report: {report} " in said
+    from_run = json.loads((run / "eval-colours-val" / "metrics.json").read_text())
+    from_onnx = json.loads((report / "metrics.json").read_text())
+    assert from_onnx["images"] == from_run["images"] == 12
+    assert abs(from_onnx["accuracy"] - from_run["accuracy"]) <= 1 / 12  # at most one near-tie flips
+    assert from_onnx["exported"] is True and from_onnx["mode"] == "frozen" and from_onnx["size"] == 224
+
+
 # --- the detector --------------------------------------------------------------------------------------
 
 

@@ -266,7 +266,10 @@ def train_cmd(
 
 @app.command("eval")
 def eval_cmd(
-    run: Annotated[Path, typer.Argument(help="Run folder written by `feint train`.")],
+    run: Annotated[
+        Path,
+        typer.Argument(help="Run folder written by `feint train`, or its .onnx export (ONNX Runtime, CPU)."),
+    ],
     data: Annotated[Path, typer.Argument(help="Labelled test dataset, any format.")],
     split: Annotated[
         str | None, opt("--split", help="Evaluate on this split (default: test, when the data has one).")
@@ -283,7 +286,12 @@ def eval_cmd(
         ),
     ] = None,
     out: Annotated[
-        Path | None, opt("-o", "--out", help="Report folder (default RUN/eval-<DATA>[-SPLIT]).")
+        Path | None,
+        opt(
+            "-o",
+            "--out",
+            help="Report folder (default RUN/eval-<DATA>[-SPLIT], MODEL-eval-... beside an .onnx).",
+        ),
     ] = None,
     bootstrap: Annotated[
         int, opt("--bootstrap", help="Bootstrap resamples (by group) for 95 % intervals.", min=0)
@@ -296,13 +304,14 @@ def eval_cmd(
     overwrite: Overwrite = False,
 ) -> None:
     """Accuracy, balanced accuracy, per-class P/R/F1, confusion matrix, 95 % intervals, worst mistakes."""
+    from feint.deploy import classifier_or_run
     from feint.evaluation import evaluate
     from feint.training.device import resolve_device
 
     validated(EvalOptions, dict(bootstrap=bootstrap, seed=seed))
     device = resolve_device(device)
     r = evaluate(
-        run,
+        classifier_or_run(run),
         data,
         split,
         mapping,

@@ -65,6 +65,9 @@ class _OnnxModel:
 class OnnxClassifier(_OnnxModel):
     """An exported classifier: `classes`, and `predict_proba` as a run's."""
 
+    def record(self) -> dict[str, Any]:
+        return {"mode": self.info.mode, "backbone": self.info.backbone, "size": self.size, "exported": True}
+
     def predict_proba(
         self,
         paths: Sequence[Path],

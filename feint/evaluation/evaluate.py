@@ -20,6 +20,7 @@ import numpy as np
 
 from feint.errors import FeintError
 from feint.evaluation import metrics as M
+from feint.evaluation.predict import ClassifierModel
 
 
 def class_mapping(
@@ -48,7 +49,7 @@ def class_mapping(
 
 
 def evaluate(
-    run_path: str | Path,
+    model: str | Path | ClassifierModel,
     data: str | Path,
     split: str | None = None,
     mapping: str | Path | None = None,
@@ -63,8 +64,9 @@ def evaluate(
     classes: Sequence[str] | None = None,
     overwrite: bool = False,
 ) -> dict[str, Any]:
-    """Score the run on the dataset (only `classes` of it, if given); write the report into `out`
-    (default RUN/eval-<data name>[-split]; an earlier report there is replaced only with `overwrite`)."""
+    """Score the model (a run folder, or an exported one opened by `feint.deploy`) on the dataset (only
+    `classes` of it, if given); write the report into `out` (default RUN/eval-<data name>[-split], or
+    MODEL-eval-... beside an exported file; an earlier report there is replaced only with `overwrite`)."""
     from feint.datasets import load_dataset
     from feint.datasets.select import keep_classes, read_mapping
     from feint.errors import note
@@ -73,15 +75,18 @@ def evaluate(
     from feint.io import write_json_atomic, write_text_atomic
     from feint.outputs import Inputs, check_folder_output, folder_output, run_files, write_output_card
 
-    run = load_run(run_path)
+    run = load_run(model) if isinstance(model, str | Path) else model
     dataset = load_dataset(Path(data), fmt)
     if split is None and "test" in dataset.splits:  # never score the training images by default
         split = "test"
         note(f"no --split given: evaluating on the 'test' split of {data}")
     if split is not None:
         dataset = load_dataset(Path(data), fmt, split)
-    out = Path(out) if out else run.path / f"eval-{Path(data).name}{'-' + split if split else ''}"
-    inputs = Inputs.of_datasets([data], [dataset]) + run_files(run.path)
+    name = f"eval-{Path(data).name}{'-' + split if split else ''}"
+    exported = run.path.is_file()
+    out = Path(out) if out else run.path.parent / f"{run.path.stem}-{name}" if exported else run.path / name
+    model_files = Inputs.of(files=[run.path]) if exported else run_files(run.path)
+    inputs = Inputs.of_datasets([data], [dataset]) + model_files
     check_folder_output(out, inputs, overwrite)
     if classes:
         dataset = keep_classes(dataset, list(classes))
@@ -143,9 +148,7 @@ def evaluate(
     result.update(
         {
             "run": str(run.path),
-            "mode": run.mode,
-            "backbone": run.spec.name,
-            "size": run.size,
+            **run.record(),
             "data": str(data),
             "split": split,
             "classes": list(classes) if classes else None,

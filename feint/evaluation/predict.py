@@ -13,11 +13,17 @@ from feint.errors import FeintError
 
 
 class ClassifierModel(Protocol):
-    """What `predict` needs of a model: a run (`feint.evaluation.runs.Run`) or an exported one
-    (`feint.deploy.OnnxClassifier`)."""
+    """What `predict` and `evaluate` need of a model: a run (`feint.evaluation.runs.Run`) or an exported
+    one (`feint.deploy.OnnxClassifier`)."""
+
+    path: Path
 
     @property
     def classes(self) -> list[str]: ...
+
+    def record(self) -> dict[str, Any]:
+        """What an evaluation report says of the model: its mode, backbone and input size."""
+        ...
 
     def predict_proba(
         self,

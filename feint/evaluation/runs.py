@@ -29,6 +29,9 @@ class Run:
     spec: BackboneSpec
     checkpoint: dict[str, Any]
 
+    def record(self) -> dict[str, Any]:
+        return {"mode": self.mode, "backbone": self.spec.name, "size": self.size}
+
     def predict_proba(
         self,
         paths: Sequence[Path],
