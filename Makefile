@@ -64,6 +64,7 @@ bench: install
 	$(BIN)/python benchmarks/ray_render.py
 	$(BIN)/python benchmarks/train.py
 	$(BIN)/python benchmarks/detect.py
+	$(BIN)/python benchmarks/export.py
 
 # The tuned marine graph (examples/graphs/marine-v2-tuned.yaml), made again: tune the hand-edited marine graph
 # (examples/graphs/marine-v2.yaml) on the TRAIN part of the ships4 study's own group-disjoint split of

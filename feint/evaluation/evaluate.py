@@ -83,9 +83,11 @@ def evaluate(
     if split is not None:
         dataset = load_dataset(Path(data), fmt, split)
     name = f"eval-{Path(data).name}{'-' + split if split else ''}"
-    exported = run.path.is_file()
-    out = Path(out) if out else run.path.parent / f"{run.path.stem}-{name}" if exported else run.path / name
-    model_files = Inputs.of(files=[run.path]) if exported else run_files(run.path)
+    if run.path.is_file():  # an exported model: the report goes beside it
+        default_out, model_files = run.path.parent / f"{run.path.stem}-{name}", Inputs.of(files=[run.path])
+    else:
+        default_out, model_files = run.path / name, run_files(run.path)
+    out = Path(out) if out else default_out
     inputs = Inputs.of_datasets([data], [dataset]) + model_files
     check_folder_output(out, inputs, overwrite)
     if classes:
