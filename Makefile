@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint lock wheel-check bench tune-marine realism-table
+.PHONY: install demo test lint lock wheel-check bench bench-gpu tune-marine realism-table
 
 # Every package, transitive ones included, comes from the lock at the hashes it records: two installs are the
 # same bytes (pip itself is pinned here). `make lock` writes the lock again after a change of pins in
@@ -35,6 +35,8 @@ lock: install
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
 		--no-emit-find-links --unsafe-package pip --extra dev --extra ray --extra wandb --extra fiftyone \
 		--output-file requirements.lock pyproject.toml
+	# pip stays at the version make install pins (--allow-unsafe keeps setuptools, which bpy needs)
+	sed -i '/^pip==/,/# via pip-tools/d' requirements.lock
 
 # The wheel as a user installs it, away from this checkout: built, installed with the locked packages into a
 # new virtual environment in a temporary folder, and used there to render 2 images of each built-in graph.
@@ -65,6 +67,13 @@ bench: install
 	$(BIN)/python benchmarks/train.py
 	$(BIN)/python benchmarks/detect.py
 	$(BIN)/python benchmarks/export.py
+	$(BIN)/python benchmarks/render_profile.py
+	$(BIN)/python benchmarks/ui.py
+
+# Every GPU check at once, on a machine with an NVIDIA GPU: the render profile with Cycles there, CPU and GPU
+# renders compared, the ships4 study with `mode: finetune` timed (benchmarks/gpu.sh).
+bench-gpu: install
+	bash benchmarks/gpu.sh $(DEVICE)
 
 # The tuned marine graph (examples/graphs/marine-v2-tuned.yaml), made again: tune the hand-edited marine graph
 # (examples/graphs/marine-v2.yaml) on the TRAIN part of the ships4 study's own group-disjoint split of

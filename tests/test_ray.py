@@ -215,3 +215,16 @@ def test_study_runs_on_ray_give_the_same_results(ray_local, tmp_path, monkeypatc
     runs = {e: {p.name: p.read_bytes() for p in (tmp_path / e / "runs").glob("*.json")} for e in tracked}
     assert runs["local"] == runs["ray"] and len(runs["ray"]) == tables["ray"].run.nunique()
     assert sorted(tracked["local"]) == sorted(tracked["ray"]), "every run logged once, under its step"
+
+
+def test_ray_device_follows_the_clusters_gpus(ray_local, tmp_path):
+    """The driver may have no GPU of its own: a Ray render asks the cluster. This one has none, so `auto`
+    renders on its CPUs and a named GPU backend is one line before any actor starts."""
+    gpus = int(ray_local.cluster_resources().get("GPU", 0))
+    if gpus:
+        pytest.skip("this Ray cluster has GPUs")
+    card = render_dataset(_ray_job(tmp_path / "auto", n=2, workers=2, device="auto"), progress=False)
+    assert card["device"] == "cpu" and card["images"] == 2
+    with pytest.raises(FeintError, match="--device cuda: the Ray cluster has no GPUs"):
+        render_dataset(_ray_job(tmp_path / "cuda", n=2, workers=2, device="cuda"), progress=False)
+    assert not (tmp_path / "cuda").exists()

@@ -6,6 +6,8 @@ user's model files.
 
 from __future__ import annotations
 
+import json
+
 from feint.assets.mesh import Mesh
 from feint.scene.description import AssetRef
 
@@ -15,14 +17,32 @@ DEFAULT_MODEL_LENGTH = 100.0
 
 
 def build_asset(ref: AssetRef) -> Mesh:
-    """The mesh of a procedural asset: a ship or bottle class, a background, a bottles set or prop."""
+    """The mesh of a procedural asset: a ship or bottle class, a background, a bottles set or prop.
+
+    The last few meshes are kept: the sampler builds the main object to frame the camera on its extent
+    and the renderer then needs the very same mesh, so an image builds it once (meshes are never changed
+    in place: a warp makes a new one)."""
+    if ref.builder is None:
+        raise ValueError("asset has no builder (it is a model file: the renderer imports it)")
+    key = json.dumps([ref.builder, ref.params], sort_keys=True, default=repr)
+    mesh = _RECENT.pop(key, None) or _build(ref)
+    _RECENT[key] = mesh  # most recent last
+    while len(_RECENT) > _KEEP:
+        _RECENT.pop(next(iter(_RECENT)))
+    return mesh
+
+
+_KEEP = 8  # an image's objects: its ship, a harbour or coastline, a bottles set and its props
+_RECENT: dict[str, Mesh] = {}
+
+
+def _build(ref: AssetRef) -> Mesh:
     from feint.assets.backgrounds import BACKGROUND_BUILDERS
     from feint.assets.bottles import get_bottle_builder, list_bottle_classes
     from feint.assets.bottles.sets import SET_BUILDERS
     from feint.assets.ships import get_ship_builder
 
-    if ref.builder is None:
-        raise ValueError("asset has no builder (it is a model file: the renderer imports it)")
+    assert ref.builder is not None  # build_asset checked
     if ref.builder in BACKGROUND_BUILDERS:
         return BACKGROUND_BUILDERS[ref.builder](ref.params)
     if ref.builder in SET_BUILDERS:

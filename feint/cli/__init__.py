@@ -54,7 +54,7 @@ def _root(
 
 def _register() -> None:
     """Attach the command groups; each module adds its commands to `app` or a sub-app."""
-    from feint.cli import data, detect, export, graph, render, study, train, tune  # noqa: F401
+    from feint.cli import data, detect, export, graph, render, study, train, tune, ui  # noqa: F401
 
 
 def _os_error(err: OSError) -> str:

@@ -390,7 +390,7 @@ def export_cmd(
     ] = None,
     split: Split = None,
     fmt: Format = None,
-    device: Device = "cpu",
+    device: Device = None,
     quiet: Quiet = False,
     overwrite: Annotated[
         bool, _opt("--overwrite", help="Replace a FiftyOne dataset of that name that feint made.")
@@ -405,12 +405,10 @@ def export_cmd(
             "'feint[fiftyone]'); for files use `feint data convert --to coco|yolo|imagefolder|manifest`"
         )
     from feint.integrations.fiftyone import export_fiftyone
+    from feint.training.device import resolve_device
 
-    if runs:
-        from feint.training.device import resolve_device
-
-        device = resolve_device(device)
-    result = export_fiftyone(src, name, runs or [], split, fmt, overwrite, device, progress=not quiet)
+    torch_device = resolve_device(device) if runs else "cpu"  # only a run's predictions use torch
+    result = export_fiftyone(src, name, runs or [], split, fmt, overwrite, torch_device, progress=not quiet)
     counts = f"{result['images']} images; {len(result['classes'])} classes; {result['boxes']} boxes"
     typer.echo(f"FiftyOne dataset {result['name']!r}: {counts}; {len(result['fields'])} metadata fields")
     if result["replaced"]:

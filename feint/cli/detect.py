@@ -58,7 +58,7 @@ class DetectOptions(BaseModel):
     warmup_epochs: float = Field(ge=0.0, le=100_000)
     seed: int = Field(ge=0, le=SEED_MAX)
     workers: int = Field(ge=0, le=1024)
-    device: str = "cpu"
+    device: str | None = None  # None: auto (resolved by the command)
 
 
 class DetectRunOptions(BaseModel):
@@ -131,7 +131,7 @@ def train_cmd(
         str | None, opt("--val-split", help="Validate on this split (of --val, or of the data).")
     ] = None,
     fmt: DataFormat = None,
-    device: Device = "cpu",
+    device: Device = None,
     resume: Resume = False,
     quiet: Quiet = False,
     tracker: TrackerChoice = TRACKER_DEFAULT,
@@ -210,7 +210,7 @@ def predict_cmd(
     grid: Annotated[int, opt("--grid", help="Images in grid.png.", min=1)] = 16,
     batch: Annotated[int, opt("--batch", help="Images per forward pass.", min=1)] = 4,
     workers: Annotated[int, opt("--workers", help="Image-decoding processes.", min=0)] = 0,
-    device: Device = "cpu",
+    device: Device = None,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
 ) -> None:
@@ -251,7 +251,7 @@ def eval_cmd(
     fmt: DataFormat = None,
     batch: Annotated[int, opt("--batch", help="Images per forward pass.", min=1)] = 4,
     workers: Annotated[int, opt("--workers", help="Image-decoding processes.", min=0)] = 0,
-    device: Device = "cpu",
+    device: Device = None,
     quiet: Quiet = False,
     overwrite: Overwrite = False,
 ) -> None:

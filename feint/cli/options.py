@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from pydantic import BaseModel, ValidationError
@@ -25,7 +25,12 @@ TrainClasses = Annotated[
 ]
 DataFormat = Annotated[str | None, opt("--format", help="Dataset format if not detected.")]
 Device = Annotated[
-    str, opt("--device", help="cpu, cuda or cuda:N (where this machine has one), or mps (Apple).")
+    str | None,
+    opt(
+        "--device",
+        help="auto (default: a CUDA GPU where torch sees one, else the CPU), cpu, cuda, cuda:N or mps "
+        "(Apple).",
+    ),
 ]
 Resume = Annotated[bool, opt("--resume", help="Continue the interrupted run in OUT.")]
 Quiet = Annotated[bool, opt("--quiet", "-q", help="No progress bars.")]
@@ -108,3 +113,28 @@ def validated(model: type[BaseModel], values: dict[str, Any]) -> Any:
         name = str(first["loc"][0]) if first["loc"] else None
         field = (names.get(name) or "--" + name.replace("_", "-")) if name else "options"
         raise FeintError(f"{field}: {first['msg']}") from None
+
+
+# `feint render`, `study run`, `tune`, `ablate`: where Cycles renders (feint/render/device.py).
+RenderDeviceOption = Annotated[
+    Literal["auto", "cpu", "cuda", "optix", "hip", "oneapi", "metal"] | None,
+    opt(
+        "--device",
+        help="Where Cycles renders: auto (a GPU where Cycles finds one, else the CPU), cpu, or a GPU backend "
+        "(one render process per GPU). Default: the graph's render.device (auto).",
+    ),
+]
+
+
+# `feint study run`, `tune`, `ablate`: one device for their renders and their torch work (features, heads,
+# fine-tuning); feint/training/device.py `resolve_devices` maps a name onto both.
+WorkDeviceOption = Annotated[
+    Literal["auto", "cpu", "cuda", "optix", "hip", "oneapi", "metal"] | None,
+    opt(
+        "--device",
+        help="Where Cycles renders and torch computes features and trains: auto (a GPU where there is one, "
+        "else the CPU), cpu, or a GPU backend: cuda, optix or hip (torch on the CUDA or ROCm GPU), oneapi "
+        "(torch on the CPU) or metal (torch on mps). One GPU of several: set CUDA_VISIBLE_DEVICES. Default: "
+        "auto, Cycles as the graph's render.device says.",
+    ),
+]

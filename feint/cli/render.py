@@ -11,7 +11,7 @@ from typing import Literal
 import typer
 
 from feint.cli import app
-from feint.cli.options import SEED_MAX, Quiet
+from feint.cli.options import SEED_MAX, Quiet, RenderDeviceOption
 
 
 @app.command("render")
@@ -37,6 +37,7 @@ def render(
     address: str = typer.Option(
         None, help="Ray cluster address (auto: the one `ray start` made; default: start Ray here)."
     ),
+    device: RenderDeviceOption = None,
     quiet: Quiet = False,
 ) -> None:
     """Render N images with COCO boxes/masks, a parameter table, a dataset card and a preview grid."""
@@ -53,13 +54,17 @@ def render(
         open_output(out, executor)
     if workers is None:
         workers = cluster_cpus(address) if executor == "ray" else 1
-    job = RenderJob(loaded, n, Path(out), size, seed, workers, resume, recycle, executor, address)
+    job = RenderJob(
+        loaded, n, Path(out), size, seed, workers, resume, recycle, executor, address, device=device
+    )
     try:
         card = render_to_url(job, out, not quiet) if is_url(out) else render_dataset(job, not quiet)
     except RenderInterrupted as stop:
         for s in STOP_SIGNALS:  # exiting: a further Ctrl-C must not print a traceback from the exit itself
             signal.signal(s, signal.SIG_IGN)
         again = ["feint", "render", graph, "-n", str(n), "-o", out, "--size", str(size), "--seed", str(seed)]
+        if device is not None:
+            again += ["--device", device]
         if executor != "local":
             again += ["--executor", executor] + (["--address", address] if address else [])
         print(

@@ -8,7 +8,7 @@ from typing import Literal
 import typer
 
 from feint.cli import app
-from feint.cli.options import TRACKER_DEFAULT, Align, Quiet, TrackerChoice, alignment
+from feint.cli.options import TRACKER_DEFAULT, Align, Quiet, TrackerChoice, WorkDeviceOption, alignment
 
 study_app = typer.Typer(help="Measure how much real data synthetic data replaces.", no_args_is_help=True)
 app.add_typer(study_app, name="study")
@@ -46,18 +46,23 @@ def run(
     address: str = typer.Option(
         None, help="Ray cluster address (auto: the one `ray start` made; default: start Ray here)."
     ),
+    device: WorkDeviceOption = None,
     quiet: Quiet = False,
 ) -> None:
     """Run (or resume) a study and write its tables and HTML report."""
     from feint.distributed import check_executor
+    from feint.graph import load_graph
     from feint.outputs import Inputs, check_work_folder
     from feint.studies.spec import load_study
     from feint.studies.study import StudyRunner
     from feint.tracking import open_tracker, study_logger
     from feint.training.cache import cache_root
+    from feint.training.device import resolve_devices
 
     check_executor(executor)
     spec = load_study(study, real, test, graph)
+    graph_device = load_graph(spec.synthetic.graph).render.device
+    devices = resolve_devices(device, graph_device, on_ray=executor == "ray")
     if quick:
         spec = spec.quick_version()
     if score_on is not None:
@@ -76,6 +81,7 @@ def run(
         progress=not quiet,
         executor=executor,
         address=address,
+        devices=devices,
     )
     result = runner.run()
     h = result.headlines

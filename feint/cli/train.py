@@ -60,7 +60,7 @@ class TrainOptions(BaseModel):
     mirror_features: bool = True
     init: str | None = None
     cache: str | None = None
-    device: str = "cpu"
+    device: str | None = None  # None: auto (resolved by the command)
 
     @field_validator("backbone")
     @classmethod
@@ -204,7 +204,7 @@ def train_cmd(
         Path | None,
         opt("--cache", help="Image/feature cache folder (default $FEINT_CACHE or ~/.cache/feint)."),
     ] = None,
-    device: Device = "cpu",
+    device: Device = None,
     resume: Resume = False,
     quiet: Quiet = False,
     tracker: TrackerChoice = TRACKER_DEFAULT,
@@ -299,7 +299,7 @@ def eval_cmd(
     seed: Annotated[int, opt("--seed", help="Bootstrap seed.")] = 0,
     fmt: DataFormat = None,
     cache: Annotated[Path | None, opt("--cache", help="Image/feature cache folder.")] = None,
-    device: Device = "cpu",
+    device: Device = None,
     quiet: Quiet = False,
     overwrite: Overwrite = False,
 ) -> None:
@@ -352,7 +352,7 @@ def predict_cmd(
     out: Annotated[Path | None, opt("-o", "--out", help="CSV file (default: print to stdout).")] = None,
     top_k: Annotated[int, opt("-k", "--top-k", help="Classes per image, best first.", min=1)] = 3,
     cache: Annotated[Path | None, opt("--cache", help="Image/feature cache folder.")] = None,
-    device: Device = "cpu",
+    device: Device = None,
     overwrite: Annotated[bool, opt("--overwrite", help="Replace the CSV file if it exists.")] = False,
     quiet: Quiet = False,
 ) -> None:

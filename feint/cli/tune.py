@@ -6,12 +6,23 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import typer
 
 from feint.cli import app
-from feint.cli.options import TRACKER_DEFAULT, Align, Quiet, TrackerChoice, alignment, comma_list
+from feint.cli.options import (
+    TRACKER_DEFAULT,
+    Align,
+    Quiet,
+    TrackerChoice,
+    WorkDeviceOption,
+    alignment,
+    comma_list,
+)
+
+if TYPE_CHECKING:
+    from feint.training.device import Devices
 
 GRAPH_ARG = typer.Argument(..., help="Graph YAML file or built-in graph name (marine, bottles).")
 CACHE_OPT = typer.Option(
@@ -21,6 +32,15 @@ CACHE_OPT = typer.Option(
 
 def _classes(text: str | None) -> list[str] | None:
     return comma_list(text) or None
+
+
+def _devices(device: str | None, graph: str) -> Devices:
+    """--device resolved on this machine before any work (one line if it lacks the device); without it,
+    Cycles renders as the graph's render.device says."""
+    from feint.graph import load_graph
+    from feint.training.device import resolve_devices
+
+    return resolve_devices(device, load_graph(graph).render.device)
 
 
 @app.command("tune")
@@ -60,6 +80,7 @@ def tune_cmd(
     image_size: int = typer.Option(224, "--image-size", min=16, help="Backbone input size."),
     cache: Path = CACHE_OPT,
     tracker: TrackerChoice = TRACKER_DEFAULT,
+    device: WorkDeviceOption = None,
     quiet: Quiet = False,
 ) -> None:
     """Tune a graph's distributions with Optuna: render a small batch per trial, score it on the real
@@ -71,6 +92,7 @@ def tune_cmd(
 
     if objective not in OBJECTIVES:
         raise FeintError(f"--objective {objective!r}: pick one of {', '.join(OBJECTIVES)}")
+    devices = _devices(device, graph)
     from feint.outputs import Inputs, check_not_input
 
     check_not_input(out, Inputs.of(real, *([space] if space else [])))
@@ -93,7 +115,7 @@ def tune_cmd(
     )
     logger = open_tracker(tracker.value, out, project_name(out), short_runs=True)
     command = shlex.join(["feint", *sys.argv[1:]])
-    card = tune(settings, out, cache, progress=not quiet, command=command, tracker=logger)
+    card = tune(settings, out, cache, progress=not quiet, command=command, tracker=logger, devices=devices)
     base, best = card["base"], card["best"]
     report = out / "report.html"
     if best is None:
@@ -133,11 +155,14 @@ def ablate_cmd(
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace an earlier ablation folder at -o (files you added stay)."
     ),
+    device: WorkDeviceOption = None,
     quiet: Quiet = False,
 ) -> None:
     """Render the graph and one copy per feature switched off; a head trained on each set of renders is
     scored on the real images: the drop says what the feature is worth. Writes ablations.csv/.json/.png."""
     from feint.tuning.ablate import ablate
+
+    devices = _devices(device, graph)
 
     result = ablate(
         graph,
@@ -156,6 +181,7 @@ def ablate_cmd(
         cache,
         progress=not quiet,
         overwrite=overwrite,
+        devices=devices,
     )
     typer.echo(result.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     typer.echo(f"chart: {out / 'ablations.png'}")

@@ -39,8 +39,11 @@ def map_on_actors(
     address: str | None,
     label: str,
     again: str,
+    gpu: bool = False,
 ) -> Generator[Result, None, None]:
-    """Handle `items` on `workers` actors (one CPU each); yields each result as it finishes (any order).
+    """Handle `items` on `workers` actors (one CPU each, and one GPU each with `gpu`: Ray then places an
+    actor only where a GPU is free and makes it the actor's only visible one); yields each result as it
+    finishes (any order).
 
     Each actor holds one item at a time (the next is sent when it returns), so a fast node takes more, and
     an actor is replaced by a fresh one after `recycle_every` items (memory stays flat). A failure names
@@ -48,7 +51,9 @@ def map_on_actors(
     generator (an interrupt, an error) stops the actors; the finished items' work is kept.
     """
     ray = connect(address)
-    actor_class = ray.remote(num_cpus=1, max_restarts=RETRIES, max_task_retries=RETRIES)(Worker)
+    actor_class = ray.remote(
+        num_cpus=1, num_gpus=1 if gpu else 0, max_restarts=RETRIES, max_task_retries=RETRIES
+    )(Worker)
     queue = deque(items)
     running: dict[Any, tuple[Any, Item, int]] = {}  # result ref -> (actor, item, items it handled)
 

@@ -189,6 +189,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# Where Cycles may render (feint/render/device.py resolves a name on the machine that renders).
+RenderDeviceName = Literal["auto", "cpu", "cuda", "optix", "hip", "oneapi", "metal"]
+
+
 class RenderSection(Section):
     """Renderer quality settings (Cycles on the CPU by default) and label validity rules."""
 
@@ -207,6 +211,9 @@ class RenderSection(Section):
     """Fewest pixels an object must show in the render to be labelled; none labelled: re-drawn."""
     max_redraws: int = Field(default=20, ge=0, le=1000, strict=True)
     """How many times an image is re-drawn (a new scene) before it is recorded as failed."""
+    device: RenderDeviceName = "auto"
+    """Where Cycles renders: auto takes a GPU where Cycles finds one (OptiX, CUDA, HIP, oneAPI, Metal),
+    else the CPU; `--device` overrides it. The same seed gives the same bytes on the same device."""
 
 
 class ClassSpec(Section):

@@ -32,6 +32,7 @@ from tqdm import tqdm
 
 from feint.errors import FeintError
 from feint.io import write_json_atomic
+from feint.render.device import CPU, RenderDevice, resolve_render_device
 from feint.render.finalize import finalize
 from feint.render.job import PIXELS_VERSION, RenderJob
 from feint.render.worker import init_pool_worker, init_ray_worker, record_path, render_index
@@ -58,30 +59,32 @@ def render_dataset(job: RenderJob, progress: bool = True) -> dict[str, Any]:
     Ctrl-C or SIGTERM stops the workers at once and raises `RenderInterrupted`; a worker's error is one
     FeintError line; both keep the finished images for --resume. A render that labelled no image at all
     raises a FeintError too (after writing its card: the records say what was tried)."""
-    _prepare_output(job)
-    done = {i for i in range(job.n) if record_path(job.out, i).exists()}
-    todo = [i for i in range(job.n) if i not in done]
-    started = time.perf_counter()
-    if todo and job.executor == "ray":
+    if job.executor == "ray":
         from feint.distributed import connect
 
         connect(job.address)  # first: ray.init sets a SIGTERM handler of its own, which would replace ours
+    device = ray_render_device(job) if job.executor == "ray" else resolve_render_device(job.device_choice)
+    _prepare_output(job, device)
+    done = {i for i in range(job.n) if record_path(job.out, i).exists()}
+    todo = [i for i in range(job.n) if i not in done]
+    started = time.perf_counter()
     with _stop_on_signals():  # restored on the way out; until then a second signal is ignored
         try:
             if todo:
                 run = _render_on_ray if job.executor == "ray" else _render_locally
+                bar_device = f" on {device.describe()}" if device.is_gpu else ""
                 bar = tqdm(
                     total=job.n,
                     initial=len(done),
                     unit="img",
-                    desc="render",
+                    desc=f"render{bar_device}",
                     disable=not progress,
                     dynamic_ncols=True,
                 )
-                with bar, closing(run(job, todo)) as records:  # closing: the workers end with the loop
+                with bar, closing(run(job, todo, device)) as records:  # closing: workers end with the loop
                     for _ in records:
                         bar.update(1)
-            card = finalize(job, time.perf_counter() - started)
+            card = finalize(job, time.perf_counter() - started, device)
         except KeyboardInterrupt as stop:
             finished = sum(record_path(job.out, i).exists() for i in range(job.n))
             raise RenderInterrupted(getattr(stop, "signum", signal.SIGINT), finished, job.n) from None
@@ -148,22 +151,42 @@ def _spawning_workers() -> Iterator[None]:
         signal.raise_signal(deferred[0])
 
 
-def _render_on_ray(job: RenderJob, todo: list[int]) -> Generator[dict[str, Any], None, None]:
+def ray_render_device(job: RenderJob) -> RenderDevice:
+    """The device of a render on Ray, from the cluster's resources (the driver may have no GPU of its own):
+    a GPU choice on a cluster with GPUs renders one actor per GPU, each resolving the choice on its node;
+    `auto` on a cluster without GPUs renders on CPUs; a named GPU backend there is an error."""
+    import ray
+
+    choice = job.device_choice
+    gpus = int(ray.cluster_resources().get("GPU", 0))
+    if choice == "cpu" or (choice == "auto" and not gpus):
+        return CPU
+    if not gpus:
+        raise FeintError(f"--device {choice}: the Ray cluster has no GPUs; use --device auto or cpu")
+    return RenderDevice(choice.upper(), tuple(f"ray GPU {k}" for k in range(gpus)))
+
+
+def _render_on_ray(
+    job: RenderJob, todo: list[int], device: RenderDevice
+) -> Generator[dict[str, Any], None, None]:
     """Render images `todo` on `job.workers` Ray actors (`feint.distributed.actors`), one Blender scene
-    each; yields each record as it finishes. With a URL sink the records are also kept here, for
-    `finalize`."""
+    each (on a GPU device: one actor per cluster GPU); yields each record as it finishes. With a URL sink
+    the records are also kept here, for `finalize`."""
     from feint.distributed.actors import map_on_actors
 
-    args = (job.graph, job.seed, job.size, job.sink or str(job.out))
+    choice = job.device_choice if device.is_gpu else "cpu"
+    args = (job.graph, job.seed, job.size, job.sink or str(job.out), choice)
+    workers = min(job.workers, len(device.gpus)) if device.is_gpu else job.workers
     images = map_on_actors(
         init_ray_worker,
         args,
         todo,
-        job.workers,
+        workers,
         job.recycle_every,
         job.address,
         "image",
         "run again with --resume",
+        gpu=device.is_gpu,
     )
     with closing(images):  # closed: the actors stop; the finished images stay for --resume
         for record in images:
@@ -172,22 +195,29 @@ def _render_on_ray(job: RenderJob, todo: list[int]) -> Generator[dict[str, Any],
             yield record
 
 
-def _render_locally(job: RenderJob, todo: list[int]) -> Generator[dict[str, Any], None, None]:
-    """Render images `todo` in pools of spawned processes; yields each record as it finishes.
+def _render_locally(
+    job: RenderJob, todo: list[int], device: RenderDevice
+) -> Generator[dict[str, Any], None, None]:
+    """Render images `todo` in pools of spawned processes (on a GPU device: one per GPU); yields each
+    record as it finishes.
 
     Workers are recycled by giving each pool at most `recycle_every` images per worker and then starting a
     fresh pool: `max_tasks_per_child` would do it in one pool, but on Python 3.11 a pool whose last worker
     retires that way never starts its replacement and the render hangs (at image 250 with one worker).
     """
-    threads = job.threads or max(1, (os.cpu_count() or 1) // job.workers)
+    workers = len(device.gpus) if device.is_gpu else job.workers
+    threads = job.threads or max(1, (os.cpu_count() or 1) // workers)
     context = multiprocessing.get_context("spawn")
-    chunk = max(1, job.recycle_every * job.workers)
+    chunk = max(1, job.recycle_every * workers)
     for start in range(0, len(todo), chunk):
+        slots = context.Queue()
+        for slot in range(workers):
+            slots.put(slot)
         pool = ProcessPoolExecutor(
-            job.workers,
+            workers,
             mp_context=context,
             initializer=init_pool_worker,
-            initargs=(job.graph, job.seed, job.size, str(job.out), threads),
+            initargs=(job.graph, job.seed, job.size, str(job.out), threads, device, slots),
         )
         try:
             with _spawning_workers():  # submit starts the processes
@@ -235,7 +265,7 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
         manager.join(timeout=1.0)
 
 
-def _prepare_output(job: RenderJob) -> None:
+def _prepare_output(job: RenderJob, device: RenderDevice = CPU) -> None:
     """Check `job.out` before any work: new or empty, a render to --resume (same spec), or one that never
     finished an image (a failed start, Ctrl-C at once, every image failed), which starts over. A folder
     without feint's render.json is never written into."""
@@ -260,7 +290,14 @@ def _prepare_output(job: RenderJob) -> None:
                 f"{previous['pixels']}, now {PIXELS_VERSION}); a resume would mix the two: render into a new "
                 "folder"
             )
-        current = json.loads(json.dumps(job.spec()))
+        current = json.loads(json.dumps(job.spec(device.family)))
+        before = previous.get("device", "cpu")
+        if before != device.family:
+            raise FeintError(
+                f"{out}: rendered on the {before.upper()}, now on the {device.family.upper()} "
+                f"({device.describe()}); a resume would mix their pixels: resume with --device "
+                f"{'cpu' if before == 'cpu' else 'auto'}, or render into a new folder"
+            )
         changed = [k for k in current if k != "n" and previous.get(k) != current[k]]
         if "graph" in changed and _same_graph(previous.get("graph"), job.graph):
             changed.remove("graph")  # written by an older feint: fields added since take their defaults
@@ -270,7 +307,7 @@ def _prepare_output(job: RenderJob) -> None:
         if current["n"] != previous.get("n"):  # image i depends on (seed, i) only: n may grow or shrink
             write_json_atomic(spec_path, current)
         return
-    write_json_atomic(spec_path, job.spec())
+    write_json_atomic(spec_path, job.spec(device.family))
 
 
 def _never_finished(out: Path) -> bool:

@@ -14,6 +14,7 @@ import pandas as pd
 import feint
 from feint.channels import get_channel
 from feint.io import write_bytes_atomic, write_json_atomic
+from feint.render.device import CPU, RenderDevice
 from feint.render.job import PIXELS_VERSION, RenderJob
 from feint.render.worker import record_path
 
@@ -22,7 +23,7 @@ def _load_records(job: RenderJob) -> list[dict[str, Any]]:
     return [json.loads(record_path(job.out, i).read_text()) for i in range(job.n)]
 
 
-def finalize(job: RenderJob, seconds: float) -> dict[str, Any]:
+def finalize(job: RenderJob, seconds: float, device: RenderDevice = CPU) -> dict[str, Any]:
     """Assemble COCO annotations, the parameter table, the card and the preview from the records."""
     records = _load_records(job)
     ok = [r for r in records if not r["failed"]]
@@ -64,7 +65,7 @@ def finalize(job: RenderJob, seconds: float) -> dict[str, Any]:
     table = pd.DataFrame([{**r["params"], "file_name": r["file_name"], "redraws": r["redraws"]} for r in ok])
     buf = table.to_parquet(index=False) if len(table) else pd.DataFrame().to_parquet()
     write_bytes_atomic(job.out / "params.parquet", buf)
-    card = _card(job, records, ok, seconds)
+    card = _card(job, records, ok, seconds, device)
     write_json_atomic(job.out / "dataset.json", card)
     if ok and job.sink is None:  # with a URL the images are not here: feint.distributed.storage draws it
         from feint.datasets import load_dataset
@@ -75,7 +76,11 @@ def finalize(job: RenderJob, seconds: float) -> dict[str, Any]:
 
 
 def _card(
-    job: RenderJob, records: list[dict[str, Any]], ok: list[dict[str, Any]], seconds: float
+    job: RenderJob,
+    records: list[dict[str, Any]],
+    ok: list[dict[str, Any]],
+    seconds: float,
+    device: RenderDevice,
 ) -> dict[str, Any]:
     previous = {}
     card_path = job.out / "dataset.json"
@@ -105,4 +110,6 @@ def _card(
             "pixels": PIXELS_VERSION,
         },
         "workers_last_run": job.workers,
+        # where the pixels were made: the same seed gives the same bytes on the same device
+        "device": device.describe(),
     }

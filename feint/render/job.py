@@ -29,13 +29,22 @@ class RenderJob:
     address: str | None = None  # the Ray cluster ("auto", "ray://host:10001"); None: one started here
     sink: str | None = None  # an fsspec URL the workers deliver to; `out` then holds the driver's records
     threads: int | None = None  # Cycles threads per worker; None: the machine's cores shared by the workers
+    device: str | None = None  # auto, cpu, cuda, optix, hip, oneapi, metal; None: the graph's render.device
 
-    def spec(self) -> dict[str, Any]:
-        """What determines the output (all but `n` must match on --resume); not how many workers ran it."""
-        return {
+    @property
+    def device_choice(self) -> str:
+        return self.device or self.graph.render.device
+
+    def spec(self, device_family: str = "cpu") -> dict[str, Any]:
+        """What determines the output (all but `n` must match on --resume); not how many workers ran it.
+        A GPU render records "device": "gpu" (a CPU render's record is as it was before GPUs were used)."""
+        spec: dict[str, Any] = {
             "graph": self.graph.to_yaml(),
             "seed": self.seed,
             "size": self.size,
             "n": self.n,
             "pixels": PIXELS_VERSION,
         }
+        if device_family != "cpu":
+            spec["device"] = device_family
+        return spec

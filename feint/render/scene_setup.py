@@ -15,6 +15,7 @@ from pathlib import Path
 import bpy
 
 from feint.assets.mesh import PARTS
+from feint.render.device import CPU, RenderDevice, use_device
 from feint.render.materials import part_material
 from feint.render.nodes import Nodes
 
@@ -59,12 +60,16 @@ class StaticScene:
     sun: bpy.types.Object
 
 
-def build_static_scene(threads: int = 0, workdir: str | None = None) -> StaticScene:
-    """A fresh Blender scene with everything every sample shares; `threads` 0: Blender's default."""
-    bpy.ops.wm.read_factory_settings(use_empty=True)
+def build_static_scene(
+    threads: int = 0, workdir: str | None = None, device: RenderDevice = CPU, slot: int = 0
+) -> StaticScene:
+    """A fresh Blender scene with everything every sample shares; `threads` 0: Blender's default; on a GPU
+    `device`, this process renders on its GPU number `slot`."""
+    bpy.ops.wm.read_factory_settings(use_empty=True)  # resets the preferences too: the device comes after
     scene = bpy.context.scene
     folder = Path(workdir or tempfile.mkdtemp(prefix="feint-render-", dir=_fast_tmp()))
     _setup_render(scene, threads)
+    use_device(scene, device, slot)
     materials = {part: part_material(part) for part in PARTS}
     sky = _setup_world(scene)
     sea = _setup_sea(scene)
@@ -74,7 +79,6 @@ def build_static_scene(threads: int = 0, workdir: str | None = None) -> StaticSc
 
 def _setup_render(s: bpy.types.Scene, threads: int) -> None:
     s.render.engine = "CYCLES"
-    s.cycles.device = "CPU"
     s.cycles.use_adaptive_sampling = False
     s.cycles.denoiser = "OPENIMAGEDENOISE"
     s.cycles.seed = 0

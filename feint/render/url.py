@@ -17,7 +17,7 @@ from typing import Any
 from feint.distributed.storage import Remote, open_output
 from feint.errors import FeintError
 from feint.io import write_bytes_atomic
-from feint.render.dataset import OUTPUT_FILES, render_dataset
+from feint.render.dataset import OUTPUT_FILES, ray_render_device, render_dataset
 from feint.render.job import RenderJob
 
 STATE_FILES = ("render.json", "dataset.json")  # what the driver reads back on --resume
@@ -26,9 +26,13 @@ PREVIEW_SOURCE = 48  # images fetched to draw the preview: enough for every clas
 
 def render_to_url(job: RenderJob, url: str, progress: bool = True) -> dict[str, Any]:
     """Render (or finish, with job.resume) the dataset at `url` on Ray workers; returns the card."""
+    from feint.distributed import connect
+
     remote = open_output(url, job.executor)
+    connect(job.address)
     if remote.is_empty():  # render.json first, as locally: an interrupted render can then be resumed
-        remote.write("render.json", (json.dumps(job.spec(), indent=2) + "\n").encode())
+        spec = job.spec(ray_render_device(job).family)
+        remote.write("render.json", (json.dumps(spec, indent=2) + "\n").encode())
     elif not job.resume:
         raise FeintError(f"{url}: output folder is not empty; pass --resume to finish it, or pick a new")
     elif not remote.exists("render.json"):

@@ -170,14 +170,21 @@ def _setup(f: StudyFindings) -> list[str]:
     else:
         held_out = "group-disjoint"
     synthetic = spec["synthetic"]
+    tuned = spec.get("mode") == "finetune"
+    if tuned:
+        t = spec["finetuning"]
+        epochs = f"{t['epochs']} epoch{'s' if t['epochs'] != 1 else ''}"
+        how = f"fine-tuned with its head, {epochs} at lr {t['lr']:g}, batch {t['batch']}"
+    else:
+        how = "frozen features"
     return [
         f"<h1>feint study: {html.escape(spec['name'])}</h1>",
         f"<p class='sub'>classes: {html.escape(', '.join(spec['classes']))}; backbone {spec['backbone']} "
-        f"({spec['mode']} features, {spec['image_size']} px); real train/val/{_scored(spec)}: "
+        f"({how}, {spec['image_size']} px); real train/val/{_scored(spec)}: "
         f"{len(f.train.labels)}/{len(f.val.labels)}/{len(f.test.labels)} images ({held_out}); renders: "
         f"{0 if f.renders is None else len(f.renders.labels)} at {synthetic['size']} px from "
         f"graph <code>{html.escape(synthetic['graph'])}</code>; seeds {spec['seeds']}"
-        f"{'; heads also trained on the mirrored real photos' if spec['mirror'] else ''}"
+        f"{'; heads also trained on the mirrored real photos' if spec['mirror'] and not tuned else ''}"
         f"; label smoothing {spec['label_smoothing']:g}"
         f"; renders {100 * spec['synthetic_weight']:g} % of each batch of a mixed run</p>",
     ]
@@ -264,7 +271,7 @@ def _zero_shot(zs: pd.DataFrame, f: StudyFindings) -> str:
         "<section id='zero-shot'><h2>Zero-shot: trained on renders only</h2>"
         f"<p>Accuracy {_pct(float(zs.accuracy.mean()))}, balanced "
         f"{_pct(float(zs.balanced_accuracy.mean()))}. "
-        + describe(f.spec["align"])
+        + describe("none" if f.spec.get("mode") == "finetune" else f.spec["align"])
         + "</p><table><tr><th>class</th><th>recall</th></tr>"
         f"{rows}</table>" + _confusion(cm, f.spec["classes"], "zero-shot confusion (counts)") + "</section>"
     )

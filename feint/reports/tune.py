@@ -38,6 +38,16 @@ def _fmt(v: Any) -> str:
     return "-" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.4f}"
 
 
+def _contact_sheet(folders: list[Path]) -> bytes:
+    """One preview of a trial's renders, every class in it: a trial renders a folder per class."""
+    from feint.datasets import load_dataset
+    from feint.datasets.preview import preview_png
+
+    loaded = [load_dataset(folder) for folder in folders]
+    classes = list(dict.fromkeys(c for dataset in loaded for c in dataset.classes))
+    return preview_png(loaded[0].with_records([r for d in loaded for r in d.records], classes))
+
+
 def write_tune_report(card: dict[str, Any], table: pd.DataFrame, out: Path, path: Path) -> None:
     s, base, best = card["settings"], card["base"], card["best"]
     trials = ", ".join(f"{v} {k}" for k, v in card["trials"].items())
@@ -86,7 +96,7 @@ def write_tune_report(card: dict[str, Any], table: pd.DataFrame, out: Path, path
     )
 
     previews = [
-        (f"{name} (trial {t['trial']})", out / "renders" / t["renders"] / "preview.png")
+        (f"{name} (trial {t['trial']})", [out / "renders" / key for key in t["renders"].split()])
         for name, t in (("base graph", base), ("best graph", best))
         if t is not None and t.get("renders")
     ]
@@ -94,9 +104,9 @@ def write_tune_report(card: dict[str, Any], table: pd.DataFrame, out: Path, path
         parts.append(
             "<section id='renders'><h2>Renders</h2>"
             + "".join(
-                f"<h3>{html.escape(title)}</h3>" + png_img(p.read_bytes(), title)
-                for title, p in previews
-                if p.is_file()
+                f"<h3>{html.escape(title)}</h3>" + png_img(_contact_sheet(folders), title)
+                for title, folders in previews
+                if all((folder / "annotations.json").is_file() for folder in folders)
             )
             + "</section>"
         )

@@ -21,6 +21,7 @@ from tqdm import tqdm
 from feint.studies.data import StudyData
 from feint.studies.runs import RunConfig, RunLog, RunStore
 from feint.studies.spec import EpochSpec, StudySpec
+from feint.training.device import Devices
 
 # Called with each freshly trained run and the step it belongs to (`--tracker`: feint.tracking.study_logger).
 Tracker = Callable[[str, RunConfig, dict[str, Any]], None]
@@ -62,6 +63,7 @@ class StudyContext:
     zero_shot: dict[str, Any] | None = None  # the last zero-shot run (the failure step analyses it)
     failure: dict[str, Any] = field(default_factory=dict)
     ablations: pd.DataFrame | None = None
+    devices: Devices = field(default_factory=Devices)  # where renders and torch work run (`resolve_devices`)
 
     def config(
         self,
@@ -72,8 +74,31 @@ class StudyContext:
         epochs: int | None = None,
         validate: bool = False,
     ) -> RunConfig:
-        """The run these options describe; its epochs from the fit unless given."""
+        """The run these options describe; its epochs from the fit unless given. In a study with `mode:
+        finetune` every run trains the `finetuning` epochs at its rate and batch (the epoch fit is that of
+        heads on features; the epochs step then reports where fine-tuning peaks). Feature alignment and
+        mirrored features do not apply to it (its augmentation flips the images): they stay "none" and
+        off in its config, so changing them re-runs no fine-tuning."""
         s = self.spec
+        if s.mode == "finetune":
+            f = s.finetuning
+            return RunConfig(
+                real_fraction,
+                synthetic_per_class,
+                mode,
+                seed,
+                f.epochs,
+                f.lr,
+                s.hidden,
+                s.synthetic_weight,
+                validate,
+                self.data_key,
+                "none",
+                False,
+                s.label_smoothing,
+                training="finetune",
+                batch=f.batch,
+            )
         n_real = len(self.data.real_subset(real_fraction, seed)) if real_fraction > 0 else 0
         n_syn = len(self.data.synthetic_subset(synthetic_per_class))
         rows = n_real * (2 if s.mirror else 1) + n_syn if n_syn else None

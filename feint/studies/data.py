@@ -1,4 +1,4 @@
-"""The data of a study: real train/val/test (group-disjoint), renders cached by graph, features of both.
+"""The data of a study: real train/val/test (group-disjoint), renders cached per class, features of both.
 
 Everything downstream (the many head-training runs) works on index arrays into these feature matrices,
 which is what makes hundreds of runs affordable on a CPU.
@@ -22,6 +22,7 @@ from feint.io import write_text_atomic
 from feint.studies.registry import chosen_steps
 from feint.studies.spec import StudySpec
 from feint.training.align import Alignment, aligners
+from feint.training.device import Devices
 
 
 @dataclass
@@ -43,7 +44,13 @@ class StudyData:
     val: Part
     test: Part
     synthetic: Part | None
-    synthetic_root: Path | None
+    synthetic_root: Path | None  # the cache's renders/ folder, which holds a render folder per class
+    # What fine-tuning runs read their images at (the study's backbone and input size), and the torch
+    # device every run trains on: not part of any run's key (the same run on the CPU or a GPU is the same
+    # experiment, its numbers equal up to floating-point rounding).
+    backbone: str = "efficientnet_lite0"
+    image_size: int = 224
+    device: str = "cpu"
 
     def real_subset(self, fraction: float, seed: int) -> np.ndarray:
         """Indices into `train`: a nested, class-stratified, group-aware sample (same rule as `feint data
@@ -158,25 +165,71 @@ def validation_halves(train: Any, seed: int) -> dict[str, list[Any]]:
 
 
 def render_synthetic(
-    spec: StudySpec, cache: Path, progress: bool, executor: str = "local", address: str | None = None
-) -> Path:
-    """Render (or reuse) the study's synthetic set in the cache (see `render_balanced`); with `executor`
-    "ray" the images are rendered on every CPU of the Ray cluster (same bytes)."""
+    spec: StudySpec,
+    cache: Path,
+    progress: bool,
+    executor: str = "local",
+    address: str | None = None,
+    device: str | None = None,
+) -> list[Path]:
+    """Render (or reuse) the render folder of each of the study's classes in the cache (see
+    `render_balanced`) on the render `device`; with `executor` "ray" the images are rendered on every CPU
+    (or GPU) of the Ray cluster (same bytes)."""
     from feint.graph.loader import load_graph_dict
 
     merged, _ = load_graph_dict(spec.synthetic.graph)
     s = spec.synthetic
     return render_balanced(
-        merged, spec.classes, s.per_class, s.size, s.seed, cache, s.workers, None, progress, executor, address
+        merged,
+        spec.classes,
+        s.per_class,
+        s.size,
+        s.seed,
+        cache,
+        s.workers,
+        None,
+        progress,
+        executor,
+        address,
+        device,
     )
 
 
-def render_key(merged: dict[str, Any], seed: int, size: int) -> str:
-    """The cache folder name of a render set: graph data, seed, size and the renderer's pixel version."""
+def render_key(merged: dict[str, Any], seed: int, size: int, family: str = "cpu") -> str:
+    """The cache folder name of a render set: graph data, seed, size and the renderer's pixel version, and
+    for renders on a GPU (`family` "gpu") that too: Cycles' GPU and CPU pixels differ a little, and a
+    folder never mixes them (a resume across the two is refused). CPU keys are what they always were."""
     from feint.render.job import PIXELS_VERSION
 
-    text = json.dumps([merged, seed, size, PIXELS_VERSION], sort_keys=True, default=str)
+    parts: list[Any] = [merged, seed, size, PIXELS_VERSION] + (["gpu"] if family == "gpu" else [])
+    text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+def render_family(
+    merged: dict[str, Any], device: str | None, executor: str = "local", address: str | None = None
+) -> str:
+    """ "cpu" or "gpu": where a render of the graph data `merged` with the render device choice `device`
+    (None: the graph's render.device) runs, here or on the Ray cluster (a GPU choice renders on its GPUs
+    where it has any, as feint/render/dataset.py decides)."""
+    from feint.render.device import resolve_render_device
+
+    choice = device or (merged.get("render") or {}).get("device") or "auto"
+    if executor != "ray":
+        return resolve_render_device(choice).family
+    if choice == "cpu":
+        return "cpu"
+    from feint.distributed import connect
+
+    return "gpu" if connect(address).cluster_resources().get("GPU", 0) else "cpu"
+
+
+def class_seed(seed: int, name: str) -> int:
+    """The render seed of class `name`'s folder for the render seed `seed`: a stable hash of the two (not
+    Python's `hash`, which differs between processes), so the folders of two classes rendered with one
+    seed do not share their backgrounds, sun and sea image by image."""
+    digest = hashlib.sha256(json.dumps([seed, name]).encode()).digest()
+    return int.from_bytes(digest[:4], "big") >> 1  # 31 bits: a seed any tool takes
 
 
 def render_balanced(
@@ -191,11 +244,48 @@ def render_balanced(
     progress: bool = True,
     executor: str = "local",
     address: str | None = None,
+    device: str | None = None,
+) -> list[Path]:
+    """Render (or reuse) one folder per class under `root/renders/`, in the order of `classes` (see
+    `render_class`): any subset of classes of the same graph data, seed and size reuses what was rendered
+    for any other: a four-class study after a ten-class one on the same graph with as many renders per
+    class renders nothing. The classes render one after another, each with all the workers (on Ray: every
+    CPU of the cluster). `device`: where Cycles renders (as `feint render --device`; None: the graph's
+    render.device)."""
+    if executor == "ray":
+        from feint.distributed import cluster_cpus
+
+        workers = cluster_cpus(address)
+    return [
+        render_class(
+            merged, name, per_class, size, seed, root, workers, threads, progress, executor, address, device
+        )
+        for name in classes
+    ]
+
+
+def render_class(
+    merged: dict[str, Any],
+    name: str,
+    per_class: int,
+    size: int,
+    seed: int,
+    root: Path,
+    workers: int = 1,
+    threads: int | None = None,
+    progress: bool = True,
+    executor: str = "local",
+    address: str | None = None,
+    device: str | None = None,
 ) -> Path:
-    """Render (or reuse) `root/renders/KEY` from merged graph data restricted to `classes` (equal weights),
-    keyed by graph, classes, seed, size and the renderer's pixel version (`render_key`); extended on demand
-    until every class has `per_class` images (image i depends only on (seed, i), so extending is exact, and
-    two graphs that differ in one parameter draw the same values for all the others)."""
+    """Render (or reuse) `root/renders/KEY`: the merged graph data restricted to class `name` (weight 1,
+    its own overrides kept), rendered with the seed `class_seed(seed, name)` (in the folder's render.json
+    and card) on the render `device`, keyed by that graph data, seed, size, the renderer's pixel version
+    and, on a GPU, the device family (`render_key`, the graph beside it as KEY.graph.yaml). Extended on
+    demand until it holds `per_class` labelled images: image i depends only on (seed, i), so extending is
+    exact, a folder asked for fewer than it has keeps them all, and two graphs that differ in one parameter
+    draw the same values for all the others. A folder of the earlier layout (one per list of classes,
+    rendered with the study's seed) has another key and is simply not used."""
     import yaml
 
     from feint.graph import load_graph
@@ -203,45 +293,58 @@ def render_balanced(
     from feint.render.job import RenderJob
 
     known = merged.get("classes", {})
-    merged = {**merged, "classes": {c: {**known.get(c, {}), "weight": 1} for c in classes}}
-    key = render_key(merged, seed, size)
+    merged = {**merged, "classes": {name: {**known.get(name, {}), "weight": 1}}}
+    seed = class_seed(seed, name)  # the folder's own render seed
+    key = render_key(merged, seed, size, render_family(merged, device, executor, address))
     out = root / "renders" / key
+    if _labelled(out, name) >= per_class:  # nothing to render: not even the folder's files are rewritten
+        return out
     out.mkdir(parents=True, exist_ok=True)
     graph_file = out.parent / f"{key}.graph.yaml"
     if not graph_file.is_file():
         write_text_atomic(graph_file, yaml.safe_dump(merged, sort_keys=False))
     graph = load_graph(graph_file)
-    n = math.ceil(per_class * len(classes) * 1.15)
-    if (out / "render.json").is_file():  # asked for fewer than are there: keep them all (nested prefixes)
+    n = per_class
+    if (out / "render.json").is_file():  # asked for more before (an extension cut short): never fewer
         n = max(n, json.loads((out / "render.json").read_text())["n"])
-    if executor == "ray":
-        from feint.distributed import cluster_cpus
-
-        workers = cluster_cpus(address)
-    for _ in range(6):
+    for _ in range(6):  # images that failed (the ship too small after every re-draw): render more
         job = RenderJob(
-            graph, n, out, size, seed, workers, True, executor=executor, address=address, threads=threads
+            graph,
+            n,
+            out,
+            size,
+            seed,
+            workers,
+            True,
+            executor=executor,
+            address=address,
+            threads=threads,
+            device=device,
         )
         render_dataset(job, progress=progress)
-        counts = pd.read_parquet(out / "params.parquet")["class"].value_counts()
-        short = min(int(counts.get(c, 0)) for c in classes)
-        if short >= per_class:
+        have = _labelled(out, name)
+        if have >= per_class:
             break
-        n = math.ceil(n * per_class / max(short, 1) * 1.05)
+        n = math.ceil(n * per_class / max(have, 1) * 1.05)
     return out
 
 
-def first_per_class(root: Path, classes: list[str], per_class: int) -> list[Any]:
-    """The first `per_class` records of each class of a render folder, in render order."""
+def _labelled(out: Path, name: str) -> int:
+    """How many labelled images of class `name` the render folder `out` holds (0: none rendered yet)."""
+    if not (out / "params.parquet").is_file():
+        return 0
+    table = pd.read_parquet(out / "params.parquet")
+    return int((table["class"] == name).sum()) if "class" in table else 0
+
+
+def first_per_class(folders: list[Path], classes: list[str], per_class: int) -> list[Any]:
+    """The first `per_class` records (render order) of each class's render folder, class after class: the
+    set never depends on how far a bigger study extended the folders."""
     from feint.datasets import load_dataset
 
-    taken = dict.fromkeys(classes, 0)
     keep = []
-    for record in load_dataset(root).records:
-        c = record.primary_class
-        if c in taken and taken[c] < per_class:
-            taken[c] += 1
-            keep.append(record)
+    for folder, name in zip(folders, classes, strict=True):
+        keep.extend([r for r in load_dataset(folder).records if r.primary_class == name][:per_class])
     return keep
 
 
@@ -254,26 +357,36 @@ def labelled_part(
     meta: pd.DataFrame | None = None,
     cache: Path | None = None,
     mirrored: bool = False,
+    device: str = "cpu",
 ) -> Part:
-    """Records of `classes` as a `Part`: paths, labels, groups and their (cached) backbone features;
-    `mirrored`: also the features of the mirrored images."""
+    """Records of `classes` as a `Part`: paths, labels, groups and their (cached) backbone features,
+    computed on the torch `device`; `mirrored`: also the features of the mirrored images."""
     from feint.training.cache import feature_rows
 
     paths = [r.image for r in records]
     labels = np.array([classes.index(r.primary_class) for r in records], dtype=np.int64)
     sizes = [(r.width, r.height) for r in records]
-    features = feature_rows(paths, backbone, size, cache, sizes=sizes, progress=progress)
+    features = feature_rows(paths, backbone, size, cache, sizes=sizes, progress=progress, device=device)
     flipped = None
     if mirrored:
-        flipped = feature_rows(paths, backbone, size, cache, sizes, progress=progress, mirrored=True)
+        flipped = feature_rows(
+            paths, backbone, size, cache, sizes, progress=progress, device=device, mirrored=True
+        )
     return Part(paths, labels, [r.group for r in records], features, meta, flipped)
 
 
 def prepare(
-    spec: StudySpec, cache: Path, progress: bool = True, executor: str = "local", address: str | None = None
+    spec: StudySpec,
+    cache: Path,
+    progress: bool = True,
+    executor: str = "local",
+    address: str | None = None,
+    devices: Devices | None = None,
 ) -> StudyData:
-    """Load and split the real data, render the synthetic set (on `executor`), compute (or reuse) all
-    features."""
+    """Load and split the real data, render the synthetic set (on `executor`, on `devices.render`),
+    compute (or reuse) all features (on `devices.torch`, where the runs will train; default: renders on
+    the graph's render.device, torch on the CPU)."""
+    devices = devices or Devices()
     real, test_set = load_real(spec)
     by_split = {name: [r for r in real.records if r.split == name] for name in ("train", "val", "test")}
     if test_set is not None:
@@ -290,14 +403,28 @@ def prepare(
             *args,
             meta=pd.DataFrame([r.meta for r in records]),
             mirrored=spec.mirror and name == "train",
+            device=devices.torch,
         )
         for name, records in by_split.items()
     }
     synthetic, root = None, None
     if any(step.renders for step in chosen_steps(spec.steps)):
-        root = render_synthetic(spec, cache, progress, executor, address)
-        # exactly the renders asked for: the cached folder may hold more (a bigger study extended it), and
+        folders = render_synthetic(spec, cache, progress, executor, address, devices.render)
+        # exactly the renders asked for: a cached folder may hold more (a bigger study extended it), and
         # the alignment statistics and failure analysis must not depend on the cache's history
-        records = first_per_class(root, spec.classes, spec.synthetic.per_class)
-        synthetic = labelled_part(records, *args, meta=pd.DataFrame([r.meta for r in records]))
-    return StudyData(spec.classes, parts["train"], parts["val"], parts["test"], synthetic, root)
+        records = first_per_class(folders, spec.classes, spec.synthetic.per_class)
+        synthetic = labelled_part(
+            records, *args, meta=pd.DataFrame([r.meta for r in records]), device=devices.torch
+        )
+        root = cache / "renders"
+    return StudyData(
+        spec.classes,
+        parts["train"],
+        parts["val"],
+        parts["test"],
+        synthetic,
+        root,
+        spec.backbone,
+        spec.image_size,
+        devices.torch,
+    )

@@ -10,7 +10,8 @@ from feint.studies.spec import StudySpec
 
 
 def fingerprint(spec: StudySpec, data: StudyData) -> str:
-    """What the runs' data depends on: classes, split membership, backbone, size, renders."""
+    """What the runs' data depends on: classes, split membership, backbone, size, renders (each by its
+    class folder, keyed by graph, class, seed and size, and its file name)."""
     parts = [
         spec.classes,
         spec.backbone,
@@ -18,6 +19,6 @@ def fingerprint(spec: StudySpec, data: StudyData) -> str:
         [str(p) for p in data.train.paths],
         [str(p) for p in data.test.paths],
         str(data.synthetic_root),
-        [] if data.synthetic is None else [p.name for p in data.synthetic.paths],
+        [] if data.synthetic is None else [f"{p.parent.parent.name}/{p.name}" for p in data.synthetic.paths],
     ]
     return hashlib.sha1(json.dumps(parts).encode()).hexdigest()[:12]

@@ -1,9 +1,11 @@
-"""What a study leaves in its folder: the results table, the summary, the hard photos, the ablations and
-the HTML report, each written to a temporary name first."""
+"""What a study leaves in its folder: the results table, the summary, the images it used, the hard photos,
+the ablations and the HTML report, each written to a temporary name first."""
 
 from __future__ import annotations
 
 from typing import Any
+
+import pandas as pd
 
 from feint.io import write_bytes_atomic, write_json_atomic, write_text_atomic
 from feint.studies.data import StudyData
@@ -25,6 +27,8 @@ def write_outputs(result: StudyResult, data: StudyData, seconds: float) -> None:
         "n_test": int(len(data.test.labels)),
         "n_train": int(len(data.train.labels)),
         "n_val": int(len(data.val.labels)),
+        "mode": spec.mode,
+        "device": result.device,
     }
     if result.hard_photos is not None:
         write_text_atomic(out / "hard_photos.csv", result.hard_photos.to_csv(index=False))
@@ -34,8 +38,24 @@ def write_outputs(result: StudyResult, data: StudyData, seconds: float) -> None:
 
         write_ablations(result.ablations, out / "ablations")
         summary["ablations"] = result.ablations.to_dict(orient="records")
+    write_text_atomic(out / "images.csv", images_table(data).to_csv(index=False))
     write_json_atomic(out / "summary.json", summary)
     _write_report(result, data)
+
+
+def images_table(data: StudyData) -> pd.DataFrame:
+    """Every image the study used: role (train, val, test: the photos its runs were scored on, in scoring
+    order, which each run's `predicted` list follows; synthetic: its renders), file, group and class. What
+    `feint ui` needs to open the photos behind a cell of a confusion matrix, and their nearest renders."""
+    parts = [("train", data.train), ("val", data.val), ("test", data.test)]
+    if data.synthetic is not None:
+        parts.append(("synthetic", data.synthetic))
+    rows = [
+        {"role": role, "file": str(path), "group": group, "label": data.classes[int(label)]}
+        for role, part in parts
+        for path, group, label in zip(part.paths, part.groups, part.labels, strict=True)
+    ]
+    return pd.DataFrame(rows, columns=["role", "file", "group", "label"])
 
 
 def _write_report(result: StudyResult, data: StudyData) -> None:

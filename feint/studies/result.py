@@ -21,3 +21,6 @@ class StudyResult:
     failure: dict[str, Any] = field(default_factory=dict)
     ablations: pd.DataFrame | None = None
     hard_photos: pd.DataFrame | None = None  # test photos most runs trained on photos miss
+    # where it ran: {"render": the Cycles device, "torch": the torch device} (`Devices.record`); not part of
+    # any run's key, since a run on the CPU and on a GPU is the same experiment
+    device: dict[str, str] = field(default_factory=dict)

@@ -1,4 +1,5 @@
-"""One study run: a head trained on a chosen mix of cached features, scored on the real test set.
+"""One study run: a head trained on a chosen mix of cached features (in a study with `mode: finetune`,
+the backbone and head trained on the images: feint/studies/finetuned.py), scored on the real test set.
 
 A run is identified by everything that determines its result (`RunConfig`); its result is a JSON file
 named by the hash of that config, so a killed study resumes by skipping the files already there and
@@ -35,9 +36,23 @@ class RunConfig:
     align: str = "none"  # auto | match | centre | none (feint/training/align.py, `align_domains`)
     mirror: bool = False  # also train on the mirrored real photos' features (`Part.mirrored`)
     label_smoothing: float = 0.1  # of the head's cross-entropy (`HeadConfig`)
+    # The study's training mode (`mode` above is the recipe): "frozen", a head on cached features, or
+    # "finetune", backbone and head trained on the images (feint/studies/finetuned.py), `batch` images a
+    # step, `epochs` and `lr` above being the fine-tuning's. A frozen run's record and key leave both out,
+    # so they are what they were before fine-tuning runs existed. Where the run trains (CPU or GPU) is not
+    # part of it: the same run on either device is the same experiment (`StudyData.device`).
+    training: str = "frozen"
+    batch: int = 0
+
+    def record(self) -> dict[str, Any]:
+        """The config as a run's result and the results table hold it."""
+        data = asdict(self)
+        if self.training == "frozen":
+            del data["training"], data["batch"]
+        return data
 
     def key(self) -> str:
-        return hashlib.sha1(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+        return hashlib.sha1(json.dumps(self.record(), sort_keys=True).encode()).hexdigest()[:16]
 
 
 def confusion(y_true: np.ndarray, y_pred: np.ndarray, n: int) -> np.ndarray:
@@ -45,15 +60,43 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, n: int) -> np.ndarray:
 
 
 def execute(cfg: RunConfig, data: StudyData) -> dict[str, Any]:
-    """Train the head the config describes; return metrics on the real test set."""
+    """Train what the config describes (a head on features, or with `training` "finetune" the backbone
+    too) on `data.device`; return metrics on the real test set."""
+    from feint.studies.finetuned import finetuned_predictions
+
+    real_idx = data.real_subset(cfg.real_fraction, cfg.seed) if cfg.real_fraction > 0 else np.zeros(0, int)
+    syn_idx = data.synthetic_subset(cfg.synthetic_per_class)
+    train = finetuned_predictions if cfg.training == "finetune" else _head_predictions
+    pred, best_epoch = train(cfg, data, real_idx, syn_idx)
+    n_classes = len(data.classes)
+    truth = data.test.labels
+    cm = confusion(truth, pred, n_classes)
+    recall = np.diag(cm) / np.maximum(cm.sum(1), 1)
+    return {
+        "config": cfg.record(),
+        "n_real": int(len(real_idx)),
+        "n_synthetic": int(len(syn_idx)),
+        "accuracy": float((pred == truth).mean()),
+        "balanced_accuracy": float(recall[cm.sum(1) > 0].mean()),
+        "per_class_recall": {c: float(r) for c, r in zip(data.classes, recall, strict=True)},
+        "confusion": cm.tolist(),
+        "best_epoch": int(best_epoch),
+        "correct": (pred == truth).astype(int).tolist(),
+        "predicted": pred.tolist(),
+    }
+
+
+def _head_predictions(
+    cfg: RunConfig, data: StudyData, real_idx: np.ndarray, syn_idx: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """A frozen run: heads on the cached features (aligned as the config says) of the photos `real_idx`
+    and the renders `syn_idx`; their predictions on the test photos and the best epoch."""
     from feint.studies.data import align_domains
     from feint.training.align import alignment_of
     from feint.training.head import HeadConfig, train_head
 
     data = align_domains(data, alignment_of(cfg.align), photos_trained=cfg.real_fraction > 0)
-
-    real_idx = data.real_subset(cfg.real_fraction, cfg.seed) if cfg.real_fraction > 0 else np.zeros(0, int)
-    syn_idx = data.synthetic_subset(cfg.synthetic_per_class)
+    on: dict[str, Any] = {} if data.device == "cpu" else {"device": data.device}
     n_classes = len(data.classes)
     head_cfg = HeadConfig(
         epochs=cfg.epochs, lr=cfg.lr, hidden=cfg.hidden, label_smoothing=cfg.label_smoothing, seed=cfg.seed
@@ -65,7 +108,7 @@ def execute(cfg: RunConfig, data: StudyData) -> dict[str, Any]:
         real_x = np.concatenate([real_x, data.train.mirrored[real_idx]])
         real_y = np.concatenate([real_y, real_y])
     if cfg.mode == "finetune" and syn is not None and len(real_idx):
-        first = train_head(syn.features[syn_idx], syn.labels[syn_idx], n_classes, head_cfg)
+        first = train_head(syn.features[syn_idx], syn.labels[syn_idx], n_classes, head_cfg, **on)
         result = train_head(
             real_x,
             real_y,
@@ -73,6 +116,7 @@ def execute(cfg: RunConfig, data: StudyData) -> dict[str, Any]:
             replace(head_cfg, lr=cfg.lr / 2),
             val=val,
             head=first.head,
+            **on,
         )
     else:
         feats = [real_x] + ([syn.features[syn_idx]] if syn is not None else [])
@@ -91,24 +135,9 @@ def execute(cfg: RunConfig, data: StudyData) -> dict[str, Any]:
             val=val,
             sources=sources,
             mix=mix,
+            **on,
         )
-    proba = result.predict_proba(data.test.features)
-    pred = proba.argmax(1)
-    truth = data.test.labels
-    cm = confusion(truth, pred, n_classes)
-    recall = np.diag(cm) / np.maximum(cm.sum(1), 1)
-    return {
-        "config": asdict(cfg),
-        "n_real": int(len(real_idx)),
-        "n_synthetic": int(len(syn_idx)),
-        "accuracy": float((pred == truth).mean()),
-        "balanced_accuracy": float(recall[cm.sum(1) > 0].mean()),
-        "per_class_recall": {c: float(r) for c, r in zip(data.classes, recall, strict=True)},
-        "confusion": cm.tolist(),
-        "best_epoch": int(result.best_epoch),
-        "correct": (pred == truth).astype(int).tolist(),
-        "predicted": pred.tolist(),
-    }
+    return result.predict_proba(data.test.features).argmax(1), result.best_epoch
 
 
 # Called with each run just trained (not with one read from disk): the study's progress and tracker.
@@ -145,8 +174,10 @@ class RunStore:
                 results[cfg.key()] = json.loads(path.read_text())
             else:
                 missing[cfg.key()] = cfg
+        # Ray's tasks take one CPU each, no GPU: they train there whatever device this process has
+        on_ray = replace(data, device="cpu")
         for cfg, result in run_on_ray(
-            execute, list(missing.values()), data, _run_name, "run the study again to resume", address
+            execute, list(missing.values()), on_ray, _run_name, "run the study again to resume", address
         ):
             self._save(cfg, result, log)
             results[cfg.key()] = result

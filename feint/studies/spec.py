@@ -52,6 +52,20 @@ class AblationSpec(Strict):
     per_class: int | None = Field(None, ge=1)
 
 
+class FinetuningSpec(Strict):
+    """`mode: finetune`: every run trains the backbone and a new head on its images (its real photos and
+    renders, augmented; feint/training/finetune.py), `epochs` epochs of AdamW at `lr` (the head 10 times
+    faster), warm-up then cosine, `batch` images a step. The epoch fit of frozen heads does not apply.
+    `--quick` trains at most `QUICK_FINETUNE_EPOCHS` unless the file's `quick:` sets `finetuning`."""
+
+    epochs: int = Field(8, ge=1)
+    lr: float = Field(1e-4, gt=0)
+    batch: int = Field(32, ge=1)
+
+
+QUICK_FINETUNE_EPOCHS = 2
+
+
 def registered_step(name: str) -> str:
     """A name in `steps:` must be a registered study step (feint/studies/registry.py)."""
     if name not in STEPS:
@@ -69,7 +83,10 @@ class StudySpec(Strict):
     split_seed: int = 0
     backbone: str = "efficientnet_lite0"
     image_size: int = Field(224, ge=16)
-    mode: Literal["frozen"] = "frozen"
+    # frozen: heads on cached backbone features (seconds a run); finetune: backbone and head trained on
+    # the images of each run (`finetuning`; far more compute a run: meant for a GPU, `--device cuda`).
+    mode: Literal["frozen", "finetune"] = "frozen"
+    finetuning: FinetuningSpec = FinetuningSpec()
     lr: float = 1e-3
     hidden: int = 0
     seeds: list[int] = [0, 1, 2]
@@ -115,6 +132,9 @@ class StudySpec(Strict):
                 data[key] = {**data[key], **value}
             else:
                 data[key] = value
+        if data["mode"] == "finetune" and "finetuning" not in self.quick:
+            quick_epochs = min(self.finetuning.epochs, QUICK_FINETUNE_EPOCHS)
+            data["finetuning"] = {**data["finetuning"], "epochs": quick_epochs}
         data["quick"] = {}
         data["name"] = f"{self.name}-quick"
         return StudySpec.model_validate(data)

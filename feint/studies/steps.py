@@ -9,7 +9,6 @@ model gets wrong, and what to change in the graph.
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -135,8 +134,8 @@ def ablations(ctx: StudyContext) -> None:
     per_class = s.ablations.per_class or s.synthetic.per_class
     merged, _ = load_graph_dict(s.synthetic.graph)
 
-    def score(name: str, renders: Part, folder: Path) -> dict[str, float]:
-        data = replace(ctx.data, synthetic=renders, synthetic_root=folder)
+    def score(name: str, renders: Part) -> dict[str, float]:
+        data = replace(ctx.data, synthetic=renders)  # their class folders are in the same cache
         results = []
         for seed in s.seeds:
             cfg = ctx.config(real_fraction=0.0, seed=seed, synthetic_per_class=per_class)
@@ -161,6 +160,7 @@ def ablations(ctx: StudyContext) -> None:
         None,
         s.synthetic.workers,
         ctx.progress,
+        ctx.devices,
     )
 
 

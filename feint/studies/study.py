@@ -24,6 +24,7 @@ from feint.studies.registry import chosen_steps
 from feint.studies.result import StudyResult
 from feint.studies.runs import RunStore
 from feint.studies.spec import StudySpec
+from feint.training.device import Devices
 
 
 class StudyRunner:
@@ -36,18 +37,22 @@ class StudyRunner:
         tracker: Tracker | None = None,
         executor: str = "local",
         address: str | None = None,
+        devices: Devices | None = None,
     ):
         """`executor` "ray" renders on Ray and sends the runs of each step to it side by side (a step
-        needs the one before it: the epochs fit sets later runs' epochs); the results are the same."""
+        needs the one before it: the epochs fit sets later runs' epochs); the results are the same.
+        `devices`: where Cycles renders and torch computes features and trains (`resolve_devices`; default:
+        the graph's render.device, torch on the CPU), recorded in summary.json, in no run's key."""
         self.spec, self.out, self.cache, self.progress, self.tracker = spec, out, cache, progress, tracker
         self.executor, self.address = executor, address
+        self.devices = devices or Devices()
         self.store = RunStore(out / "runs")
 
     def run(self) -> StudyResult:
         started = time.perf_counter()
         self.out.mkdir(parents=True, exist_ok=True)
         write_json_atomic(self.out / "study.json", self.spec.model_dump())
-        data = prepare(self.spec, self.cache, self.progress, self.executor, self.address)
+        data = prepare(self.spec, self.cache, self.progress, self.executor, self.address, self.devices)
         ctx = StudyContext(
             self.spec,
             data,
@@ -59,6 +64,7 @@ class StudyRunner:
             self.tracker,
             self.executor,
             self.address,
+            devices=self.devices,
         )
         steps = chosen_steps(self.spec.steps)
         total = sum(step.planned(ctx) for step in steps)
@@ -78,6 +84,7 @@ class StudyRunner:
             ctx.failure,
             ctx.ablations,
             _hard_photos(ctx),
+            self.devices.record(),
         )
         write_outputs(result, data, time.perf_counter() - started)
         return result

@@ -8,10 +8,12 @@ is written last, so a reader (or a parallel run) never sees a half-written shard
 
     images = image_rows(data.paths, size=224)             # (N, 224, 224, 3) uint8, memory-mapped
     feats = feature_rows(data.paths, "efficientnet_lite0", 224)   # (N, 1280) float32
+    found, rows = cached_feature_rows(paths, "efficientnet_lite0", 224)   # read only: what is there
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -19,7 +21,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -118,6 +120,17 @@ class ArrayStore:
         shards = [np.load(self.folder / f"{n}.npy", mmap_mode="r") for n in names]
         located = np.array([where[k] for k in keys], dtype=np.int64).reshape(-1, 2)
         return Rows(shards, located)
+
+    def lookup(self, keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of those `keys` already stored, computing and writing nothing: (positions into `keys`
+        found, their rows). For a reader that must leave the cache as it is (`feint ui`)."""
+        names, where = self._index()
+        found = np.array([i for i, k in enumerate(keys) if k in where], dtype=np.int64)
+        if not len(found):
+            return found, np.empty((0, *self.row_shape), dtype=self.dtype)
+        shards = [np.load(self.folder / f"{n}.npy", mmap_mode="r") for n in names]
+        located = np.array([where[keys[i]] for i in found], dtype=np.int64).reshape(-1, 2)
+        return found, np.asarray(Rows(shards, located), dtype=self.dtype)
 
     def _write_shard(
         self, keys: list[str], positions: list[int], compute: Callable[[list[int], np.ndarray], None]
@@ -227,18 +240,17 @@ def feature_rows(
     """Pooled backbone features (N, D) float32 of every image, computed once per (image, backbone, size).
 
     `mirrored`: features of the left-right mirrored images (cached apart), the frozen mode's augmentation.
+    On a CUDA `device` the backbone runs under torch.autocast (bfloat16, or float16 on cards without it);
+    those features are cached apart from the float32 ones (`224px-bf16`), so a CPU run never reads them
+    and its results never depend on where the cache was filled.
     """
     from feint.training.backbones import get_backbone_spec
+    from feint.training.device import autocast_dtype
 
     spec = get_backbone_spec(backbone) if isinstance(backbone, str) else backbone
     images = image_rows(paths, size, cache, sizes, progress)
-    folder = (
-        cache_root(cache)
-        / f"v{CACHE_VERSION}"
-        / "features"
-        / f"{spec.name}-{weights_key(spec)}"
-        / f"{size}px{'-mirrored' if mirrored else ''}"
-    )
+    amp = autocast_dtype(device)
+    folder = _feature_folder(spec, size, cache, mirrored, "" if amp is None else _precision(amp))
     width = _feature_width(folder, spec)
     store = ArrayStore(folder, (width,), "float32")
 
@@ -251,7 +263,8 @@ def feature_rows(
 
         # torch's `to` takes device and layout in one call, but its type stubs only one of them
         net = create_backbone(spec).eval().to(device).to(memory_format=torch.channels_last)
-        with torch.inference_mode():
+        reduced = torch.autocast("cuda", amp) if amp is not None else contextlib.nullcontext()
+        with torch.inference_mode(), reduced:
             for start in tqdm(
                 range(0, len(positions), batch),
                 disable=not progress,
@@ -268,6 +281,47 @@ def feature_rows(
 
     rows = store.get([image_key(p) for p in paths], compute)
     return np.asarray(rows)
+
+
+def cached_feature_rows(
+    paths: Sequence[Path], backbone: str | BackboneSpec, size: int, cache: str | Path | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The backbone features `feature_rows` stored earlier for those of `paths` it has seen, read only:
+    nothing is decoded, computed or written. Returns (positions into `paths` found, their (n, D) float32
+    rows); a file that is gone, or was changed since, counts as not cached."""
+    from feint.training.backbones import get_backbone_spec
+
+    spec = get_backbone_spec(backbone) if isinstance(backbone, str) else backbone
+    folder = _feature_folder(spec, size, cache, False)
+    width = folder / "width.txt"  # written before the first shard: no width, no features
+    if not width.is_file():
+        return np.empty(0, dtype=np.int64), np.empty((0, 0), dtype=np.float32)
+    keys: list[str] = []
+    for path in paths:
+        try:
+            keys.append(image_key(Path(path)))
+        except FeintError:
+            keys.append("")  # no file, no key: never found
+    return ArrayStore(folder, (int(width.read_text()),), "float32").lookup(keys)
+
+
+def _feature_folder(
+    spec: BackboneSpec, size: int, cache: str | Path | None, mirrored: bool, precision: str = ""
+) -> Path:
+    """Where the features of one backbone (its weights) at one input size are stored; `precision`: those
+    computed under autocast ("bf16", "fp16"), kept apart from the float32 ones."""
+    return (
+        cache_root(cache)
+        / f"v{CACHE_VERSION}"
+        / "features"
+        / f"{spec.name}-{weights_key(spec)}"
+        / f"{size}px{'-mirrored' if mirrored else ''}{f'-{precision}' if precision else ''}"
+    )
+
+
+def _precision(dtype: Any) -> str:
+    """The short name of an autocast dtype: "bf16" or "fp16"."""
+    return {"torch.bfloat16": "bf16", "torch.float16": "fp16"}[str(dtype)]
 
 
 def _feature_width(folder: Path, spec: BackboneSpec) -> int:

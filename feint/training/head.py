@@ -89,11 +89,13 @@ def train_head(
     head: nn.Module | None = None,
     resume: dict[str, Any] | None = None,
     on_epoch: Any = None,
+    device: str = "cpu",
 ) -> HeadResult:
     """Train a head on (N, D) features; returns the best epoch's head (by validation) and the history.
 
     `head` starts from given weights (else a new one, standardised on these features); `resume` is a
-    checkpoint from `on_epoch` (head, optimizer, scheduler, loop state) to continue from.
+    checkpoint from `on_epoch` (head, optimizer, scheduler, loop state) to continue from. `device`: where
+    it trains (the features move there once); the head returned is on the CPU either way.
     """
     cfg = config or HeadConfig()
     torch.manual_seed(cfg.seed)
@@ -102,6 +104,8 @@ def train_head(
     if head is None:
         head = make_head(x.shape[1], n_classes, cfg.hidden, cfg.dropout)
         feature_norm(head).set(x)
+    if device != "cpu":
+        head, x, y = head.to(device), x.to(device), y.to(device)
     optimizer = make_optimizer([{"params": list(head.parameters())}], cfg.loop())
     steps = -(-len(x) // cfg.batch)
     scheduler = warmup_cosine(optimizer, round(cfg.warmup_epochs * steps), cfg.epochs * steps)
@@ -115,15 +119,15 @@ def train_head(
         best = resume["best_head"]
     validate = None
     if val is not None:
-        val_x = torch.as_tensor(np.asarray(val[0]), dtype=torch.float32)
+        val_x = torch.as_tensor(np.asarray(val[0]), dtype=torch.float32).to(device)
         val_y = torch.as_tensor(np.asarray(val[1]), dtype=torch.int64)
 
         def validate(model: nn.Module) -> dict[str, float]:
             with torch.inference_mode():
-                return score(model(val_x), val_y, n_classes)
+                return score(model(val_x).cpu(), val_y, n_classes)
 
     def batch_of(index: np.ndarray, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
-        idx = torch.from_numpy(index)
+        idx = torch.from_numpy(index).to(device)
         return x[idx], y[idx]
 
     def epoch_done(loop_state: LoopState, improved: bool) -> None:
@@ -158,4 +162,7 @@ def train_head(
     last = {k: v.clone() for k, v in head.state_dict().items()}
     head.load_state_dict(best)
     head.eval()
+    if device != "cpu":
+        head.cpu()
+        last = {k: v.cpu() for k, v in last.items()}
     return HeadResult(head, state, last)

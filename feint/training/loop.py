@@ -138,12 +138,16 @@ def fit(
     scheduler: Any = None,
     on_epoch: Callable[[LoopState, bool], None] | None = None,
     progress: bool = False,
+    amp: torch.dtype | None = None,
 ) -> LoopState:
     """Train for cfg.epochs (from state.epoch on); the best epoch is the one with the lowest validation
-    loss (ties: higher balanced accuracy), or the last one without validation."""
+    loss (ties: higher balanced accuracy), or the last one without validation. `amp`: the forward pass in
+    that reduced precision under torch.autocast on CUDA (float16 with a GradScaler against underflowing
+    gradients; `feint.training.device.autocast_dtype`); None: float32, as on the CPU."""
     from tqdm import tqdm
 
     state = state or LoopState()
+    scaler = torch.amp.GradScaler("cuda") if amp == torch.float16 else None
     steps_per_epoch = math.ceil(len(weights) / cfg.batch)
     if scheduler is None:
         scheduler = warmup_cosine(
@@ -164,11 +168,21 @@ def fit(
         )
         for start in bar:
             x, y = batch_of(order[start : start + cfg.batch], True)
-            logits = model(x)
-            loss = loss_fn(logits, y)
+            if amp is None:
+                logits = model(x)
+                loss = loss_fn(logits, y)
+            else:
+                with torch.autocast("cuda", dtype=amp):
+                    logits = model(x)
+                loss = loss_fn(logits.float(), y)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            if scaler is None:
+                loss.backward()
+                optimizer.step()
+            else:
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
             scheduler.step()
             seen += len(y)
             loss_sum += float(loss.detach()) * len(y)

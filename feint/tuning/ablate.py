@@ -22,6 +22,7 @@ from feint.graph.loader import load_graph, load_graph_dict
 from feint.graph.overrides import apply_overrides, validate_graph
 from feint.io import write_bytes_atomic, write_json_atomic, write_text_atomic
 from feint.studies.data import Part, render_balanced
+from feint.training.device import Devices
 from feint.tuning.score import real_part, render_part, resolve_classes, zero_shot
 
 # Each feature: the overrides that switch it off (the rest of the graph untouched).
@@ -97,15 +98,19 @@ def run_ablations(
     size: int,
     seed: int,
     root: Path,
-    score: Callable[[str, Part, Path], dict[str, float]],
+    score: Callable[[str, Part], dict[str, float]],
     backbone: str,
     image_size: int,
     cache: Path | None = None,
     workers: int = 1,
     progress: bool = True,
+    devices: Devices | None = None,
 ) -> pd.DataFrame:
-    """Render the full graph and each ablated one into `root/renders/` (cached by graph), score each with
-    `score(name, renders, render_folder)` -> accuracy, balanced_accuracy; one table row per graph."""
+    """Render the full graph and each ablated one into `root/renders/` (a folder per class, cached by graph,
+    class, seed and size), score each with `score(name, renders)` -> accuracy, balanced_accuracy; one table
+    row per graph. `devices`: where Cycles renders and torch computes the features (default: the graph's
+    render.device, torch on the CPU)."""
+    devices = devices or Devices()
     graphs = {"full": merged}
     for name, overrides in features.items():
         graphs[name] = switched_off(merged, overrides)
@@ -115,23 +120,33 @@ def run_ablations(
             raise FeintError(f"feature {name}: {err}") from None
     rows = []
     for name, data in graphs.items():
-        folder = render_balanced(data, classes, per_class, size, seed, root, workers, progress=progress)
-        renders = render_part(folder, classes, per_class, backbone, image_size, cache)
-        scores = score(name, renders, folder)
-        card = json.loads((folder / "dataset.json").read_text())
+        folders = render_balanced(
+            data, classes, per_class, size, seed, root, workers, progress=progress, device=devices.render
+        )
+        renders = render_part(folders, classes, per_class, backbone, image_size, cache, devices.torch)
+        scores = score(name, renders)
         rows.append(
             {
                 "feature": name,
                 "switched_off": describe(features.get(name, {})),
                 "accuracy": scores["accuracy"],
                 "balanced_accuracy": scores["balanced_accuracy"],
-                "render_s_per_image": card["render_seconds_mean"],
+                "render_s_per_image": seconds_per_image(folders),
                 "renders": len(renders.labels),
             }
         )
     table = pd.DataFrame(rows)
     table.insert(4, "drop", table.balanced_accuracy.iloc[0] - table.balanced_accuracy)
     return table
+
+
+def seconds_per_image(folders: list[Path]) -> float:
+    """Mean render seconds per image over the class folders: each card's mean weighted by the images it
+    tried (failed ones cost render time too)."""
+    cards = [json.loads((folder / "dataset.json").read_text()) for folder in folders]
+    tried = [card["images"] + card["failed"] for card in cards]
+    total = sum(card["render_seconds_mean"] * n for card, n in zip(cards, tried, strict=True))
+    return total / max(sum(tried), 1)
 
 
 def write_ablations(table: pd.DataFrame, out: Path) -> None:
@@ -161,9 +176,12 @@ def ablate(
     head_seeds: tuple[int, ...] = (0, 1, 2),
     progress: bool = True,
     overwrite: bool = False,
+    devices: Devices | None = None,
 ) -> pd.DataFrame:
     """`feint ablate`: renders cached in the feature cache (shared with studies), results in `out` (new, or
-    an earlier ablation folder with `overwrite`)."""
+    an earlier ablation folder with `overwrite`); rendered and scored on `devices` (`resolve_devices`),
+    which the output card records."""
+    devices = devices or Devices()
     from feint.datasets import load_dataset
     from feint.outputs import Inputs, check_folder_output, folder_output, write_output_card
     from feint.training.cache import cache_root
@@ -175,10 +193,10 @@ def ablate(
     protected = Inputs.of_datasets([real], [real_data])
     check_folder_output(out, protected, overwrite)
     names = resolve_classes(loaded, real_data, classes, real)
-    real_set, _ = real_part(real, split, names, backbone, image_size, cache, progress)
+    real_set, _ = real_part(real, split, names, backbone, image_size, cache, progress, devices.torch)
 
-    def score(name: str, renders: Part, folder: Path) -> dict[str, float]:
-        return zero_shot(renders, real_set, len(names), head_seeds)
+    def score(name: str, renders: Part) -> dict[str, float]:
+        return zero_shot(renders, real_set, len(names), head_seeds, device=devices.torch)
 
     result = run_ablations(
         merged,
@@ -194,6 +212,7 @@ def ablate(
         cache,
         workers,
         progress,
+        devices,
     )
     with folder_output(out, protected, overwrite) as tmp:
         write_ablations(result, tmp)
@@ -207,6 +226,7 @@ def ablate(
                 "per_class": per_class,
                 "size": size,
                 "seed": seed,
+                "device": devices.record(),
             },
         )
     return result

@@ -100,10 +100,12 @@ def write_outputs(
     seconds: float,
     command: str,
     confirmed: dict[int, float] | None = None,
+    device: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """trials.csv, best.yaml (when a trial finished), report.html and tune.json in `out`. `identity`: the
     settings' identity with the base `graph` (`TuneSettings.identity`); `space` turns the best trial into
-    overrides. `confirmed`: second scores of the best trials (`Tuner.confirm`); "score" is then their mean."""
+    overrides. `confirmed`: second scores of the best trials (`Tuner.confirm`); "score" is then their mean.
+    `device`: where this run of the command rendered and scored (`Devices.record`)."""
     from feint.reports.tune import write_tune_report
 
     confirmed = confirmed or {}
@@ -135,6 +137,7 @@ def write_outputs(
         "identity": identity,
         "settings": s.model_dump(),
         "command": command,
+        "device": device or {},
         "base": _scores(base, confirmed),
         "best": _scores(best, confirmed),
         "changed": changed,

@@ -45,8 +45,10 @@ def real_part(
     image_size: int,
     cache: Path | None = None,
     progress: bool = False,
+    device: str = "cpu",
 ) -> tuple[Part, list[str]]:
-    """Real images (any format feint reads) with their features, and the class order."""
+    """Real images (any format feint reads) with their features (computed on the torch `device`), and the
+    class order."""
     from feint.datasets import load_dataset
     from feint.datasets.select import keep_classes
 
@@ -57,16 +59,22 @@ def real_part(
     if not records:
         raise FeintError(f"{path}: no labelled images")
     names = list(classes) if classes else list(dataset.classes)
-    return labelled_part(records, names, backbone, image_size, progress, cache=cache), names
+    return labelled_part(records, names, backbone, image_size, progress, cache=cache, device=device), names
 
 
 def render_part(
-    root: Path, classes: list[str], per_class: int, backbone: str, image_size: int, cache: Path | None = None
+    folders: list[Path],
+    classes: list[str],
+    per_class: int,
+    backbone: str,
+    image_size: int,
+    cache: Path | None = None,
+    device: str = "cpu",
 ) -> Part:
-    """The first `per_class` renders of each class in `root`, with their features."""
-    return labelled_part(
-        first_per_class(root, classes, per_class), classes, backbone, image_size, False, cache=cache
-    )
+    """The first `per_class` renders of each class's render folder (`folders`, in class order), with their
+    features (computed on the torch `device`)."""
+    records = first_per_class(folders, classes, per_class)
+    return labelled_part(records, classes, backbone, image_size, False, cache=cache, device=device)
 
 
 def zero_shot(
@@ -76,11 +84,12 @@ def zero_shot(
     seeds: Sequence[int] = (0, 1, 2),
     epochs: int = 30,
     align: Alignment = "auto",
+    device: str = "cpu",
 ) -> dict[str, Any]:
     """Mean accuracy, balanced accuracy and per-class recall on `test` of heads trained on `train`
     (one head per seed: with a dozen renders per class one head is a noisy judge). `align`: the study's
     domain alignment, the renders moved onto the photos' statistics (the validation photos' labels stay
-    unused; feint/training/align.py)."""
+    unused; feint/training/align.py). The heads train on the torch `device`."""
     from feint.studies.runs import confusion
     from feint.training.head import HeadConfig, train_head
 
@@ -88,7 +97,8 @@ def zero_shot(
     x_train, x_test = for_renders(train.features), for_photos(test.features)
     acc, bal, recalls = [], [], []
     for seed in seeds:
-        head = train_head(x_train, train.labels, n_classes, HeadConfig(epochs=epochs, seed=seed))
+        on: dict[str, Any] = {} if device == "cpu" else {"device": device}
+        head = train_head(x_train, train.labels, n_classes, HeadConfig(epochs=epochs, seed=seed), **on)
         pred = head.predict_proba(x_test).argmax(1)
         cm = confusion(test.labels, pred, n_classes)
         recall = np.diag(cm) / np.maximum(cm.sum(1), 1)

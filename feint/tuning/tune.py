@@ -8,7 +8,8 @@ end `outputs.py`. Trial 0 is the graph as it is: the reference every other trial
 Layout of the output folder:
     optuna.db            the Optuna study (SQLite): the resume log, shared by parallel workers
     tune.json            the card: settings, command, versions, base and best scores
-    renders/KEY/         each trial's renders, keyed by graph (a re-run trial finishes its own folder)
+    renders/KEY/         each trial's renders, a folder per class keyed by graph, class and seed (a re-run
+                         trial finishes its own folders; trials that render a class alike share its folder)
     trials/NNNN.yaml     each trial's graph (`extends:` the input graph)
     trials.csv           one row per trial: state, scores, seconds, parameter values
     best.yaml            the best graph: `extends:` the input graph, sets only what changed
@@ -31,6 +32,7 @@ from typing import Any
 
 from feint.io import write_json_atomic
 from feint.tracking import Tracker
+from feint.training.device import Devices
 from feint.tuning.lock import locked
 from feint.tuning.resume import check_resume, prepare_study
 from feint.tuning.settings import TuneSettings, make_settings
@@ -54,15 +56,19 @@ def tune(
     progress: bool = True,
     command: str = "",
     tracker: Tracker | None = None,
+    devices: Devices | None = None,
 ) -> dict[str, Any]:
     """Run (or resume) a tuning run and write its outputs (with a `tracker`, also every finished trial not
-    logged there yet); returns the card (tune.json)."""
+    logged there yet); returns the card (tune.json). `devices`: where the trials render and score
+    (`resolve_devices`; default: the graph's render.device, torch on the CPU), recorded in the card and
+    not part of the settings' identity: a run may resume on another device."""
     from tqdm import tqdm
 
     from feint.tuning.outputs import write_outputs
 
     started = time.perf_counter()
-    tuner = Tuner(settings, out, cache)  # runs the trials itself with one worker
+    devices = devices or Devices()
+    tuner = Tuner(settings, out, cache, devices=devices)  # runs the trials itself with one worker
     check_resume(out, settings, tuner.merged)
     out.mkdir(parents=True, exist_ok=True)
     with locked(out / ".lock", wait=False):
@@ -90,7 +96,8 @@ def tune(
             if settings.workers == 1:
                 tuner.work(tick)
             else:
-                run_workers(settings, out, cache, max(1, (os.cpu_count() or 1) // settings.workers), tick)
+                threads = max(1, (os.cpu_count() or 1) // settings.workers)
+                run_workers(settings, out, cache, threads, tick, devices)
         confirmed = tuner.confirm(study, progress) if settings.confirm else {}
         trials = study.get_trials(deepcopy=False)
         if tracker is not None:
@@ -108,4 +115,5 @@ def tune(
             time.perf_counter() - started,
             command,
             confirmed,
+            devices.record(),
         )

@@ -11,7 +11,7 @@ import json
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from feint.graph.loader import load_graph, load_graph_dict
 from feint.graph.overrides import apply_overrides, validate_graph, write_extending_graph
 from feint.io import write_json_atomic
 from feint.studies.data import Part, render_balanced
+from feint.training.device import Devices
 from feint.tuning.lock import locked
 from feint.tuning.score import domain_gap, objective_value, real_part, render_part, zero_shot
 from feint.tuning.settings import TuneSettings
@@ -46,6 +47,7 @@ class Tuner:
     out: Path
     cache: Path | None = None
     threads: int | None = None  # Cycles threads of a trial's render (None: all cores)
+    devices: Devices = field(default_factory=Devices)  # where trials render and score (`resolve_devices`)
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -59,7 +61,7 @@ class Tuner:
         if self._real is None:
             s = self.settings
             self._real, _ = real_part(
-                s.real, s.split, s.classes, s.backbone, s.image_size, self.cache, progress
+                s.real, s.split, s.classes, s.backbone, s.image_size, self.cache, progress, self.devices.torch
             )
         return self._real
 
@@ -100,7 +102,7 @@ class Tuner:
             trial.set_user_attr("invalid", str(err))
             study.tell(trial, state=TrialState.PRUNED)
             return
-        scores, root = self.score(merged, s.seed)
+        scores, folders = self.score(merged, s.seed)
         value = objective_value(s.objective, scores)
         note = f"feint tune trial {trial.number}: {s.objective} score {value:.4f}"
         write_extending_graph(self.out / "trials" / f"{trial.number:04d}.yaml", s.graph, overrides, note)
@@ -109,23 +111,38 @@ class Tuner:
             "balanced_accuracy": scores["balanced_accuracy"],
             "gap": scores["gap"],
             "per_class_recall": dict(zip(s.classes, scores["per_class_recall"], strict=True)),
-            "renders": root.name,
+            "renders": " ".join(folder.name for folder in folders),  # renders/KEY of each class
             "seconds": round(time.perf_counter() - started, 2),
         }
         for key, attr in attrs.items():
             trial.set_user_attr(key, attr)
         study.tell(trial, value)
 
-    def score(self, merged: dict[str, Any], seed: int) -> tuple[dict[str, Any], Path]:
-        """Render the graph's images for `seed` (cached by graph and seed) and score them."""
+    def score(self, merged: dict[str, Any], seed: int) -> tuple[dict[str, Any], list[Path]]:
+        """Render the graph's images for `seed` (a folder per class, cached by graph, class and seed) and
+        score them."""
         s = self.settings
-        root = render_balanced(
-            merged, s.classes, s.per_class, s.size, seed, self.out, 1, self.threads, progress=False
+        folders = render_balanced(
+            merged,
+            s.classes,
+            s.per_class,
+            s.size,
+            seed,
+            self.out,
+            1,
+            self.threads,
+            progress=False,
+            device=self.devices.render,
         )
-        synthetic = render_part(root, s.classes, s.per_class, s.backbone, s.image_size, self.cache)
-        scores = zero_shot(synthetic, self.real(), len(s.classes), s.head_seeds, align=s.align)
+        torch_device = self.devices.torch
+        synthetic = render_part(
+            folders, s.classes, s.per_class, s.backbone, s.image_size, self.cache, torch_device
+        )
+        scores = zero_shot(
+            synthetic, self.real(), len(s.classes), s.head_seeds, align=s.align, device=torch_device
+        )
         scores["gap"] = domain_gap(self.real(), synthetic, len(s.classes))
-        return scores, root
+        return scores, folders
 
     def confirm(self, study: Any, progress: bool = False) -> dict[int, float]:
         """Score the base graph and the `confirm` best trials again on other images (render seed + 1):

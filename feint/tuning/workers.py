@@ -8,28 +8,32 @@ from collections.abc import Callable
 from pathlib import Path
 
 from feint.errors import FeintError
+from feint.training.device import Devices
 from feint.tuning.settings import TuneSettings
 from feint.tuning.tuner import Tuner
 
 
-def _worker(settings: TuneSettings, out: Path, cache: Path | None, threads: int) -> None:
+def _worker(settings: TuneSettings, out: Path, cache: Path | None, threads: int, devices: Devices) -> None:
     """Entry point of a worker process."""
     import torch
 
     torch.set_num_threads(threads)
-    Tuner(settings, out, cache, threads).work()
+    Tuner(settings, out, cache, threads, devices).work()
 
 
 def run_workers(
-    settings: TuneSettings, out: Path, cache: Path | None, threads: int, tick: Callable[[], None]
+    settings: TuneSettings,
+    out: Path,
+    cache: Path | None,
+    threads: int,
+    tick: Callable[[], None],
+    devices: Devices | None = None,
 ) -> None:
     """`workers` processes, each running trials until the study has enough; a failed worker stops all.
-    `tick` is called about once a second (the progress bar)."""
+    `tick` is called about once a second (the progress bar). `devices`: where they render and score."""
     context = multiprocessing.get_context("spawn")
-    procs = [
-        context.Process(target=_worker, args=(settings, out, cache, threads), daemon=False)
-        for _ in range(settings.workers)
-    ]
+    args = (settings, out, cache, threads, devices or Devices())
+    procs = [context.Process(target=_worker, args=args, daemon=False) for _ in range(settings.workers)]
     for p in procs:
         p.start()
     try:

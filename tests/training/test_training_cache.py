@@ -11,7 +11,7 @@ from PIL import Image
 
 from feint.errors import FeintError
 from feint.training import cache as cache_mod
-from feint.training.cache import feature_rows, image_key, image_rows
+from feint.training.cache import cached_feature_rows, feature_rows, image_key, image_rows
 
 
 def images_of(folder: Path) -> list[Path]:
@@ -102,3 +102,25 @@ def test_mirrored_features_are_the_features_of_mirrored_images(
     assert not np.allclose(mirrored, feature_rows(paths, "mobilenet_v2", 32), atol=1e-3)
     folders = {shard.parent.name for shard in shards(private_cache, "features")}
     assert folders == {"32px", "32px-mirrored"}  # cached apart from the plain features
+
+
+def test_cached_features_are_looked_up_without_computing_or_writing(
+    tiny: Path, private_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = images_of(tiny)
+    found, rows = cached_feature_rows(paths, "mobilenet_v2", 32)
+    assert len(found) == 0 and len(rows) == 0
+    assert not private_cache.exists()  # an empty lookup creates no folder
+    stored = feature_rows(paths[2:6], "mobilenet_v2", 32)
+    files = sorted(private_cache.rglob("*"))
+
+    def no_model(*args: object, **kw: object) -> None:
+        raise AssertionError("backbone built")
+
+    monkeypatch.setattr("feint.training.backbones.create_backbone", no_model)
+    asked = [paths[7], paths[4], tiny / "gone.png", paths[2]]
+    found, rows = cached_feature_rows(asked, "mobilenet_v2", 32)
+    assert found.tolist() == [1, 3]  # paths[4] and paths[2]; paths[7] was never computed, gone.png is no file
+    np.testing.assert_array_equal(rows, stored[[2, 0]])
+    assert len(cached_feature_rows(paths, "mobilenet_v2", 64)[0]) == 0  # another size: nothing
+    assert sorted(private_cache.rglob("*")) == files

@@ -362,7 +362,9 @@ def test_resolve_device_accepts_cpu_and_refuses_what_is_not_there() -> None:
     assert resolve_device("cpu") == resolve_device(" CPU ") == "cpu"
     with pytest.raises(
         FeintError,
-        match=re.escape("--device 'gpu0': not a device; expected cpu, cuda, cuda:N (N counts from 0) or mps"),
+        match=re.escape(
+            "--device 'gpu0': not a device; expected auto, cpu, cuda, cuda:N (N counts from 0) or mps"
+        ),
     ):
         resolve_device("gpu0")
     with pytest.raises(FeintError, match="--device cuda:99: this machine has "):
