@@ -1,6 +1,9 @@
-"""Make docs/figures/renders-vs-real.png: per class, renders of a graph beside real ships-dev photos.
+"""Make runs/renders-vs-real.png: per class, renders of a graph beside your real ships-dev photos.
 
 .venv/bin/python docs/make_figure.py [--graph marine] [--real ../shared/data/ships-dev] [-n 80]
+
+The sheet holds ships-dev photos, which carry no licence to copy: it is written under runs/ (which git
+ignores) and is never committed.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ def main() -> None:
     parser.add_argument("--real", default=str(Path(__file__).resolve().parents[2] / "shared/data/ships-dev"))
     parser.add_argument("-n", type=int, default=80, help="images to render (spread over the classes)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("-o", "--out", default=str(Path(__file__).parent / "figures" / "renders-vs-real.png"))
+    parser.add_argument("-o", "--out", default="runs/renders-vs-real.png")
     args = parser.parse_args()
 
     out_dir = Path(tempfile.mkdtemp(prefix="feint-fig-")) / "ds"

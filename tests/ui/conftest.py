@@ -4,13 +4,11 @@ it and headless Chromium driven by Playwright. Built once per session; real phot
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ui_helpers import CLASS_MAP, CLASSES, REAL, REAL_CLASSES, feint, free_port
+from ui_helpers import CLASS_MAP, CLASSES, REAL, REAL_CLASSES, feint, serving
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Chromium as the machine's closed network wants it: no background connections, no sandbox as root.
@@ -100,22 +98,8 @@ epochs: {{fractions: [0.3, 1.0], max_epochs: 6}}
 @pytest.fixture(scope="session")
 def ui_server(ui_tree: Path, real_data_module: Path) -> Iterator[str]:
     """`feint ui RUNS TYPESOFSHIPS` served on a free port in a thread; yields its base URL."""
-    import uvicorn
-
-    from feint.ui.app import create_app
-
-    app = create_app([ui_tree, real_data_module / REAL], workdir=ui_tree.parent / "ui-work")
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "feint ui did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serving([ui_tree, real_data_module / REAL], ui_tree.parent / "ui-work") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

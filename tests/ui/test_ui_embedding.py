@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 
 import pandas as pd
 import pytest
-from test_ui_studies import LOADED, serving, study_folders
-from ui_helpers import CLASSES, screenshot
+from test_ui_studies import LOADED, study_folders
+from ui_helpers import CLASSES, screenshot, serving
 
 
 @pytest.fixture(scope="module")

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import csv
 import json
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from ui_helpers import CLASSES, REAL, feint, free_port, screenshot
+from ui_helpers import CLASSES, REAL, feint, screenshot, serving
 
 from feint.ui.runs import MAX_BOXES
 
@@ -129,22 +127,9 @@ def second_run(ui_tree: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def compare_server(ui_tree: Path, second_run: Path, real_data_module: Path) -> Iterator[str]:
-    import uvicorn
-
-    from feint.ui.app import create_app
-
     folders = [ui_tree, second_run.parent, real_data_module / REAL]
-    app = create_app(folders, workdir=ui_tree.parent / "ui-work")
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "feint ui did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{server.config.port}"
-    server.should_exit = True
-    thread.join(10)
+    with serving(folders, ui_tree.parent / "ui-work") as url:
+        yield url
 
 
 def test_compare_shows_both_runs(page, compare_server, ui_tree, second_run):

@@ -5,46 +5,16 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pandas as pd
 import pytest
-from ui_helpers import REAL, screenshot
+from ui_helpers import REAL, screenshot, serving
 
 # The first images matching a selector have loaded (a thumbnail route that failed leaves naturalWidth 0).
 LOADED = "sel => [...document.querySelectorAll(sel)].slice(0, 8).every(i => i.complete && i.naturalWidth > 0)"
-
-
-@contextmanager
-def serving(folders: list[Path], workdir: Path) -> Iterator[str]:
-    """`feint ui FOLDERS` on a free port in a thread; yields its base URL."""
-    import uvicorn
-
-    from feint.ui.app import create_app
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(folders, workdir=workdir), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "feint ui did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def study_folders(ui_tree: Path, real_data_module: Path) -> list[Path]:
