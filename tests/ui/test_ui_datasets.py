@@ -140,7 +140,7 @@ def test_photos_split_shows_its_photos(page, ui_server, ui_tree, real_data_modul
     assert page.locator("#grid .ds-outside").count() == 0  # the photos' folder was given to the server
     page.locator("#grid figure").first.click()
     page.wait_for_selector(".ds-facts")
-    assert str(real_data_module / REAL) in page.locator(".ds-facts").inner_text()
+    assert str((real_data_module / REAL).resolve()) in page.locator(".ds-facts").inner_text()
 
 
 # ---- the index, without a browser ----
