@@ -5,7 +5,9 @@ The web stack is imported inside the command so that `feint --help` stays fast.
 
 from __future__ import annotations
 
+import errno
 import secrets
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -60,22 +62,27 @@ def ui_cmd(
             raise FeintError(f"{folder}: no such folder (give folders holding renders, runs or studies)")
     if host not in LOOPBACK and token is None:
         token = secrets.token_urlsafe(24)
-    if port == 0:
-        port = _free_port(host)
     web = create_app(chosen, workdir, host, token)
+    listening = _listen(host, port)  # bound here: a port in use is one line, before any address is printed
+    port = listening.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(web, host=host, port=port, log_level="warning" if quiet else "info")
     )
     shown = f"[{host}]" if ":" in host else host
     suffix = f"/?token={token}" if token else "/"
     typer.echo(f"feint ui: http://{shown}:{port}{suffix}  (Ctrl-C stops it)")
-    server.run()
+    server.run(sockets=[listening])
 
 
-def _free_port(host: str) -> int:
-    import socket
-
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        probe.bind((host, 0))
-        port: int = probe.getsockname()[1]
-        return port
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to (host, port) (port 0: any free one), or a FeintError saying why it cannot be."""
+    listening = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host, port))
+    except OSError as err:
+        listening.close()
+        if err.errno == errno.EADDRINUSE:
+            raise FeintError(f"--port {port}: in use; pick another, or --port 0 for any free one") from None
+        raise FeintError(f"--host {host} --port {port}: cannot listen there ({err.strerror})") from None
+    return listening

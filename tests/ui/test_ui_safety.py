@@ -199,6 +199,18 @@ def _get_when_up(httpx, url: str) -> int:  # noqa: ANN001
             time.sleep(0.2)
 
 
+def test_cli_refuses_a_port_in_use_in_one_line_before_printing_an_address(feint_cli, tree):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, out, err = feint_cli("ui", tree["root"], "--workdir", tree["work"], "--port", port)
+    assert code == 2 and f"--port {port}: in use" in err and err.count("\n") == 1, err
+    assert "http://" not in out
+
+
 def test_cli_refuses_a_missing_folder_in_one_line(feint_cli, tmp_path):
     code, out, err = feint_cli("ui", tmp_path / "nope")
     assert code == 2 and err.strip().count("\n") == 0 and "no such folder" in err, err
