@@ -78,11 +78,7 @@ def bare_run(
     times, repeat = [], []
     for i in range(n):
         desc = sampler.sample(i, 0)
-        scene._apply_settings(desc)
-        scene._apply_world(desc)
-        scene._apply_studio(desc)
-        scene._apply_objects(desc)
-        scene._apply_camera(desc)
+        scene.update(desc)
         for key, value in (settings or {}).items():
             setattr(scene.scene.cycles, key, value)
         scene.scene.render.filepath = path

@@ -115,9 +115,13 @@ def validated(model: type[BaseModel], values: dict[str, Any]) -> Any:
         raise FeintError(f"{field}: {first['msg']}") from None
 
 
+# The render device names of feint.graph.schema.RenderDeviceName, written again rather than imported: the
+# schema takes half a second to import, and `feint --help` must stay fast.
+DeviceChoice = Literal["auto", "cpu", "cuda", "optix", "hip", "oneapi", "metal"]
+
 # `feint render`, `study run`, `tune`, `ablate`: where Cycles renders (feint/render/device.py).
 RenderDeviceOption = Annotated[
-    Literal["auto", "cpu", "cuda", "optix", "hip", "oneapi", "metal"] | None,
+    DeviceChoice | None,
     opt(
         "--device",
         help="Where Cycles renders: auto (a GPU where Cycles finds one, else the CPU), cpu, or a GPU backend "
@@ -129,7 +133,7 @@ RenderDeviceOption = Annotated[
 # `feint study run`, `tune`, `ablate`: one device for their renders and their torch work (features, heads,
 # fine-tuning); feint/training/device.py `resolve_devices` maps a name onto both.
 WorkDeviceOption = Annotated[
-    Literal["auto", "cpu", "cuda", "optix", "hip", "oneapi", "metal"] | None,
+    DeviceChoice | None,
     opt(
         "--device",
         help="Where Cycles renders and torch computes features and trains: auto (a GPU where there is one, "

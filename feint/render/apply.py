@@ -43,13 +43,17 @@ class BlenderScene:
         # EXR write) and reading the passes back; a render's records carry them (its profile).
         self.timing: dict[str, float] = {}
 
-    def render(self, desc: SceneDescription) -> RenderPasses:
-        started = time.perf_counter()
+    def update(self, desc: SceneDescription) -> None:
+        """Set the Blender scene to `desc` (settings, world, studio, objects, camera), ready to render."""
         self._apply_settings(desc)
         self._apply_world(desc)
         self._apply_studio(desc)
         self._apply_objects(desc)
         self._apply_camera(desc)
+
+    def render(self, desc: SceneDescription) -> RenderPasses:
+        started = time.perf_counter()
+        self.update(desc)
         path = self.static.workdir / f"{os.getpid()}.exr"
         self.scene.render.filepath = str(path)
         updated = time.perf_counter()

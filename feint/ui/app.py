@@ -43,7 +43,6 @@ def create_app(
 
     app = FastAPI(title="feint ui", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.roots = Roots(folders, workdir)
-    app.state.token = token
     app.state.jobs = {}
     hosts = {host, *LOOPBACK} if host in LOOPBACK else {host}
     app.middleware("http")(_guard(hosts, token))
