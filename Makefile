@@ -33,7 +33,7 @@ lint: install
 
 lock: install
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
-		--no-emit-find-links --unsafe-package pip --extra dev --extra ray --extra wandb --extra fiftyone \
+		--no-emit-find-links --unsafe-package pip --extra dev --extra ray --extra wandb --extra fiftyone --extra yolo \
 		--output-file requirements.lock pyproject.toml
 	# pip stays at the version make install pins (--allow-unsafe keeps setuptools, which bpy needs)
 	sed -i '/^pip==/,/# via pip-tools/d' requirements.lock

@@ -44,6 +44,8 @@ class DetectOptions(BaseModel):
     out: str
     model: str
     backbone: str
+    anchors: str = Field(pattern="^(fit|default)$")
+    augment: str = Field(pattern="^(flip|jitter)$")
     classes: list[str] | None = None
     split: str | None = None
     val: str | None = None
@@ -94,6 +96,21 @@ def train_cmd(
     backbone: Annotated[
         str, opt("--backbone", help="Backbone of fasterrcnn (see `feint backbones`).")
     ] = "mobilenet_v2",
+    anchors: Annotated[
+        Literal["fit", "default"],
+        opt(
+            "--anchors",
+            help="fasterrcnn's anchor boxes: fit (sizes and aspect ratios fitted to the training "
+            "boxes) or default (sides size/20 to size, aspect ratios 0.5, 1, 2).",
+        ),
+    ] = "fit",
+    augment: Annotated[
+        Literal["flip", "jitter"],
+        opt(
+            "--augment",
+            help="Training images: flip (left-right) or jitter (flips, zoom out and in, colour).",
+        ),
+    ] = "flip",
     size: Annotated[int, opt("--size", help="Longer image side in pixels (aspect kept).")] = 320,
     batch: Annotated[int, opt("--batch", help="Images per step.")] = 4,
     epochs: Annotated[int, opt("--epochs", help="Epochs.")] = 20,
@@ -144,6 +161,8 @@ def train_cmd(
             out=str(out),
             model=model,
             backbone=backbone,
+            anchors=anchors,
+            augment=augment,
             classes=comma_list(classes) or None,
             split=split,
             val=str(val) if val else None,

@@ -3,8 +3,10 @@
 Everything upstream (formats, splits, class selection) is `feint.datasets`; detection sees image paths
 with their boxes (xyxy pixels of the original image) and box labels indexing `classes`. Images are decoded
 and resized in the loader (longer side = the run's size, aspect kept: the detector pads a batch, it never
-stretches an object) and boxes scaled with them; training images are flipped left-right half the time,
-decided by (seed, epoch, image) so that a resumed run sees the same flips as one that never stopped.
+stretches an object) and boxes scaled with them; training images are flipped left-right half the time
+and, with `augment="jitter"`, also zoomed out (objects smaller, on a grey canvas), cropped in (larger)
+and their colours changed (torchvision's box-aware v2 transforms). Every random choice comes from (seed,
+epoch, image), so a resumed run sees the same images as one that never stopped.
 
 `select_data` picks a run's training and validation datasets and `detection_sets_of` turns them into
 `BoxedImages`; both backends (torchvision and YOLO) start from them, so both refuse the same inputs.
@@ -21,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from feint.detection.types import DetectConfig
+from feint.detection.types import AUGMENTS, DetectConfig
 from feint.errors import FeintError
 
 
@@ -195,19 +197,68 @@ def load_image(
     return np.array(img), original  # a writable copy: torch refuses read-only arrays
 
 
+ZOOM_OUT = (1.0, 2.0)  # canvas side / image side: objects down to half their size
+CANVAS = (124, 116, 104)  # ImageNet's mean colour, what the zoomed-out image is placed on
+
+
+def _jitter_transform() -> Any:
+    """Zoom out (p 0.3), crop in around the boxes (p 0.3), colour change (p 0.5), then SanitizeBoundingBoxes
+    (boxes cropped to nothing go, with their labels)."""
+    from torchvision.transforms import v2
+
+    return v2.Compose(
+        [
+            v2.RandomZoomOut(fill=CANVAS, side_range=ZOOM_OUT, p=0.3),
+            v2.RandomApply(
+                [v2.RandomIoUCrop(min_scale=0.5, min_aspect_ratio=0.75, max_aspect_ratio=1.33)], p=0.3
+            ),
+            v2.RandomPhotometricDistort(p=0.5),
+            v2.SanitizeBoundingBoxes(min_size=2.0),
+        ]
+    )
+
+
+def jitter(
+    pixels: np.ndarray, boxes: np.ndarray, labels: np.ndarray, size: int, seed: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`pixels` (H, W, 3 uint8) with its `boxes` (xyxy) and `labels` zoomed, cropped and recoloured, decided
+    by `seed` alone; returned with the longer side `size` again."""
+    from torchvision import tv_tensors
+    from torchvision.transforms.v2 import functional as F
+
+    if not len(boxes):  # nothing to crop around: colours only would be all; keep the image as it is
+        return pixels, boxes, labels
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(np.random.default_rng(list(seed)).integers(2**62)))
+        image = tv_tensors.Image(torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1))
+        box = tv_tensors.BoundingBoxes(
+            torch.as_tensor(boxes, dtype=torch.float32), format="XYXY", canvas_size=tuple(pixels.shape[:2])
+        )
+        image, target = _jitter_transform()(image, {"boxes": box, "labels": torch.as_tensor(labels)})
+        h, w = image.shape[-2:]
+        scale = size / max(h, w)
+        shape = [max(1, round(h * scale)), max(1, round(w * scale))]
+        image, box = F.resize(image, shape), F.resize(target["boxes"], shape)
+    return image.permute(1, 2, 0).numpy(), box.numpy().astype(np.float64), target["labels"].numpy()
+
+
 class DetectionSet(torch.utils.data.Dataset):
     """`BoxedImages` for torchvision detectors: (uint8 (3, H, W) tensor, target) pairs, H or W = size.
 
     The target holds `boxes` (float32 xyxy in the resized image), `labels` (int64, 1-based: 0 is
     torchvision's background) and `scale` (resized / original, x and y) to map detections back.
+    `augment`: None (as they are), "flip" (left-right, half the images) or "jitter" (flips, zoom, crop,
+    colour).
     """
 
-    def __init__(self, images: BoxedImages, size: int, flip: bool = False, seed: int = 0) -> None:
+    def __init__(self, images: BoxedImages, size: int, augment: str | None = None, seed: int = 0) -> None:
+        if augment not in (None, *AUGMENTS):
+            raise FeintError(f"--augment {augment!r}: expected one of {', '.join(AUGMENTS)}")
         self.images = images
         self.size = size
-        self.flip = flip
+        self.augment = augment
         self.seed = seed
-        self.epoch = 0  # set before each epoch: flips depend on (seed, epoch, image)
+        self.epoch = 0  # set before each epoch: augmentation depends on (seed, epoch, image)
 
     def __len__(self) -> int:
         return len(self.images)
@@ -216,7 +267,10 @@ class DetectionSet(torch.utils.data.Dataset):
         pixels, (w, h) = load_image(self.images.paths[i], self.size, self.images.sizes[i])
         sx, sy = pixels.shape[1] / w, pixels.shape[0] / h
         boxes = self.images.boxes[i] * np.array([sx, sy, sx, sy])
-        if self.flip and np.random.default_rng([self.seed, self.epoch, i, 11]).random() < 0.5:
+        labels = self.images.labels[i]
+        if self.augment == "jitter":
+            pixels, boxes, labels = jitter(pixels, boxes, labels, self.size, (self.seed, self.epoch, i, 13))
+        if self.augment and np.random.default_rng([self.seed, self.epoch, i, 11]).random() < 0.5:
             pixels = pixels[:, ::-1]
             boxes = np.stack(
                 [pixels.shape[1] - boxes[:, 2], boxes[:, 1], pixels.shape[1] - boxes[:, 0], boxes[:, 3]],
@@ -224,7 +278,7 @@ class DetectionSet(torch.utils.data.Dataset):
             )
         target = {
             "boxes": torch.as_tensor(boxes, dtype=torch.float32).reshape(-1, 4),
-            "labels": torch.as_tensor(self.images.labels[i] + 1, dtype=torch.int64),
+            "labels": torch.as_tensor(labels + 1, dtype=torch.int64),
             "scale": torch.tensor([sx, sy], dtype=torch.float64),
         }
         return torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1), target

@@ -10,8 +10,8 @@ its max-pooled stride-64 level): one stride-32 map alone is 10x10 at 320 px, too
 objects such as distant ships. Batch norms are frozen (detection batches of 2-8 images give useless batch
 statistics) and the layers up to stride 8 keep their ImageNet weights (they are generic edges and
 textures, and not back-propagating through the high-resolution layers makes a CPU step much cheaper).
-Anchor sizes scale with the input size, so a model trained at 128 px for a test covers the same
-fraction of the image as one trained at 640 px.
+Anchors are fitted to the training boxes (feint/detection/anchors.py) and given here; without them,
+sides from size/20 to size and aspect ratios 0.5, 1 and 2.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
+from feint.detection.anchors import Anchors, default_anchors
 from feint.errors import FeintError
 
 if TYPE_CHECKING:
@@ -36,12 +37,6 @@ FPN_CHANNELS = 128
 BOX_HEAD_WIDTH = 512
 # Where the stride 8, 16 and 32 features of torchvision backbones are (timm models say so themselves).
 TORCHVISION_STAGES = {"mobilenet_v2": {8: "features.6", 16: "features.13", 32: "features.18"}}
-
-
-def anchor_sizes(size: int) -> tuple[tuple[float, ...], ...]:
-    """Six anchor sides from size/20 to size (geometric), two per pyramid level (stride 16, 32, 64)."""
-    sides = [size / 20 * 20 ** (k / 5) for k in range(6)]
-    return tuple((round(sides[2 * i], 1), round(sides[2 * i + 1], 1)) for i in range(3))
 
 
 def _stages(model: nn.Module, spec: BackboneSpec) -> dict[int, str]:
@@ -122,7 +117,12 @@ def _pin_scales(pool: MultiScaleRoIAlign, strides: tuple[int, int]) -> None:
 
 
 def build_detector(
-    spec: BackboneSpec, num_classes: int, size: int, model: str = "fasterrcnn", pretrained: bool = True
+    spec: BackboneSpec,
+    num_classes: int,
+    size: int,
+    model: str = "fasterrcnn",
+    pretrained: bool = True,
+    anchors: Anchors | None = None,
 ) -> FasterRCNN:
     """A detector for `num_classes` object classes (labels 1..num_classes; 0 is background), inputs
     resized so that their longer side is `size`. pretrained=False: random weights (a run's follow)."""
@@ -137,7 +137,8 @@ def build_detector(
             "(yolo11n.yaml, a .pt file) with feint[yolo]"
         )
     backbone = _pyramid(spec, pretrained)
-    anchors = AnchorGenerator(anchor_sizes(size), ((0.5, 1.0, 2.0),) * 3)
+    anchors = anchors or default_anchors(size)
+    generator = AnchorGenerator(anchors.sizes, (anchors.ratios,) * len(anchors.sizes))
     roi_pool = MultiScaleRoIAlign(["0", "1"], output_size=7, sampling_ratio=2)
     _pin_scales(roi_pool, (16, 32))
     head = TwoMLPHead(FPN_CHANNELS * 7 * 7, BOX_HEAD_WIDTH)
@@ -149,7 +150,7 @@ def build_detector(
         max_size=size,
         image_mean=list(spec.mean),
         image_std=list(spec.std),
-        rpn_anchor_generator=anchors,
+        rpn_anchor_generator=generator,
         box_roi_pool=roi_pool,
         box_head=head,
         box_predictor=FastRCNNPredictor(BOX_HEAD_WIDTH, num_classes + 1),

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from feint.detection.anchors import Anchors
 from feint.detection.data import BoxedImages, DetectionSet, batches, loader
 from feint.detection.folder import load_checkpoint
 from feint.detection.models import build_detector
@@ -120,8 +121,14 @@ def load_detector(path: str | Path, which: str = "best") -> DetectorRun:
         )
     ckpt = load_checkpoint(file)
     classes = list(ckpt["classes"])
+    anchors = Anchors.from_record(ckpt["anchors"]) if "anchors" in ckpt else None  # older runs: default
     model = build_detector(
-        spec_from_record(ckpt["backbone"]), len(classes), int(ckpt["size"]), ckpt["model"], pretrained=False
+        spec_from_record(ckpt["backbone"]),
+        len(classes),
+        int(ckpt["size"]),
+        ckpt["model"],
+        pretrained=False,
+        anchors=anchors,
     )
     model.load_state_dict(ckpt["state"])
     return DetectorRun(path, classes, int(ckpt["size"]), model.eval())

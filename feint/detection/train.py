@@ -30,6 +30,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
+from feint.detection.anchors import default_anchors, fit_anchors
 from feint.detection.data import BoxedImages, DetectionSet, batches, detection_sets_of, loader, select_data
 from feint.detection.evaluate import coco_results, coco_scores
 from feint.detection.folder import data_rows, prepare_folder, write_data_table
@@ -106,12 +107,18 @@ def _train_torchvision(cfg: DetectConfig, resume: bool, log: TrainingLog) -> dic
         return json.loads((out / "run.json").read_text())
     tell(notes)
     write_data_table(out, rows)
+    anchors = (
+        fit_anchors(train_set.boxes, train_set.sizes, cfg.size)
+        if cfg.anchors == "fit"
+        else default_anchors(cfg.size)
+    )
     record: dict[str, Any] = {
         "status": "running",
         "model": cfg.model,
         "seed": cfg.seed,
         "classes": classes,
         "backbone": spec.record(),
+        "anchors": anchors.record(),
         "versions": versions(),
         "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "device": cfg.device},
         "data": {
@@ -130,7 +137,7 @@ def _train_torchvision(cfg: DetectConfig, resume: bool, log: TrainingLog) -> dic
     # --- model, optimiser, schedule -------------------------------------------------------------------
     device = torch.device(cfg.device)
     torch.manual_seed(cfg.seed)
-    model = build_detector(spec, len(classes), cfg.size, cfg.model).to(device)
+    model = build_detector(spec, len(classes), cfg.size, cfg.model, anchors=anchors).to(device)
     optimizer = _optimizer(cfg, [p for p in model.parameters() if p.requires_grad])
     steps = math.ceil(len(train_set) / cfg.batch)
     scheduler = warmup_cosine(optimizer, round(cfg.warmup_epochs * steps), cfg.epochs * steps)
@@ -140,7 +147,7 @@ def _train_torchvision(cfg: DetectConfig, resume: bool, log: TrainingLog) -> dic
         optimizer.load_state_dict(last["optimizer"])
         scheduler.load_state_dict(last["scheduler"])
         state = LoopState.from_dict(last["loop"])
-    train_images = DetectionSet(train_set, cfg.size, flip=True, seed=cfg.seed)
+    train_images = DetectionSet(train_set, cfg.size, augment=cfg.augment, seed=cfg.seed)
     train_loader = loader(train_images, cfg.batch, cfg.workers, shuffle=True)
     val_loader = (
         loader(DetectionSet(val_set, cfg.size), cfg.batch, cfg.workers) if val_set is not None else None
@@ -156,6 +163,7 @@ def _train_torchvision(cfg: DetectConfig, resume: bool, log: TrainingLog) -> dic
             "classes": classes,
             "size": cfg.size,
             "backbone": spec.record(),
+            "anchors": anchors.record(),
             "epoch": state.epoch,
             "state": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         }

@@ -16,6 +16,8 @@ from feint.errors import FeintError
 
 CHECKPOINT_FORMAT = "feint-detector/1"  # best.pt and last.pt of a torchvision run
 OPTIMIZERS = ("sgd", "adamw")
+AUGMENTS = ("flip", "jitter")  # training images flipped, or also zoomed, cropped and recoloured
+ANCHORS = ("fit", "default")  # fitted to the training boxes, or sides size/20..size at ratios 0.5, 1, 2
 DEFAULT_LR = {"sgd": 0.01, "adamw": 1e-4}
 
 # (width, height) of each image as its labels state it; None where they do not say.
@@ -30,6 +32,8 @@ class DetectConfig:
     out: str
     model: str = "fasterrcnn"  # or a YOLO model (yolo11n.yaml, a .pt file): the Ultralytics backend
     backbone: str = "mobilenet_v2"
+    anchors: str = "fit"
+    augment: str = "flip"  # or "jitter": flips, zoom out and in, colour (feint/detection/data.py)
     classes: list[str] | None = None
     split: str | None = None  # default: the data's train split when it has one
     val: str | None = None  # a validation dataset; default: the data's val split when it has one
@@ -50,6 +54,10 @@ class DetectConfig:
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
             raise FeintError(f"--optimizer {self.optimizer!r}: expected one of {', '.join(OPTIMIZERS)}")
+        if self.augment not in AUGMENTS:
+            raise FeintError(f"--augment {self.augment!r}: expected one of {', '.join(AUGMENTS)}")
+        if self.anchors not in ANCHORS:
+            raise FeintError(f"--anchors {self.anchors!r}: expected one of {', '.join(ANCHORS)}")
         if self.lr is None:
             self.lr = DEFAULT_LR[self.optimizer]
 

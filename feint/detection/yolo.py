@@ -1,21 +1,28 @@
-"""Ultralytics YOLO as an optional backend: `feint detect train DATA --model yolo11n.yaml`.
+"""Ultralytics YOLO as a backend: `feint detect train DATA --model yolo11n.yaml`.
 
-Ultralytics is not a dependency of feint: it is licensed AGPL-3.0 (feint is Apache-2.0), so it comes
-only with the extra `pip install 'feint[yolo]'`, and code that ships with it falls under the AGPL.
+Ultralytics is licensed AGPL-3.0 (feint is Apache-2.0), so it is the extra `pip install 'feint[yolo]'`;
+`make install` (feint's development install) includes it, and code that ships with it falls under the AGPL.
 
 The run trains from the model yaml (random weights: nothing is downloaded offline) unless the user gives
-a local .pt file. Any dataset feint reads is written as the YOLO data.yaml that `feint data convert --to
-yolo` writes (images linked), with the training and validation images feint chose, into RUN/data/;
-Ultralytics trains into RUN/ultralytics/ (weights/best.pt, last.pt, results.csv). feint then writes the
-same run files as its own detector (config.json, run.json, metrics.jsonl, curves.png), so `feint detect
-predict` and `feint detect eval` treat both alike.
+a local .pt file. Ultralytics is imported offline (`YOLO_OFFLINE`: no font, weight, AMP-check or hub
+downloads, no analytics), with its settings in feint's cache folder rather than the user's and its own
+integrations (MLflow, W&B, TensorBoard, ...) off: feint's `--tracker` logs the run. Any dataset feint
+reads is written as the YOLO data.yaml that `feint data convert --to yolo` writes (images linked), with
+the training and validation images feint chose, into RUN/data/; Ultralytics trains into RUN/ultralytics/
+(weights/best.pt, last.pt, results.csv). feint then writes the same run files as its own detector
+(config.json, run.json, metrics.jsonl, curves.png), so `feint detect predict` and `feint detect eval`
+treat both alike.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +51,48 @@ def is_yolo_model(model: str) -> bool:
     return model.lower().startswith("yolo") or model.lower().endswith((".pt", ".yaml", ".yml"))
 
 
-def _yolo_class() -> Any:
+# Ultralytics' settings that start its own loggers or online services when their package is installed.
+FONTS = ("Arial.ttf", "Arial.Unicode.ttf")
+INTEGRATIONS = ("sync", "clearml", "comet", "dvc", "mlflow", "neptune", "raytune", "tensorboard", "wandb")
+
+
+def _give_fonts(folder: Path) -> None:
+    """Ultralytics checks for Arial fonts in its settings folder before every training run and asks the
+    network for them when they are missing (its plots use them); matplotlib's DejaVu Sans, under those
+    names, stops that."""
+    import shutil
+
+    import matplotlib
+
+    font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    for name in FONTS:
+        if not (folder / name).is_file():
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder / f".{name}.tmp-{os.getpid()}"
+            shutil.copyfile(font, tmp)
+            tmp.replace(folder / name)
+
+
+def _yolo_class(quiet: bool = False) -> Any:
+    """Ultralytics' YOLO class, imported offline with its settings file in feint's cache folder."""
+    from feint.training.cache import cache_root
+
+    home = cache_root() / "ultralytics"
+    if "ultralytics" not in sys.modules:
+        os.environ["YOLO_OFFLINE"] = "1"  # read once, at import
+        os.environ["YOLO_CONFIG_DIR"] = str(home)
     try:
         from ultralytics import YOLO
+        from ultralytics.utils import SETTINGS, USER_CONFIG_DIR
     except ImportError:
         raise FeintError(INSTALL) from None
+    _give_fonts(USER_CONFIG_DIR)
+    # Its default folders are in the working directory; feint names every output itself.
+    wanted: dict[str, bool | str] = {k: False for k in INTEGRATIONS if k in SETTINGS}
+    wanted |= {f"{k}_dir": str(home / k) for k in ("datasets", "weights", "runs")}
+    if any(SETTINGS.get(k) != v for k, v in wanted.items()):
+        SETTINGS.update(wanted)
+    logging.getLogger("ultralytics").setLevel(logging.WARNING if quiet else logging.INFO)
     return YOLO
 
 
@@ -110,11 +154,26 @@ def _history(results_csv: Path) -> list[dict[str, Any]]:
     return rows
 
 
+@contextmanager
+def _amp_without_download() -> Iterator[None]:
+    """On a CUDA device Ultralytics checks mixed precision by downloading yolo26n.pt and comparing its
+    outputs with and without AMP; offline that is a network attempt and then a guess that AMP works. feint
+    makes the guess without the attempt: AMP on, as Ultralytics does when the check cannot run."""
+    from ultralytics.engine import trainer
+
+    real = trainer.check_amp
+    trainer.check_amp = lambda model: True
+    try:
+        yield
+    finally:
+        trainer.check_amp = real
+
+
 def train_yolo(cfg: DetectConfig, resume: bool = False, log: TrainingLog | None = None) -> dict[str, Any]:
     """Train with Ultralytics into cfg.out; returns the run record (run.json). Ultralytics runs its own
     epochs: a tracker (`log`) gets them all when the run is done."""
     _check_model(cfg.model)
-    YOLO = _yolo_class()
+    YOLO = _yolo_class(quiet=not cfg.progress)
     notes: list[tuple[str, str]] = []
     train, held = select_data(cfg, notes)
     train_set, val_set = detection_sets_of(train, held)  # the same checks as feint's detector
@@ -146,31 +205,33 @@ def train_yolo(cfg: DetectConfig, resume: bool = False, log: TrainingLog | None 
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     if resume and last.is_file():
-        YOLO(str(last)).train(resume=True)
+        with _amp_without_download():
+            YOLO(str(last)).train(resume=True)
     else:
         data_yaml = _write_data(train, held, out / "data")
         write_json_atomic(out / "run.json", record)
-        YOLO(cfg.model).train(
-            data=str(data_yaml),
-            epochs=cfg.epochs,
-            imgsz=cfg.size,
-            batch=cfg.batch,
-            workers=cfg.workers,
-            seed=cfg.seed,
-            deterministic=True,
-            device=cfg.device,
-            project=str(out.resolve()),
-            name=SUBDIR,
-            exist_ok=True,
-            pretrained=cfg.model.lower().endswith(".pt"),
-            val=val_set is not None,
-            optimizer="SGD" if cfg.optimizer == "sgd" else "AdamW",
-            lr0=cfg.lr,
-            weight_decay=cfg.weight_decay,
-            warmup_epochs=cfg.warmup_epochs,
-            plots=False,
-            verbose=cfg.progress,
-        )
+        with _amp_without_download():
+            YOLO(cfg.model).train(
+                data=str(data_yaml),
+                epochs=cfg.epochs,
+                imgsz=cfg.size,
+                batch=cfg.batch,
+                workers=cfg.workers,
+                seed=cfg.seed,
+                deterministic=True,
+                device=cfg.device,
+                project=str(out.resolve()),
+                name=SUBDIR,
+                exist_ok=True,
+                pretrained=cfg.model.lower().endswith(".pt"),
+                val=val_set is not None,
+                optimizer="SGD" if cfg.optimizer == "sgd" else "AdamW",
+                lr0=cfg.lr,
+                weight_decay=cfg.weight_decay,
+                warmup_epochs=cfg.warmup_epochs,
+                plots=False,
+                verbose=cfg.progress,
+            )
     history = _history(out / SUBDIR / "results.csv")
     write_text_atomic(out / "metrics.jsonl", "".join(json.dumps(h) + "\n" for h in history))
     plot_curves(history, out / "curves.png")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
-import types
 from pathlib import Path
 from typing import Any
 
@@ -337,89 +336,19 @@ def test_predict_draws_the_boxes_and_writes_them_as_coco_results(
         assert np.abs(drawn[y + h // 2, x] - class_colour(r["category_id"] - 1)).max() < 40
 
 
-# --- the optional Ultralytics backend ------------------------------------------------------------------
-
-
-def fake_ultralytics(calls: list[dict[str, Any]]) -> types.ModuleType:
-    """A stand-in `ultralytics` module: train() writes what Ultralytics writes, predict() finds one box."""
-
-    class Boxes:
-        def __init__(self) -> None:
-            self.xyxy, self.conf, self.cls = (
-                torch.tensor([[1.0, 2.0, 30.0, 40.0]]),
-                torch.tensor([0.8]),
-                torch.tensor([1.0]),
-            )
-
-    class YOLO:
-        names = dict(enumerate(CLASSES))
-
-        def __init__(self, model: str) -> None:
-            self.model = model
-
-        def train(self, **kw: Any) -> None:
-            calls.append({"model": self.model, **kw})
-            folder = Path(kw["project"]) / kw["name"]
-            (folder / "weights").mkdir(parents=True)
-            (folder / "weights" / "best.pt").write_bytes(b"weights")
-            (folder / "results.csv").write_text(
-                "epoch,train/box_loss,train/cls_loss,train/dfl_loss,metrics/mAP50(B),metrics/mAP50-95(B),"
-                "val/box_loss,val/cls_loss,val/dfl_loss,lr/pg0\n1,1.5,2.0,1.0,0.2,0.1,1.4,1.9,1.0,0.01\n"
-                "2,1.2,1.5,0.9,0.5,0.3,1.3,1.6,0.9,0.005\n"
-            )
-
-        def predict(self, sources: list[str], **kw: Any) -> list[Any]:
-            return [types.SimpleNamespace(boxes=Boxes()) for _ in sources]
-
-    return types.SimpleNamespace(YOLO=YOLO, __version__="0.0-fake")  # type: ignore[return-value]
-
-
-def test_yolo_backend_trains_from_a_model_yaml_on_the_converted_data(
-    shapes: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls: list[dict[str, Any]] = []
-    monkeypatch.setitem(sys.modules, "ultralytics", fake_ultralytics(calls))
-    out = tmp_path / "yolo-run"
-    val = make_coco(tmp_path / "val", n=4, seed=5)  # other images: validating on the training ones is refused
-    code, stdout, err = feint(
-        "detect",
-        "train",
-        shapes,
-        "-o",
-        out,
-        "--model",
-        "yolo11n.yaml",
-        "--size",
-        "96",
-        "--epochs",
-        "2",
-        "--val",
-        val,
-        "--tracker",
-        "mlflow",
-        "-q",
-    )
-    assert code == 0, err
-    (call,) = calls
-    assert call["model"] == "yolo11n.yaml" and call["pretrained"] is False  # random weights: no download
-    assert call["imgsz"] == 96 and call["epochs"] == 2 and call["val"] is True
-    data = Path(call["data"])
-    assert data == out / "data" / "data.yaml"
-    assert len((data.parent / "train.txt").read_text().split()) == 20 and "names" in data.read_text()
-    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
-    assert rows[1]["val_map"] == 0.3 and rows[1]["train_loss"] == pytest.approx(3.6)
-    assert rows[0]["best_epoch"] == 2
-    assert "best epoch 2/2" in stdout and (out / "curves.png").is_file()
-    # Ultralytics ran the epochs: the tracker gets them all when the run is done
-    with sqlite3.connect(out / "mlflow.db") as db:
-        steps = db.execute("select step, value from metrics where key = 'val_map' order by step").fetchall()
-    assert steps == [(1, 0.1), (2, 0.3)]
-
-    image = shapes / "images" / "shape-000.png"
-    code, stdout, err = feint("detect", "predict", out, image, "-o", tmp_path / "p")
-    assert code == 0, err
-    (result,) = json.loads((tmp_path / "p" / "detections.json").read_text())
-    assert result == {"image_id": 1, "category_id": 2, "bbox": [1.0, 2.0, 29.0, 38.0], "score": 0.8}
+def test_predict_never_writes_into_or_over_its_input_folder(perfect: DetectorRun, shapes: Path) -> None:
+    """`-o` the input folder, a folder inside it or a folder holding it: one line, exit 2, nothing written."""
+    photos = shapes
+    before = {p: p.stat().st_mtime_ns for p in photos.rglob("*")}
+    for out in (photos / "images", photos / "images" / "drawn", photos, photos.parent):
+        line = one_error_line(*feint("detect", "predict", perfect.path, photos / "images", "-o", out, "-q"))
+        assert "input" in line or "inside" in line, line
+        assert {p: p.stat().st_mtime_ns for p in photos.rglob("*")} == before
+    assert not (photos / "images" / "drawn").exists()
+    # the default output lies in the run folder, away from the photos
+    assert feint("detect", "predict", perfect.path, photos / "images", "-q")[0] == 0
+    assert (perfect.path / "detect-images" / "grid.png").is_file()
+    assert {p: p.stat().st_mtime_ns for p in photos.rglob("*")} == before
 
 
 # --- errors ------------------------------------------------------------------------------------------

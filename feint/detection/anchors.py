@@ -1,0 +1,75 @@
+"""Anchor boxes fitted to the training boxes: the shapes the proposal network starts from.
+
+    anchors = fit_anchors(train_set, size=320)   # Anchors(sizes=((16.0, 29.6), ...), ratios=(0.33, ...))
+
+torchvision's usual anchors have aspect ratios (height / width) 0.5, 1 and 2. Standing bottles are 2 to 5
+times taller than wide and lying ones 2 to 4 times wider than tall; ships seen side on are long and low.
+An object whose shape no anchor comes near (IoU below the proposal network's 0.7 for a positive) gets few
+or no positive anchors in training, and is then rarely proposed at all: the lying bottles a first bottles
+detector missed. So a run fits its anchors to its own training boxes, as scaled to the model's input:
+aspect ratios at quantiles of the boxes' log aspect, and sides (sqrt of area) on a geometric ladder from
+the smallest to the largest boxes. The anchors are stored in the checkpoint, so a run's model is rebuilt
+with the anchors it was trained with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+# Quantiles of log(h / w) that become aspect ratios: the middle and both tails of the training boxes.
+RATIO_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+# The anchor sides span these quantiles of the boxes' sides (sqrt of area), widened a little.
+SIDE_QUANTILES = (0.02, 0.98)
+SIDE_MARGIN = 1.25
+LEVELS = 3  # pyramid levels (strides 16, 32, 64), two sides each
+
+
+@dataclass(frozen=True)
+class Anchors:
+    """Anchor sides per pyramid level (pixels of the model's input) and aspect ratios (height / width)."""
+
+    sizes: tuple[tuple[float, ...], ...]
+    ratios: tuple[float, ...]
+
+    def record(self) -> dict[str, list]:
+        return {"sizes": [list(s) for s in self.sizes], "ratios": list(self.ratios)}
+
+    @classmethod
+    def from_record(cls, record: dict[str, list]) -> Anchors:
+        return cls(tuple(tuple(float(v) for v in s) for s in record["sizes"]), tuple(record["ratios"]))
+
+
+def _ladder(low: float, high: float) -> tuple[tuple[float, ...], ...]:
+    """Six sides from `low` to `high` (geometric), two per level, rounded to 0.1 px."""
+    sides = [low * (high / low) ** (k / (2 * LEVELS - 1)) for k in range(2 * LEVELS)]
+    return tuple((round(sides[2 * i], 1), round(sides[2 * i + 1], 1)) for i in range(LEVELS))
+
+
+def default_anchors(size: int) -> Anchors:
+    """Sides from size/20 to size, aspect ratios 0.5, 1 and 2: no knowledge of the objects."""
+    return Anchors(_ladder(size / 20, size), (0.5, 1.0, 2.0))
+
+
+def fit_anchors(
+    boxes: Sequence[np.ndarray], sizes: Sequence[tuple[int | None, int | None]], size: int
+) -> Anchors:
+    """Anchors for boxes (xyxy pixels, one array per image) of images whose (width, height) are `sizes`,
+    as the model sees them (longer side `size`); an image of unknown size keeps its boxes as they are."""
+    scaled = [
+        b * (size / max(w, h)) if w and h else b for b, (w, h) in zip(boxes, sizes, strict=True) if len(b)
+    ]
+    if not scaled:
+        return default_anchors(size)
+    every = np.concatenate(scaled)
+    w = np.clip(every[:, 2] - every[:, 0], 1.0, None)
+    h = np.clip(every[:, 3] - every[:, 1], 1.0, None)
+    log_ratio = np.quantile(np.log(h / w), RATIO_QUANTILES)
+    ratios = tuple(sorted({float(np.round(np.exp(r), 2)) for r in log_ratio}))
+    low, high = np.quantile(np.sqrt(w * h), SIDE_QUANTILES)
+    low, high = max(4.0, low / SIDE_MARGIN), min(float(size), high * SIDE_MARGIN)
+    if high <= low * 2:  # boxes of nearly one size: still cover a range around it
+        low, high = low / 2, min(float(size), high * 2)
+    return Anchors(_ladder(low, high), ratios)
