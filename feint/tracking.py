@@ -397,7 +397,6 @@ def study_logger(tracker: Tracker) -> Callable[[str, KeyedConfig, dict[str, Any]
                     **{f"recall_{c}": v for c, v in result["per_class_recall"].items()},
                 }
             )
-            classes = list(result["per_class_recall"])
-            run.log_dict({"classes": classes, "confusion": result["confusion"]}, "confusion.json")
+            run.log_dict({"classes": result["classes"], "confusion": result["confusion"]}, "confusion.json")
 
     return log

@@ -21,7 +21,7 @@ class ZeroShot:
     classes: list[str]
     per_class: int
     accuracy: float
-    recall: dict[str, float]
+    recall: dict[str, float]  # the classes with test photos only
     confusion: np.ndarray  # summed over seeds
     seeds: int
 
@@ -40,20 +40,25 @@ def read_zero_shot(folder: Path, label: str | None = None, per_class: int | None
     if rows.empty:
         raise FeintError(f"{folder}: no zero-shot runs with {n} renders per class")
     runs = [json.loads((folder / "runs" / f"{key}.json").read_text()) for key in rows.run]
-    classes = list(runs[0]["per_class_recall"])
+    # every class of the study (the confusion's rows and columns); runs of earlier versions do not name
+    # them, but their recall held every class
+    classes = list(runs[0].get("classes") or runs[0]["per_class_recall"])
+    confusion = np.sum([np.asarray(r["confusion"]) for r in runs], axis=0)
+    held = [c for k, c in enumerate(classes) if confusion[k].sum()]  # a test set may lack some classes
     return ZeroShot(
         label or folder.name,
         classes,
         n,
         float(np.mean([r["accuracy"] for r in runs])),
-        {c: float(np.mean([r["per_class_recall"][c] for r in runs])) for c in classes},
-        np.sum([np.asarray(r["confusion"]) for r in runs], axis=0),
+        {c: float(np.mean([r["per_class_recall"][c] for r in runs])) for c in held},
+        confusion,
         len(runs),
     )
 
 
 def markdown_table(results: list[ZeroShot]) -> str:
-    """Rows: accuracy, then recall of each class; columns: the studies."""
+    """Rows: accuracy, then recall of each class; columns: the studies ("-": the class has no photos in
+    that study's test set, and a line under the table says so)."""
     classes = results[0].classes
     for r in results[1:]:
         if r.classes != classes:
@@ -62,7 +67,10 @@ def markdown_table(results: list[ZeroShot]) -> str:
     lines = [head, "|---" * (len(results) + 1) + "|"]
     lines.append("| **accuracy** | " + " | ".join(f"**{r.accuracy:.3f}**" for r in results) + " |")
     for c in classes:
-        lines.append(f"| {c} | " + " | ".join(f"{r.recall[c]:.2f}" for r in results) + " |")
+        cells = [f"{r.recall[c]:.2f}" if c in r.recall else "-" for r in results]
+        lines.append(f"| {c} | " + " | ".join(cells) + " |")
+    if any(len(r.recall) < len(classes) for r in results):
+        lines.append("\n-: no photos of the class in that study's test set (its accuracy is over the others)")
     return "\n".join(lines)
 
 
@@ -79,6 +87,9 @@ def plot_confusions(results: list[ZeroShot], path: Path) -> None:
         norm = normalise_rows(r.confusion)
         ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
         for i in range(n):
+            if not r.confusion[i].sum():  # no test photos of the class: no row to read
+                ax.axhspan(i - 0.5, i + 0.5, color="#e6e6e6")
+                ax.text((n - 1) / 2, i, "not in the test set", ha="center", va="center", fontsize=6)
             for j in range(n):
                 if r.confusion[i, j]:
                     colour = "white" if norm[i, j] > 0.6 else "black"

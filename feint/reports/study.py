@@ -64,11 +64,20 @@ def _curve(ax: plt.Axes, rows: pd.DataFrame, x: str, label: str, marker: str = "
 
 
 def _confusion(cm: np.ndarray, classes: list[str], title: str) -> str:
+    """The counts, shaded by share of each true class. The row of a class without test photos (a separate
+    test set may lack some) is greyed out and says so, with no numbers; its column stays (photos can be
+    taken for it)."""
+    n = len(classes)
     norm = cm / np.maximum(cm.sum(1, keepdims=True), 1)
-    fig, ax = plt.subplots(figsize=(1.2 + 0.55 * len(classes), 1.0 + 0.5 * len(classes)))
+    absent = cm.sum(1) == 0
+    fig, ax = plt.subplots(figsize=(1.2 + 0.55 * n, 1.0 + 0.5 * n))
     ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
-    for i in range(len(classes)):
-        for j in range(len(classes)):
+    for i in range(n):
+        if absent[i]:
+            ax.axhspan(i - 0.5, i + 0.5, color="#e6e6e6")
+            ax.text((n - 1) / 2, i, "not in the test set", ha="center", va="center", fontsize=8, color="#555")
+            continue
+        for j in range(n):
             ax.text(
                 j,
                 i,
@@ -78,8 +87,10 @@ def _confusion(cm: np.ndarray, classes: list[str], title: str) -> str:
                 fontsize=8,
                 color="white" if norm[i, j] > 0.6 else "black",
             )
-    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right", fontsize=8)
-    ax.set_yticks(range(len(classes)), classes, fontsize=8)
+    ax.set_xticks(range(n), classes, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(n), classes, fontsize=8)
+    for i in np.flatnonzero(absent):
+        ax.get_yticklabels()[i].set_color("#888")
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title, fontsize=10)
@@ -158,6 +169,27 @@ def _pct(v: float | None) -> str:
 
 def _scored(spec: dict[str, Any]) -> str:
     return "held-out validation" if spec["score_on"] == "validation" else "test"
+
+
+def _absent(f: StudyFindings) -> list[str]:
+    """The study's classes without a scored photo (a separate test set may lack some)."""
+    held = set(np.asarray(f.test.labels).tolist())
+    return [c for k, c in enumerate(f.spec["classes"]) if k not in held]
+
+
+def _absent_note(f: StudyFindings) -> str:
+    """What a reader must know when the scored photos lack some classes, said once below the setup."""
+    absent, classes = _absent(f), f.spec["classes"]
+    if not absent:
+        return ""
+    scored, held = _scored(f.spec), len(classes) - len(absent)
+    return (
+        f"<p class='absent' id='absent-classes'><b>Not in the {scored} set: "
+        f"{html.escape(', '.join(absent))}</b> ({len(absent)} of the {len(classes)} classes). "
+        f"Accuracies are over the {len(f.test.labels)} {scored} photos there are; per-class recall, "
+        f"balanced accuracy and the rows of the confusion matrices cover the {held} classes the {scored} "
+        "set holds; a photo can still be taken for an absent class (its column stays).</p>"
+    )
 
 
 def _setup(f: StudyFindings) -> list[str]:
@@ -265,12 +297,16 @@ def _runs(folder: Path, keys: pd.Series) -> list[pd.Series]:
 def _zero_shot(zs: pd.DataFrame, f: StudyFindings) -> str:
     runs = _runs(f.folder, zs.run)
     cm = np.sum([np.asarray(r["confusion"]) for r in runs], axis=0)
-    recall = pd.DataFrame([r["per_class_recall"] for r in runs]).mean()
+    absent = _absent(f)
+    held = [c for c in f.spec["classes"] if c not in absent]
+    # the classes with test photos only (runs of earlier versions also hold 0 for an absent class)
+    recall = pd.DataFrame([r["per_class_recall"] for r in runs]).mean().reindex(held)
     rows = "".join(f"<tr><th>{html.escape(c)}</th><td>{_pct(v)}</td></tr>" for c, v in recall.items())
+    over = f" (mean recall over the {len(held)} classes with test photos)" if absent else ""
     return (
         "<section id='zero-shot'><h2>Zero-shot: trained on renders only</h2>"
         f"<p>Accuracy {_pct(float(zs.accuracy.mean()))}, balanced "
-        f"{_pct(float(zs.balanced_accuracy.mean()))}. "
+        f"{_pct(float(zs.balanced_accuracy.mean()))}{over}. "
         + describe("none" if f.spec.get("mode") == "finetune" else f.spec["align"])
         + "</p><table><tr><th>class</th><th>recall</th></tr>"
         f"{rows}</table>" + _confusion(cm, f.spec["classes"], "zero-shot confusion (counts)") + "</section>"
@@ -307,9 +343,15 @@ def _grid(grid: pd.DataFrame) -> str:
 
 
 def _failure(failure: dict[str, Any], folder: Path) -> str:
+    # a class without test photos keeps its KID (training photos against renders), but has no mistakes
     rows = "".join(
-        f"<tr><th>{html.escape(c)}</th><td>{v['kid']:.4f}</td><td>{v['wrong']}/{v['test_images']}</td>"
-        f"<td>{html.escape(str(v['confused_with'] or '-'))}</td></tr>"
+        f"<tr><th>{html.escape(c)}</th><td>{v['kid']:.4f}</td>"
+        + (
+            f"<td>{v['wrong']}/{v['test_images']}</td><td>{html.escape(str(v['confused_with'] or '-'))}</td>"
+            if v["test_images"]
+            else "<td colspan='2'>not in the test set</td>"
+        )
+        + "</tr>"
         for c, v in failure["classes"].items()
     )
     items = "".join(f"<li>{html.escape(s)}</li>" for s in failure["suggestions"])
@@ -331,6 +373,7 @@ def write_report(f: StudyFindings, path: Path) -> None:
     """report.html: the sections the study's results hold, in reading order."""
     t, h, scored = f.table, f.headlines, _scored(f.spec)
     parts = _setup(f)
+    parts.append(_absent_note(f))
     parts.append(_headlines(h, scored))
     parts.append(_baseline(t, h, scored))
     if f.epoch_fit.get("points"):

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from feint.errors import FeintError
+from feint.errors import FeintError, note
 from feint.io import write_text_atomic
 from feint.studies.registry import chosen_steps
 from feint.studies.spec import StudySpec
@@ -51,6 +51,13 @@ class StudyData:
     backbone: str = "efficientnet_lite0"
     image_size: int = 224
     device: str = "cpu"
+
+    @property
+    def test_classes_absent(self) -> list[str]:
+        """The study's classes without a photo among the scored ones (a separate test set may lack some):
+        per-class numbers and confusion rows are given for the others only."""
+        held = set(self.test.labels.tolist())
+        return [c for i, c in enumerate(self.classes) if i not in held]
 
     def real_subset(self, fraction: float, seed: int) -> np.ndarray:
         """Indices into `train`: a nested, class-stratified, group-aware sample (same rule as `feint data
@@ -107,7 +114,8 @@ def align_domains(data: StudyData, how: Alignment = "auto", photos_trained: bool
 
 
 def load_real(spec: StudySpec):  # noqa: ANN201 - feint.datasets.Dataset
-    """Real data with the study's classes (after the class map), split group-disjointly if no test set."""
+    """Real data with the study's classes (after the class map), split group-disjointly if no test set.
+    The real data must hold every class; a separate test set some of them (`_test_classes`)."""
     from feint.datasets import load_dataset
     from feint.datasets.select import keep_classes
     from feint.datasets.split import split_dataset
@@ -118,13 +126,15 @@ def load_real(spec: StudySpec):  # noqa: ANN201 - feint.datasets.Dataset
     if unmapped:
         raise FeintError(f"class_map: {', '.join(unmapped)} not a class of {' or '.join(paths)}")
 
-    def prepared(path: str, dataset: Any):  # noqa: ANN202
+    def prepared(path: str, dataset: Any, is_test: bool):  # noqa: ANN202
         # the real data and a separate test set may name classes differently: each maps the names it has
         mapping = [(0, a, b) for a, b in spec.class_map.items() if a in dataset.classes]
         if mapping:
             from feint.datasets.select import map_classes
 
             dataset = map_classes(dataset, mapping, f"{path} (class_map)")
+        if is_test:
+            return _test_classes(spec, path, dataset)
         unknown = [c for c in spec.classes if c not in dataset.classes]
         if unknown:
             raise FeintError(
@@ -132,7 +142,7 @@ def load_real(spec: StudySpec):  # noqa: ANN201 - feint.datasets.Dataset
             )
         return keep_classes(dataset, spec.classes)
 
-    ready = [prepared(path, d) for path, d in zip(paths, loaded, strict=True)]
+    ready = [prepared(path, d, i > 0) for i, (path, d) in enumerate(zip(paths, loaded, strict=True))]
     real = ready[0]
     if spec.test is None:
         return split_dataset(real, list(spec.split_ratios), spec.split_seed), None
@@ -145,6 +155,29 @@ def load_real(spec: StudySpec):  # noqa: ANN201 - feint.datasets.Dataset
         spec.split_seed,
     )
     return train_val, ready[1]
+
+
+def _test_classes(spec: StudySpec, path: str, dataset: Any):  # noqa: ANN202 - feint.datasets.Dataset
+    """A separate test set's photos of the study's classes, its class list the study's: it may lack some
+    of them (a note names them; the study scores the classes it holds), not all of them."""
+    from feint.datasets.select import keep_classes
+
+    held = [c for c in spec.classes if c in dataset.classes]
+    kept = keep_classes(dataset, held) if held else dataset.with_records([], held)
+    present = {r.primary_class for r in kept.records} - {None}
+    if not present:
+        raise FeintError(
+            f"{path}: the test set holds none of the study's classes ({', '.join(spec.classes)}); its "
+            f"classes: {', '.join(sorted(dataset.classes)) or 'none'} (a class_map renames them)"
+        )
+    absent = [c for c in spec.classes if c not in present]
+    if absent:
+        note(
+            f"{path}: no test photos of {', '.join(absent)}: the study is scored on the {len(present)} of "
+            f"its {len(spec.classes)} classes the test set holds (accuracy over its photos, per-class "
+            "numbers for those classes; summary.json and the report name the absent ones)"
+        )
+    return kept.with_records(kept.records, list(spec.classes))
 
 
 def validation_halves(train: Any, seed: int) -> dict[str, list[Any]]:

@@ -25,6 +25,9 @@ def write_outputs(result: StudyResult, data: StudyData, seconds: float) -> None:
         "classes": spec.classes,
         "score_on": spec.score_on,
         "n_test": int(len(data.test.labels)),
+        # classes without a photo among the scored ones (a separate test set may lack some): the accuracy
+        # is over the photos there are, per-class numbers are for the other classes only
+        "test_classes_absent": data.test_classes_absent,
         "n_train": int(len(data.train.labels)),
         "n_val": int(len(data.val.labels)),
         "mode": spec.mode,

@@ -71,14 +71,21 @@ def execute(cfg: RunConfig, data: StudyData) -> dict[str, Any]:
     n_classes = len(data.classes)
     truth = data.test.labels
     cm = confusion(truth, pred, n_classes)
+    # a separate test set may lack some classes (`StudyData.test_classes_absent`): recall, and its mean,
+    # only over the classes it holds; the confusion matrix keeps every class (an absent one's row is zero,
+    # its column counts the photos taken for it)
+    present = cm.sum(1) > 0
     recall = np.diag(cm) / np.maximum(cm.sum(1), 1)
     return {
         "config": cfg.record(),
         "n_real": int(len(real_idx)),
         "n_synthetic": int(len(syn_idx)),
         "accuracy": float((pred == truth).mean()),
-        "balanced_accuracy": float(recall[cm.sum(1) > 0].mean()),
-        "per_class_recall": {c: float(r) for c, r in zip(data.classes, recall, strict=True)},
+        "balanced_accuracy": float(recall[present].mean()),
+        "per_class_recall": {
+            c: float(r) for c, r, held in zip(data.classes, recall, present, strict=True) if held
+        },
+        "classes": list(data.classes),  # the rows and columns of `confusion`
         "confusion": cm.tolist(),
         "best_epoch": int(best_epoch),
         "correct": (pred == truth).astype(int).tolist(),
