@@ -34,6 +34,7 @@ VARIANTS: dict[str, list[str]] = {
     "default-anchors": ["--anchors", "default", "--augment", "flip"],
     "fit-anchors": ["--anchors", "fit", "--augment", "flip"],
     "fit-jitter": ["--anchors", "fit", "--augment", "jitter"],
+    "fit-rotate": ["--anchors", "fit", "--augment", "rotate"],
     "fit-jitter-416": ["--anchors", "fit", "--augment", "jitter", "--size", "416"],
     "efficientnet_lite0": ["--anchors", "fit", "--augment", "flip", "--backbone", "efficientnet_lite0"],
 }

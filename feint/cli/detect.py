@@ -45,7 +45,7 @@ class DetectOptions(BaseModel):
     model: str
     backbone: str
     anchors: str = Field(pattern="^(fit|default)$")
-    augment: str = Field(pattern="^(flip|jitter)$")
+    augment: str = Field(pattern="^(flip|jitter|rotate)$")
     classes: list[str] | None = None
     split: str | None = None
     val: str | None = None
@@ -105,10 +105,11 @@ def train_cmd(
         ),
     ] = "fit",
     augment: Annotated[
-        Literal["flip", "jitter"],
+        Literal["flip", "jitter", "rotate"],
         opt(
             "--augment",
-            help="Training images: flip (left-right) or jitter (flips, zoom out and in, colour).",
+            help="Training images: flip (left-right); jitter (flips, zoom out and in, colour); rotate "
+            "(jitter and quarter turns: objects lying any way, such as bottles; not ships).",
         ),
     ] = "flip",
     size: Annotated[int, opt("--size", help="Longer image side in pixels (aspect kept).")] = 320,

@@ -5,7 +5,9 @@ with their boxes (xyxy pixels of the original image) and box labels indexing `cl
 and resized in the loader (longer side = the run's size, aspect kept: the detector pads a batch, it never
 stretches an object) and boxes scaled with them; training images are flipped left-right half the time
 and, with `augment="jitter"`, also zoomed out (objects smaller, on a grey canvas), cropped in (larger)
-and their colours changed (torchvision's box-aware v2 transforms). Every random choice comes from (seed,
+and their colours changed (torchvision's box-aware v2 transforms); `augment="rotate"` adds quarter turns
+(a quarter of the images), for objects that lie in any direction (a standing bottle turned is a lying
+one), not for ships, which are never upright. Every random choice comes from (seed,
 epoch, image), so a resumed run sees the same images as one that never stopped.
 
 `select_data` picks a run's training and validation datasets and `detection_sets_of` turns them into
@@ -201,13 +203,15 @@ ZOOM_OUT = (1.0, 2.0)  # canvas side / image side: objects down to half their si
 CANVAS = (124, 116, 104)  # ImageNet's mean colour, what the zoomed-out image is placed on
 
 
-def _jitter_transform() -> Any:
-    """Zoom out (p 0.3), crop in around the boxes (p 0.3), colour change (p 0.5), then SanitizeBoundingBoxes
-    (boxes cropped to nothing go, with their labels)."""
+def _jitter_transform(rotate: bool) -> Any:
+    """Zoom out (p 0.3), crop in around the boxes (p 0.3), colour change (p 0.5), a quarter turn either way
+    (p 0.25, with `rotate`), then SanitizeBoundingBoxes (boxes cropped to nothing go, with their labels)."""
     from torchvision.transforms import v2
 
+    turns = [v2.RandomRotation((a, a), expand=True) for a in (90, -90)]
     return v2.Compose(
         [
+            *([v2.RandomApply([v2.RandomChoice(turns)], p=0.25)] if rotate else []),
             v2.RandomZoomOut(fill=CANVAS, side_range=ZOOM_OUT, p=0.3),
             v2.RandomApply(
                 [v2.RandomIoUCrop(min_scale=0.5, min_aspect_ratio=0.75, max_aspect_ratio=1.33)], p=0.3
@@ -219,10 +223,15 @@ def _jitter_transform() -> Any:
 
 
 def jitter(
-    pixels: np.ndarray, boxes: np.ndarray, labels: np.ndarray, size: int, seed: Sequence[int]
+    pixels: np.ndarray,
+    boxes: np.ndarray,
+    labels: np.ndarray,
+    size: int,
+    seed: Sequence[int],
+    rotate: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`pixels` (H, W, 3 uint8) with its `boxes` (xyxy) and `labels` zoomed, cropped and recoloured, decided
-    by `seed` alone; returned with the longer side `size` again."""
+    """`pixels` (H, W, 3 uint8) with its `boxes` (xyxy) and `labels` zoomed, cropped, recoloured (and with
+    `rotate` turned), decided by `seed` alone; returned with the longer side `size` again."""
     from torchvision import tv_tensors
     from torchvision.transforms.v2 import functional as F
 
@@ -234,7 +243,7 @@ def jitter(
         box = tv_tensors.BoundingBoxes(
             torch.as_tensor(boxes, dtype=torch.float32), format="XYXY", canvas_size=tuple(pixels.shape[:2])
         )
-        image, target = _jitter_transform()(image, {"boxes": box, "labels": torch.as_tensor(labels)})
+        image, target = _jitter_transform(rotate)(image, {"boxes": box, "labels": torch.as_tensor(labels)})
         h, w = image.shape[-2:]
         scale = size / max(h, w)
         shape = [max(1, round(h * scale)), max(1, round(w * scale))]
@@ -247,8 +256,8 @@ class DetectionSet(torch.utils.data.Dataset):
 
     The target holds `boxes` (float32 xyxy in the resized image), `labels` (int64, 1-based: 0 is
     torchvision's background) and `scale` (resized / original, x and y) to map detections back.
-    `augment`: None (as they are), "flip" (left-right, half the images) or "jitter" (flips, zoom, crop,
-    colour).
+    `augment`: None (as they are), "flip" (left-right, half the images), "jitter" (flips, zoom, crop,
+    colour) or "rotate" (jitter and quarter turns).
     """
 
     def __init__(self, images: BoxedImages, size: int, augment: str | None = None, seed: int = 0) -> None:
@@ -268,8 +277,10 @@ class DetectionSet(torch.utils.data.Dataset):
         sx, sy = pixels.shape[1] / w, pixels.shape[0] / h
         boxes = self.images.boxes[i] * np.array([sx, sy, sx, sy])
         labels = self.images.labels[i]
-        if self.augment == "jitter":
-            pixels, boxes, labels = jitter(pixels, boxes, labels, self.size, (self.seed, self.epoch, i, 13))
+        if self.augment in ("jitter", "rotate"):
+            pixels, boxes, labels = jitter(
+                pixels, boxes, labels, self.size, (self.seed, self.epoch, i, 13), self.augment == "rotate"
+            )
         if self.augment and np.random.default_rng([self.seed, self.epoch, i, 11]).random() < 0.5:
             pixels = pixels[:, ::-1]
             boxes = np.stack(

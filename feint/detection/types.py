@@ -16,7 +16,8 @@ from feint.errors import FeintError
 
 CHECKPOINT_FORMAT = "feint-detector/1"  # best.pt and last.pt of a torchvision run
 OPTIMIZERS = ("sgd", "adamw")
-AUGMENTS = ("flip", "jitter")  # training images flipped, or also zoomed, cropped and recoloured
+# Training images flipped; or also zoomed, cropped and recoloured; or also turned a quarter (not for ships)
+AUGMENTS = ("flip", "jitter", "rotate")
 ANCHORS = ("fit", "default")  # fitted to the training boxes, or sides size/20..size at ratios 0.5, 1, 2
 DEFAULT_LR = {"sgd": 0.01, "adamw": 1e-4}
 
@@ -33,7 +34,7 @@ class DetectConfig:
     model: str = "fasterrcnn"  # or a YOLO model (yolo11n.yaml, a .pt file): the Ultralytics backend
     backbone: str = "mobilenet_v2"
     anchors: str = "fit"
-    augment: str = "flip"  # or "jitter": flips, zoom out and in, colour (feint/detection/data.py)
+    augment: str = "flip"  # or "jitter", "rotate" (feint/detection/data.py)
     classes: list[str] | None = None
     split: str | None = None  # default: the data's train split when it has one
     val: str | None = None  # a validation dataset; default: the data's val split when it has one
