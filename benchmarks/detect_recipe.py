@@ -7,12 +7,13 @@ Run on demand, after rendering and splitting the bottles (docs/detection.md):
         --variants default-anchors,fit-anchors,fit-jitter --parallel 3
 
 Each variant is one `feint detect train` (same data, seed, size, batch and epochs; 1 torch thread each so
-that variants can run side by side on a small machine), continued with --resume if its folder exists, then
-`feint detect eval` on the val split. `--train-fraction F` trains on that share of the training images
-(`feint data subsample`, per class: a faster comparison; the choice is then confirmed at full size).
+that variants can run side by side on a small machine), continued with --resume if its folder exists (a
+finished one is only evaluated again), then `feint detect eval` on the val split. `--train-fraction F`
+trains on that share of the training images (`feint data subsample`, per class: a faster comparison; the
+choice is then confirmed at full size).
 The JSON has, per variant, the command, mAP@0.5, mAP@0.5:0.95, AP@0.5 per class, the recall of lying
-objects (boxes at least 1.3 times wider than tall: lying bottles) and of the others at IoU 0.5 and score
-0.5, the training time and images/s.
+objects (boxes at least 1.3 times wider than tall: lying bottles) and of the others at IoU 0.5 among the
+detections scoring >= 0.05 (what mAP counts) and >= 0.5, the training time and images/s.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import os
 import platform
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from feint.run_folder import versions
 
 FEINT = [sys.executable, "-m", "feint"]
 VARIANTS: dict[str, list[str]] = {
-    "default-anchors": ["--anchors", "default", "--augment", "flip"],
+    "default-anchors": ["--anchors", "fixed", "--augment", "flip"],
     "fit-anchors": ["--anchors", "fit", "--augment", "flip"],
     "fit-jitter": ["--anchors", "fit", "--augment", "jitter"],
     "fit-rotate": ["--anchors", "fit", "--augment", "rotate"],
@@ -88,12 +88,10 @@ def train_and_eval(name: str, data: Path, args: argparse.Namespace, root: Path) 
         "--batch", str(args.batch), "--size", size, "--workers", "0", "-q",
         *[a for a in extra if a not in ("--size", size)],
     ]  # fmt: skip
-    if run.is_dir():
-        command.append("--resume")
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)}
-    started = time.perf_counter()
-    subprocess.run(command, check=True, env=env)
-    seconds = time.perf_counter() - started
+    done = run / "run.json"
+    if not (done.is_file() and json.loads(done.read_text()).get("status") == "done"):  # else: evaluate again
+        subprocess.run([*command, *(["--resume"] if run.is_dir() else [])], check=True, env=env)
     report = run / "detect-eval-val"
     subprocess.run(
         [
@@ -120,11 +118,12 @@ def train_and_eval(name: str, data: Path, args: argparse.Namespace, root: Path) 
         "val_map50": metrics["map50"],
         "val_map": metrics["map"],
         "val_ap50_per_class": {c["class"]: c["ap50"] for c in metrics["per_class"]},
-        "val_recall_lying": recall(report, lying=True),
-        "val_recall_others": recall(report, lying=False),
+        "val_recall_lying": {f"score>={c}": recall(report, True, conf=c) for c in (0.05, 0.5)},
+        "val_recall_others": {f"score>={c}": recall(report, False, conf=c) for c in (0.05, 0.5)},
+        "anchors": record.get("anchors"),
         "best_epoch": record["best_epoch"],
         "epochs": record["epochs_run"],
-        "train_seconds": round(seconds, 1),
+        "train_seconds": record["seconds_this_session"],  # the last session: the whole run unless resumed
         "train_images_per_second": round(
             sum(r.get("images_per_second", 0) for r in rows) / max(1, len(rows)), 2
         ),
@@ -165,7 +164,7 @@ def main() -> None:
     for name, r in results.items():
         print(
             f"{name:20s} val mAP@0.5 {r['val_map50']:.3f}  mAP@0.5:0.95 {r['val_map']:.3f}  "
-            f"lying recall {r['val_recall_lying']}  {r['train_seconds']} s"
+            f"lying recall {r['val_recall_lying']['score>=0.05']}  {r['train_seconds']} s"
         )
     out = {
         "data": str(args.split),

@@ -44,7 +44,7 @@ class DetectOptions(BaseModel):
     out: str
     model: str
     backbone: str
-    anchors: str = Field(pattern="^(fit|default)$")
+    anchors: str = Field(pattern="^(fixed|fit)$")
     augment: str = Field(pattern="^(flip|jitter|rotate)$")
     classes: list[str] | None = None
     split: str | None = None
@@ -97,13 +97,13 @@ def train_cmd(
         str, opt("--backbone", help="Backbone of fasterrcnn (see `feint backbones`).")
     ] = "mobilenet_v2",
     anchors: Annotated[
-        Literal["fit", "default"],
+        Literal["fixed", "fit"],
         opt(
             "--anchors",
-            help="fasterrcnn's anchor boxes: fit (sizes and aspect ratios fitted to the training "
-            "boxes) or default (sides size/20 to size, aspect ratios 0.5, 1, 2).",
+            help="fasterrcnn's anchor boxes: fixed (sides size/20 to size, aspect ratios 0.5, 1, 2) or "
+            "fit (sides and aspect ratios fitted to the training boxes).",
         ),
-    ] = "fit",
+    ] = "fixed",
     augment: Annotated[
         Literal["flip", "jitter", "rotate"],
         opt(

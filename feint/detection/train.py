@@ -110,7 +110,7 @@ def _train_torchvision(cfg: DetectConfig, resume: bool, log: TrainingLog) -> dic
     anchors = (
         fit_anchors(train_set.boxes, train_set.sizes, cfg.size)
         if cfg.anchors == "fit"
-        else default_anchors(cfg.size)
+        else default_anchors(cfg.size)  # "fixed"
     )
     record: dict[str, Any] = {
         "status": "running",

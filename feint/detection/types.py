@@ -18,7 +18,9 @@ CHECKPOINT_FORMAT = "feint-detector/1"  # best.pt and last.pt of a torchvision r
 OPTIMIZERS = ("sgd", "adamw")
 # Training images flipped; or also zoomed, cropped and recoloured; or also turned a quarter (not for ships)
 AUGMENTS = ("flip", "jitter", "rotate")
-ANCHORS = ("fit", "default")  # fitted to the training boxes, or sides size/20..size at ratios 0.5, 1, 2
+# Anchor boxes: sides size/20..size at ratios 0.5, 1, 2 (fixed), or fitted to the training boxes (fit); fixed
+# learnt faster in the measured budgets (docs/detection.md, "Choosing the recipe").
+ANCHORS = ("fixed", "fit")
 DEFAULT_LR = {"sgd": 0.01, "adamw": 1e-4}
 
 # (width, height) of each image as its labels state it; None where they do not say.
@@ -33,7 +35,7 @@ class DetectConfig:
     out: str
     model: str = "fasterrcnn"  # or a YOLO model (yolo11n.yaml, a .pt file): the Ultralytics backend
     backbone: str = "mobilenet_v2"
-    anchors: str = "fit"
+    anchors: str = "fixed"
     augment: str = "flip"  # or "jitter", "rotate" (feint/detection/data.py)
     classes: list[str] | None = None
     split: str | None = None  # default: the data's train split when it has one
