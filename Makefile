@@ -71,7 +71,8 @@ bench: install
 	$(BIN)/python benchmarks/ui.py
 
 # Every GPU check at once, on a machine with an NVIDIA GPU: the render profile with Cycles there, CPU and GPU
-# renders compared, the ships4 study with `mode: finetune` timed (benchmarks/gpu.sh).
+# renders compared, the ships4 study with `mode: finetune` timed, the bottles detectors trained and timed
+# (benchmarks/gpu.sh).
 bench-gpu: install
 	bash benchmarks/gpu.sh $(DEVICE)
 
