@@ -73,6 +73,18 @@ def _give_fonts(folder: Path) -> None:
             tmp.replace(folder / name)
 
 
+def _restore_pil_open(patches: Any) -> None:
+    """Importing Ultralytics replaces PIL's `Image.open` for the whole process with one that, on a file PIL
+    cannot identify, tries to install and import pi-heif: a corrupt image then raises ModuleNotFoundError
+    instead of PIL's own error, in feint's code too. feint puts PIL's own function back (Ultralytics keeps
+    it as `_image_open`); HEIF photos are not read either way."""
+    from PIL import Image
+
+    original = getattr(patches, "_image_open", None)
+    if original is not None and Image.open is not original:
+        Image.open = original
+
+
 def _yolo_class(quiet: bool = False) -> Any:
     """Ultralytics' YOLO class, imported offline with its settings file in feint's cache folder."""
     from feint.training.cache import cache_root
@@ -83,9 +95,10 @@ def _yolo_class(quiet: bool = False) -> Any:
         os.environ["YOLO_CONFIG_DIR"] = str(home)
     try:
         from ultralytics import YOLO
-        from ultralytics.utils import SETTINGS, USER_CONFIG_DIR
+        from ultralytics.utils import SETTINGS, USER_CONFIG_DIR, patches
     except ImportError:
         raise FeintError(INSTALL) from None
+    _restore_pil_open(patches)
     _give_fonts(USER_CONFIG_DIR)
     # Its default folders are in the working directory; feint names every output itself.
     wanted: dict[str, bool | str] = {k: False for k in INTEGRATIONS if k in SETTINGS}

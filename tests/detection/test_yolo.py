@@ -81,6 +81,11 @@ def test_yolo_trains_predicts_and_evaluates_offline(
     assert [c["class"] for c in metrics["per_class"]] == ["square", "disc"]
 
     assert offline == []  # nothing tried the network
+    from PIL import Image, UnidentifiedImageError
+
+    (tmp_path / "garbage.jpg").write_bytes(b"not an image")
+    with pytest.raises(UnidentifiedImageError):  # PIL's own Image.open, not Ultralytics' patched one
+        Image.open(tmp_path / "garbage.jpg")
     assert not (tmp_path / "home" / ".config" / "Ultralytics").exists()
     from ultralytics.utils import USER_CONFIG_DIR
 
