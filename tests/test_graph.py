@@ -471,3 +471,33 @@ def test_every_variant_of_every_builtin_class_samples(tmp_path, base):
         file.write_text(f"extends: {base}\nclasses:\n  {cls}:\n    variant: no_such_variant\n")
         with pytest.raises(FeintError, match=f"g.yaml:4: classes.{cls}.variant: unknown value no_such_"):
             load_graph(file)
+
+
+def _ranges(node: Any, path: str = "") -> Iterator[tuple[str, str, float, float]]:
+    """Every uniform and loguniform leaf of graph data, with its dotted path."""
+    if isinstance(node, dict):
+        for kind in ("uniform", "loguniform"):
+            if set(node) == {kind}:
+                low, high = node[kind]
+                yield path, kind, float(low), float(high)
+                return
+        for key, value in node.items():
+            yield from _ranges(value, f"{path}.{key}" if path else str(key))
+
+
+@pytest.mark.parametrize("name", ["marine", "marine-detect", "bottles"])
+def test_builtin_graphs_randomise_every_range(name):
+    """A graph exists to randomise: a tuned range narrowed to a near-point (the first tuner left
+    `camera.fill` 1.0441-1.0466) is a constant in disguise. Each range spans at least a tenth of its
+    magnitude (a loguniform at least a factor 1.25)."""
+    from feint.graph.loader import load_graph_dict
+
+    merged, _ = load_graph_dict(name)
+    ranges = list(_ranges(merged))
+    assert ranges
+    narrow = [
+        f"{path}: {kind}({low:g}, {high:g})"
+        for path, kind, low, high in ranges
+        if (high / low < 1.25 if kind == "loguniform" else high - low < 0.1 * max(abs(low), abs(high)))
+    ]
+    assert not narrow, narrow

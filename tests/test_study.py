@@ -20,6 +20,7 @@ SECTIONS = [
     "headlines",
     "baseline",
     "epochs",
+    "mixing",
     "zero-shot",
     "real-confusion",
     "grid",
@@ -86,11 +87,15 @@ def test_tiny_study_runs_resumes_and_reports(tiny_spec, tmp_path, monkeypatch):
     assert f"at {tiny_spec.synthetic.size} px from graph" in page  # the render size is part of the setup
     assert "mirrored real photos" in page  # so is the flip augmentation of the photos (on by default)
     assert "label smoothing 0;" in page  # and the heads' loss (no smoothing by default)
-    assert "renders 20 % of each batch of a mixed run" in page  # and the mixed runs' share of renders
+    # and the mixed runs' share of renders, chosen per real share on the validation photos
+    chosen = summary["mixing_weights"]["0.5"]
+    assert f"chosen on the validation photos: {100 * chosen:g} % at 50 % real" in page
+    merged = table[(table.step == "finetune:merged") & (table.real_fraction == 0.5)]
+    assert len(merged) and (merged.synthetic_weight == chosen).all()
     failure = json.loads((out / "failure" / "failure.json").read_text())
     assert set(failure["classes"]) == {"sailboat", "submarine"}
     # the photos at least half the runs trained on photos miss, counted again from the runs' own records
-    keys = table[table.n_real > 0].run.unique()
+    keys = table[(table.n_real > 0) & (table.step != "mixing")].run.unique()  # mixing: scored on val
     trained = [json.loads((out / "runs" / f"{k}.json").read_text()) for k in keys]
     missed = 1 - np.mean([r["correct"] for r in trained], axis=0)
     hard = pd.read_csv(out / "hard_photos.csv")

@@ -92,3 +92,15 @@ def test_a_run_takes_the_epoch_fit_and_a_run_with_renders_no_more_than_max_steps
     assert epochs_for(bounds, fit, 50, 100) == 15  # with renders: 2 steps an epoch, far below the step cap
     assert epochs_for(bounds, fit, 4000, 4000) == 500 // 63  # 63 batches of 64 an epoch: the step cap wins
     assert epochs_for(bounds, fit, 4000, 10**6) == 1  # at least one pass
+
+
+def test_a_merged_run_whose_renders_are_left_out_is_the_run_on_its_photos_alone():
+    from feint.studies.runs import renders_left_out
+
+    data = _data()
+    left_out = execute(RunConfig(0.5, 15, "merged", 0, 3, 1e-3, 0, 0.0), data)
+    photos = execute(RunConfig(0.5, 0, "merged", 0, 3, 1e-3, 0, 0.2), data)
+    assert left_out["n_synthetic"] == 0 and left_out["n_real"] == photos["n_real"] > 0
+    assert left_out["predicted"] == photos["predicted"] and left_out["accuracy"] == photos["accuracy"]
+    assert not renders_left_out("finetune", 10, 0.0)  # renders then photos: the weight plays no part
+    assert not renders_left_out("merged", 0, 0.0)  # renders only: nothing to leave them out for

@@ -10,7 +10,7 @@ from feint.studies.context import StudyContext
 from feint.studies.registry import STEPS, chosen_steps, register_step
 from feint.studies.spec import StudySpec, load_study
 
-BUILTIN = ["epochs", "baseline", "zero_shot", "finetune", "grid", "ablations", "failure"]
+BUILTIN = ["epochs", "mixing", "baseline", "zero_shot", "finetune", "grid", "ablations", "failure"]
 
 
 @pytest.fixture
@@ -26,6 +26,7 @@ def test_the_built_in_steps_are_registered_in_the_order_they_run():
     assert list(STEPS)[: len(BUILTIN)] == BUILTIN
     assert STEPS["failure"].needs == ("zero_shot",) and STEPS["zero_shot"].section == "zero-shot"
     assert [s.name for s in STEPS.values() if s.renders] == [
+        "mixing",
         "zero_shot",
         "finetune",
         "grid",

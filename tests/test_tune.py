@@ -158,12 +158,21 @@ def test_tiny_tuning_run_resumes_after_a_kill_and_extends(val, tmp_path, monkeyp
     assert any(not same(lookup(load_graph(out / "trials" / "0002.yaml"), p), lookup(base, p)) for p in tried)
     card = json.loads((out / "tune.json").read_text())
     assert card["best"]["score"] >= card["base"]["score"] and card["command"].startswith("feint tune marine")
-    # the base graph and the best trials are scored again on other renders; the best mean wins
+    # the base graph and the best trials are scored again on other renders; the best mean wins if it
+    # beats the base graph's by more than the base's own two scores differ
     confirmed = {int(k): v for k, v in json.loads((out / "confirm.json").read_text()).items()}
     assert set(confirmed) == {0, 2}  # trial 1 was killed: the base and the one other finished trial
     means = {n: (trials.score[n] + v) / 2 for n, v in confirmed.items()}
-    assert card["best"]["trial"] == max(means, key=lambda n: (means[n], -n))
+    noise = abs(trials.score[0] - confirmed[0])
+    assert card["base_noise"] == pytest.approx(noise)
+    assert card["best"]["trial"] == (2 if means[2] - means[0] > noise else 0)
     assert card["best"]["score"] == pytest.approx(means[card["best"]["trial"]])
+    # half the photos (whole ships) were held out of the trials; the base and the pick scored on them
+    assert card["n_real"] == 4 and card["held_out"]["photos"] == 4
+    held = {int(k): v for k, v in json.loads((out / "holdout.json").read_text()).items()}
+    assert set(held) == {0, card["best"]["trial"]}
+    assert card["held_out"]["base"] == held[0] and card["held_out"]["best"] == held[card["best"]["trial"]]
+    assert "held-out photos" in stdout and "id='held-out'" in (out / "report.html").read_text()
     assert "id='changes'" in (out / "report.html").read_text()
 
     renders = _renders(out)
@@ -267,6 +276,42 @@ def test_base_trial_is_the_graph_and_an_impossible_proposal_is_pruned(val, tmp_p
     done = study.trials[0]
     assert done.state.name == "PRUNED" and done.user_attrs["invalid"] == "camera.elevation: every weight is 0"
     assert tune_module.count_finished(study) == 1
+
+
+def test_held_out_photos_are_whole_ships_of_every_class_and_the_same_each_time():
+    from feint.studies.data import Part
+    from feint.tuning.score import held_out
+
+    labels = np.repeat([0, 1], 12)
+    groups = [f"ship{i // 3}" for i in range(24)]  # three photos a ship, four ships a class
+    part = Part([Path(f"{i}.jpg") for i in range(24)], labels, groups, np.arange(24.0)[:, None])
+    scored, held = held_out(part, 0.5, 0, ["a", "b"])
+    again, _ = held_out(part, 0.5, 0, ["a", "b"])
+    assert held is not None and again.paths == scored.paths
+    assert not set(scored.groups) & set(held.groups)  # no ship on both sides
+    for c in (0, 1):
+        assert (held.labels == c).sum() == 6 and (scored.labels == c).sum() == 6
+    assert sorted(scored.features[:, 0].tolist() + held.features[:, 0].tolist()) == list(range(24))
+    assert held_out(part, 0.0, 0, ["a", "b"]) == (part, None)
+    one_ship = Part(part.paths, labels, ["x"] * 12 + groups[12:], part.features)
+    with pytest.raises(FeintError, match="class 'a' has 1 group"):
+        held_out(one_ship, 0.5, 0, ["a", "b"])
+
+
+def test_a_trial_must_beat_the_base_graph_by_more_than_its_batch_to_batch_noise():
+    from types import SimpleNamespace
+
+    from feint.tuning.outputs import pick
+
+    def trial(number: int, value: float):
+        state = SimpleNamespace(name="COMPLETE")
+        return SimpleNamespace(number=number, value=value, state=state, user_attrs={"base": number == 0})
+
+    base, lucky, better = trial(0, 0.45), trial(1, 0.52), trial(2, 0.60)
+    # the base scores 0.45 and 0.49 (noise 0.04); trial 1 gains 0.02 on the mean: luck, the base stays
+    assert pick([base, lucky], {0: 0.49, 1: 0.46}) == (base, base)
+    assert pick([base, lucky, better], {0: 0.49, 1: 0.46, 2: 0.56}) == (better, base)
+    assert pick([base, lucky], {}) == (lucky, base)  # no second scores: no noise known, the best score
 
 
 def test_a_tuned_range_keeps_a_floor_width_inside_its_bounds():

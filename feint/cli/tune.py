@@ -6,7 +6,7 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 
@@ -74,6 +74,13 @@ def tune_cmd(
         min=0,
         help="Score the base graph and this many best trials again on other renders; pick by the mean.",
     ),
+    holdout: float = typer.Option(
+        0.5,
+        min=0,
+        max=0.95,
+        help="Share of the photos (whole ships) held out of every trial; the base graph and the pick are "
+        "scored on them at the end (0: no held-out check).",
+    ),
     align: Align = None,
     seed: int = typer.Option(0, help="Render and sampler seed: the run is reproducible with one worker."),
     backbone: str = typer.Option("efficientnet_lite0", help="Frozen backbone of the features."),
@@ -112,6 +119,7 @@ def tune_cmd(
         workers=workers,
         align=alignment(align) or "auto",
         confirm=confirm,
+        holdout=holdout,
     )
     logger = open_tracker(tracker.value, out, project_name(out), short_runs=True)
     command = shlex.join(["feint", *sys.argv[1:]])
@@ -126,8 +134,23 @@ def tune_cmd(
             f"{objective} score {moved}{best['score']:.4f} (trial {best['trial']}), {len(card['changed'])} "
             f"parameters changed; graph: {out / 'best.yaml'}; report: {report}"
         )
+        typer.echo(held_out_line(card))
     if logger is not None and logger.summary():
         typer.echo(logger.summary())
+
+
+def held_out_line(card: dict[str, Any]) -> str:
+    """What the check on the held-out photos found, in one line."""
+    held, noise = card["held_out"], card["base_noise"]
+    if held is None:
+        return "no held-out check (--holdout 0, or no finished trial)"
+    scores = f"{held['base']:.4f} (base graph) -> {held['best']:.4f} on {held['photos']} held-out photos"
+    if held["beats_base"] is None:
+        spread = f" (its two batches {noise:.4f} apart)" if noise is not None else ""
+        return f"the base graph stays: no trial beat it by more than the noise of its score{spread}; {scores}"
+    if held["beats_base"]:
+        return f"the pick beats the base graph on photos no trial was scored on: {scores}"
+    return f"warning: the pick does not beat the base graph on the held-out photos ({scores}): keep the base"
 
 
 @app.command("ablate")

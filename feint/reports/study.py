@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -52,6 +52,7 @@ class StudyFindings:
     failure: dict[str, Any]
     ablations: pd.DataFrame | None
     hard_photos: pd.DataFrame | None
+    mixing: dict[float, float] = field(default_factory=dict)  # real share -> renders' share per batch
 
 
 def _curve(ax: plt.Axes, rows: pd.DataFrame, x: str, label: str, marker: str = "o") -> None:
@@ -218,8 +219,38 @@ def _setup(f: StudyFindings) -> list[str]:
         f"graph <code>{html.escape(synthetic['graph'])}</code>; seeds {spec['seeds']}"
         f"{'; heads also trained on the mirrored real photos' if spec['mirror'] and not tuned else ''}"
         f"; label smoothing {spec['label_smoothing']:g}"
-        f"; renders {100 * spec['synthetic_weight']:g} % of each batch of a mixed run</p>",
+        f"; {_weights_line(spec, f.mixing)}</p>",
     ]
+
+
+def _weights_line(spec: dict[str, Any], mixing: dict[float, float]) -> str:
+    """How much of each batch of a mixed run were renders: the study file's share, or the mixing step's
+    choice per real share."""
+    if not mixing:
+        return f"renders {100 * spec['synthetic_weight']:g} % of each batch of a mixed run"
+    chosen = ", ".join(f"{100 * w:g} % at {100 * r:g} % real" for r, w in sorted(mixing.items()))
+    return f"renders per batch of a mixed run chosen on the validation photos: {chosen}"
+
+
+def _mixing(rows: pd.DataFrame, mixing: dict[float, float]) -> str:
+    """The mixing step's validation accuracy of each (real share, share of renders per batch), the chosen
+    share in bold; 0 % is the photos alone."""
+    table = rows.groupby(["real_fraction", "synthetic_weight"]).accuracy.mean().unstack()
+    head = "".join(f"<th>{100 * w:g} %</th>" for w in table.columns)
+    body = []
+    for fraction, values in table.iterrows():
+        cells = []
+        for weight, v in values.items():
+            text = "-" if np.isnan(v) else f"{100 * v:.1f}"
+            cells.append(f"<td><b>{text}</b></td>" if mixing.get(fraction) == weight else f"<td>{text}</td>")
+        body.append(f"<tr><th>{100 * float(fraction):g} % real</th>{''.join(cells)}</tr>")
+    return (
+        "<section id='mixing'><h2>Share of renders per batch, chosen on validation photos</h2>"
+        "<p>Mean accuracy on the real validation photos (never the scored ones) of merged runs with each "
+        "share of renders per batch; 0 % trains on the photos alone. The later steps' mixed runs use the "
+        "share in bold; where it is 0 %, renders are left out at that real share.</p>"
+        f"<table><tr><th></th>{head}</tr>{''.join(body)}</table></section>"
+    )
 
 
 def _headlines(h: dict[str, Any], scored: str) -> str:
@@ -381,8 +412,11 @@ def write_report(f: StudyFindings, path: Path) -> None:
     zs = t[t.step == "zero_shot"]
     if len(zs):
         parts.append(_zero_shot(zs, f))
+    mixing = t[t.step == "mixing"]
+    if len(mixing):
+        parts.append(_mixing(mixing, f.mixing))
     real_full = t[
-        (t.real_fraction == 1.0) & (t.synthetic_per_class == 0) & (t.step != "epochs")
+        (t.real_fraction == 1.0) & (t.synthetic_per_class == 0) & ~t.step.isin(["epochs", "mixing"])
     ].drop_duplicates("run")
     if len(real_full):
         parts.append(_real_confusion(real_full, f))

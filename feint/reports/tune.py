@@ -48,6 +48,28 @@ def _contact_sheet(folders: list[Path]) -> bytes:
     return preview_png(loaded[0].with_records([r for d in loaded for r in d.records], classes))
 
 
+def _held_out(card: dict[str, Any]) -> str:
+    """How the pick was made noise-aware, and whether it beats the base graph on the held-out photos."""
+    held, noise = card.get("held_out"), card.get("base_noise")
+    lines = []
+    if noise is not None:
+        lines.append(
+            f"The base graph's two render batches scored {noise:.4f} apart: a trial must beat it by more "
+            "than that to be picked."
+        )
+    if held is not None:
+        verdict = {
+            None: "the base graph is the pick",
+            True: "the pick beats the base graph",
+            False: "the pick does <b>not</b> beat the base graph: keep the base graph",
+        }[held["beats_base"]]
+        lines.append(
+            f"On the {held['photos']} held-out photos (no trial was scored on them; other renders): "
+            f"base graph {_fmt(held['base'])}, pick {_fmt(held['best'])}: {verdict}."
+        )
+    return f"<p id='held-out'>{' '.join(lines)}</p>" if lines else ""
+
+
 def write_tune_report(card: dict[str, Any], table: pd.DataFrame, out: Path, path: Path) -> None:
     s, base, best = card["settings"], card["base"], card["best"]
     trials = ", ".join(f"{v} {k}" for k, v in card["trials"].items())
@@ -77,6 +99,7 @@ def write_tune_report(card: dict[str, Any], table: pd.DataFrame, out: Path, path
         parts.append(f"<table><tr><th></th><th>base</th><th>best</th></tr>{rows}</table>")
     if (table.state == "COMPLETE").any():
         parts.append(_score_plot(table, base, s["objective"]))
+    parts.append(_held_out(card))
     parts.append("</section>")
 
     changed = card["changed"]

@@ -19,7 +19,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from feint.studies.data import StudyData
-from feint.studies.runs import RunConfig, RunLog, RunStore
+from feint.studies.runs import RunConfig, RunLog, RunStore, renders_left_out
 from feint.studies.spec import EpochSpec, StudySpec
 from feint.training.device import Devices
 
@@ -63,7 +63,14 @@ class StudyContext:
     zero_shot: dict[str, Any] | None = None  # the last zero-shot run (the failure step analyses it)
     failure: dict[str, Any] = field(default_factory=dict)
     ablations: pd.DataFrame | None = None
+    # the mixing step's share of renders per batch of a mixed run, by real share (chosen on the validation
+    # photos); a share without a choice takes the study file's `synthetic_weight`
+    weights: dict[float, float] = field(default_factory=dict)
     devices: Devices = field(default_factory=Devices)  # where renders and torch work run (`resolve_devices`)
+
+    def synthetic_weight(self, real_fraction: float) -> float:
+        """The share of each batch drawn from renders in a mixed run with this share of the photos."""
+        return self.weights.get(real_fraction, self.spec.synthetic_weight)
 
     def config(
         self,
@@ -73,13 +80,16 @@ class StudyContext:
         mode: str = "merged",
         epochs: int | None = None,
         validate: bool = False,
+        weight: float | None = None,
     ) -> RunConfig:
         """The run these options describe; its epochs from the fit unless given. In a study with `mode:
         finetune` every run trains the `finetuning` epochs at its rate and batch (the epoch fit is that of
         heads on features; the epochs step then reports where fine-tuning peaks). Feature alignment and
         mirrored features do not apply to it (its augmentation flips the images): they stay "none" and
-        off in its config, so changing them re-runs no fine-tuning."""
+        off in its config, so changing them re-runs no fine-tuning. `weight`: the share of renders per
+        batch of a mixed run (default: `synthetic_weight` for the real share)."""
         s = self.spec
+        weight = self.synthetic_weight(real_fraction) if weight is None else weight
         if s.mode == "finetune":
             f = s.finetuning
             return RunConfig(
@@ -90,7 +100,7 @@ class StudyContext:
                 f.epochs,
                 f.lr,
                 s.hidden,
-                s.synthetic_weight,
+                weight,
                 validate,
                 self.data_key,
                 "none",
@@ -100,7 +110,12 @@ class StudyContext:
                 batch=f.batch,
             )
         n_real = len(self.data.real_subset(real_fraction, seed)) if real_fraction > 0 else 0
-        n_syn = len(self.data.synthetic_subset(synthetic_per_class))
+        # a merged run whose renders are left out (weight 0) trains as the run on its photos alone
+        n_syn = (
+            0
+            if renders_left_out(mode, n_real, weight)
+            else len(self.data.synthetic_subset(synthetic_per_class))
+        )
         rows = n_real * (2 if s.mirror else 1) + n_syn if n_syn else None
         epochs = epochs or epochs_for(s.epochs, self.fit, n_real + n_syn, rows)
         return RunConfig(
@@ -111,7 +126,7 @@ class StudyContext:
             epochs,
             s.lr,
             s.hidden,
-            s.synthetic_weight,
+            weight,
             validate,
             self.data_key,
             s.align,
@@ -155,8 +170,10 @@ class StudyContext:
             self.bar.set_postfix_str(step)
             self.bar.update(done)
 
-    def row(self, step: str, cfg: RunConfig, result: dict[str, Any]) -> None:
-        """The run's row of the results table."""
+    def row(self, step: str, cfg: RunConfig, result: dict[str, Any], scored: bool = True) -> None:
+        """The run's row of the results table. `scored` False: the run was scored on the validation
+        photos (the mixing step's), not on the study's scored photos, so it is not among the runs whose
+        mistakes make the hard photos."""
         self.rows.append(
             {
                 "step": step,
@@ -169,5 +186,5 @@ class StudyContext:
                 "run": cfg.key(),
             }
         )
-        if result["n_real"] > 0:
+        if result["n_real"] > 0 and scored:
             self.trained_on_photos[cfg.key()] = result

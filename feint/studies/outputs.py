@@ -33,6 +33,8 @@ def write_outputs(result: StudyResult, data: StudyData, seconds: float) -> None:
         "mode": spec.mode,
         "device": result.device,
     }
+    if result.mixing:  # real share -> share of renders per batch chosen on the validation photos
+        summary["mixing_weights"] = {f"{k:g}": v for k, v in sorted(result.mixing.items())}
     if result.hard_photos is not None:
         write_text_atomic(out / "hard_photos.csv", result.hard_photos.to_csv(index=False))
         summary["hard_photos"] = len(result.hard_photos)
@@ -78,5 +80,6 @@ def _write_report(result: StudyResult, data: StudyData) -> None:
         failure=result.failure,
         ablations=result.ablations,
         hard_photos=result.hard_photos,
+        mixing=result.mixing,
     )
     write_report(findings, result.out / "report.html")

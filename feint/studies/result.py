@@ -24,3 +24,6 @@ class StudyResult:
     # where it ran: {"render": the Cycles device, "torch": the torch device} (`Devices.record`); not part of
     # any run's key, since a run on the CPU and on a GPU is the same experiment
     device: dict[str, str] = field(default_factory=dict)
+    # the mixing step's share of renders per batch by real share (0: renders left out there); empty
+    # without the step (every mixed run then used `synthetic_weight`)
+    mixing: dict[float, float] = field(default_factory=dict)

@@ -55,6 +55,12 @@ class RunConfig:
         return hashlib.sha1(json.dumps(self.record(), sort_keys=True).encode()).hexdigest()[:16]
 
 
+def renders_left_out(mode: str, n_real: int, weight: float) -> bool:
+    """A merged run with photos whose share of renders per batch is 0: the mixing step found that renders
+    help at no weight at its real share, so it trains on its photos alone."""
+    return mode == "merged" and n_real > 0 and weight == 0
+
+
 def confusion(y_true: np.ndarray, y_pred: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(y_true * n + y_pred, minlength=n * n).reshape(n, n)
 
@@ -65,7 +71,8 @@ def execute(cfg: RunConfig, data: StudyData) -> dict[str, Any]:
     from feint.studies.finetuned import finetuned_predictions
 
     real_idx = data.real_subset(cfg.real_fraction, cfg.seed) if cfg.real_fraction > 0 else np.zeros(0, int)
-    syn_idx = data.synthetic_subset(cfg.synthetic_per_class)
+    left_out = renders_left_out(cfg.mode, len(real_idx), cfg.synthetic_weight)
+    syn_idx = data.synthetic_subset(0 if left_out else cfg.synthetic_per_class)
     train = finetuned_predictions if cfg.training == "finetune" else _head_predictions
     pred, best_epoch = train(cfg, data, real_idx, syn_idx)
     n_classes = len(data.classes)

@@ -63,6 +63,16 @@ class FinetuningSpec(Strict):
     batch: int = Field(32, ge=1)
 
 
+class MixingSpec(Strict):
+    """The `mixing` step: for each real share of the later steps, mixed runs with each of `weights` (the
+    share of each batch drawn from renders) and the run on those photos alone, scored on the real
+    validation photos (never the scored ones); the later steps' mixed runs at that share use the weight
+    that scored best there. Renders that help at no weight are left out at that share: its mixed runs
+    then train on the photos alone (`weights` may not hold 0; that choice is always there)."""
+
+    weights: list[Annotated[float, Field(gt=0, lt=1)]] = [0.05, 0.1, 0.2, 0.35, 0.5]
+
+
 QUICK_FINETUNE_EPOCHS = 2
 
 
@@ -95,6 +105,7 @@ class StudySpec(Strict):
     steps: list[Annotated[str, AfterValidator(registered_step)]] = [
         "baseline",
         "epochs",
+        "mixing",
         "zero_shot",
         "failure",
         "finetune",
@@ -109,6 +120,8 @@ class StudySpec(Strict):
     # Share of each batch of a mixed run drawn from renders. 0.2 beat 0.5 on validation photos, most where
     # photos are plenty (docs/marine-defaults.md): the renders then add context without drowning the photos.
     synthetic_weight: float = Field(0.2, gt=0, lt=1, description="share of each batch drawn from renders")
+    # The `mixing` step chooses it per real share on the validation photos instead (`MixingSpec`).
+    mixing: MixingSpec = MixingSpec()
     # Align render features to the statistics of the real train/val photos (labels unused): a large
     # zero-shot gain for no cost (feint/training/align.py).
     align: AlignmentField = "auto"

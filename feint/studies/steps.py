@@ -38,6 +38,44 @@ def epochs(ctx: StudyContext) -> None:
     ctx.fit = {"intercept": float(intercept), "slope": float(slope), "points": list(zip(xs, ys, strict=True))}
 
 
+def _mixed_fractions(ctx: StudyContext) -> list[float]:
+    """The real shares the later steps mix renders into (those of the fine-tune and grid steps)."""
+    s = ctx.spec
+    wanted = [f for f in s.finetune_fractions if "finetune" in s.steps]
+    wanted += [f for f in s.grid_fractions if "grid" in s.steps]
+    return sorted({f for f in wanted if f > 0})
+
+
+def _mixing_runs(ctx: StudyContext) -> int:
+    return len(_mixed_fractions(ctx)) * (len(ctx.spec.mixing.weights) + 1) * len(ctx.spec.seeds)
+
+
+@register_step("mixing", renders=True, section="mixing", planned=_mixing_runs)
+def mixing(ctx: StudyContext) -> None:
+    """The share of renders per batch at each real share of the later steps, chosen on the real validation
+    photos: merged runs with each candidate weight and the run on the photos alone, mean accuracy over the
+    seeds; the best weight wins, and 0 (renders left out) where the photos alone scored best. Never the
+    scored photos: they are what the study measures."""
+    s = ctx.spec
+    on_val = replace(ctx.data, test=ctx.data.val)
+    key = fingerprint(s, on_val)
+    per_class = s.synthetic.per_class
+    for fraction in _mixed_fractions(ctx):
+        means: dict[float, float] = {}
+        for weight in [0.0, *s.mixing.weights]:
+            scores = []
+            for seed in s.seeds:
+                cfg = ctx.config(fraction, seed, synthetic_per_class=per_class, weight=weight)
+                cfg = replace(cfg, data=key)
+                result = ctx.store.get_or_run(cfg, on_val, ctx.log("mixing"))
+                ctx.row("mixing", cfg, result, scored=False)
+                ctx.advance("mixing")
+                scores.append(result["accuracy"])
+            means[weight] = float(np.mean(scores))
+        # ties go to the photos alone, then to the smaller weight: renders must earn their place
+        ctx.weights[fraction] = max(means, key=lambda w: (round(means[w], 9), -w))
+
+
 def _baseline_runs(ctx: StudyContext) -> int:
     return len(ctx.spec.baseline_fractions) * len(ctx.spec.seeds)
 

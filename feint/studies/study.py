@@ -85,6 +85,7 @@ class StudyRunner:
             ctx.ablations,
             _hard_photos(ctx),
             self.devices.record(),
+            dict(ctx.weights),
         )
         write_outputs(result, data, time.perf_counter() - started)
         return result

@@ -59,15 +59,29 @@ def changes(graph: Graph, overrides: dict[str, Any]) -> list[dict[str, str]]:
     return found
 
 
-def _best(trials: Sequence[Any], confirmed: dict[int, float]) -> tuple[Any, Any]:
-    """The best finished trial and the base trial. With `confirmed` scores (a second score on other
-    renders), the best is the confirmed trial with the highest mean of its two scores; ties go to the
-    earlier trial, so the base graph wins a tie."""
+def pick(trials: Sequence[Any], confirmed: dict[int, float]) -> tuple[Any, Any]:
+    """The picked trial and the base trial. With `confirmed` scores (a second score on other renders),
+    the pick is the confirmed trial with the highest mean of its two scores; ties go to the earlier
+    trial, so the base graph wins a tie. Noise-aware: the base graph's own two scores differ by the luck
+    of the draw (`base_noise`), and a trial that beats the base by no more than that is not told from
+    luck, so the base graph stays the pick."""
     done = [t for t in trials if t.state.name == "COMPLETE"]
     pool = [t for t in done if t.number in confirmed] or done
     best = max(pool, key=lambda t: (_mean_score(t, confirmed), -t.number), default=None)
     base = next((t for t in done if t.user_attrs.get("base")), None)
+    noise = base_noise(base, confirmed)
+    if best is not None and base is not None and noise is not None and best.number in confirmed:
+        if _mean_score(best, confirmed) - _mean_score(base, confirmed) <= noise:
+            best = base
     return best, base
+
+
+def base_noise(base: Any, confirmed: dict[int, float]) -> float | None:
+    """How far apart the base graph's two scores (two render batches) are: the batch-to-batch noise of a
+    score; None without a second score."""
+    if base is None or base.number not in confirmed:
+        return None
+    return float(abs(base.value - confirmed[base.number]))
 
 
 def _mean_score(trial: Any, confirmed: dict[int, float]) -> float:
@@ -76,7 +90,7 @@ def _mean_score(trial: Any, confirmed: dict[int, float]) -> float:
     return trial.value
 
 
-def _scores(trial: Any, confirmed: dict[int, float]) -> dict[str, Any] | None:
+def _scores(trial: Any, confirmed: dict[int, float], held: dict[int, float]) -> dict[str, Any] | None:
     if trial is None:
         return None
     keys = ("balanced_accuracy", "accuracy", "gap", "per_class_recall", "renders")
@@ -85,8 +99,18 @@ def _scores(trial: Any, confirmed: dict[int, float]) -> dict[str, Any] | None:
         "score": _mean_score(trial, confirmed),
         "trial_score": trial.value,
         "confirm_score": confirmed.get(trial.number),
+        "held_out_score": held.get(trial.number),
         **{k: trial.user_attrs.get(k) for k in keys},
     }
+
+
+def _held_out(base: Any, best: Any, held: dict[int, float], n_held: int) -> dict[str, Any] | None:
+    """The check on the held-out photos: both scores, and whether the pick beats the base there (None:
+    no check, or the base graph is the pick)."""
+    if base is None or best is None or base.number not in held or best.number not in held:
+        return None
+    beats = None if best.number == base.number else bool(held[best.number] > held[base.number])
+    return {"photos": n_held, "base": held[base.number], "best": held[best.number], "beats_base": beats}
 
 
 def write_outputs(
@@ -101,19 +125,22 @@ def write_outputs(
     command: str,
     confirmed: dict[int, float] | None = None,
     device: dict[str, str] | None = None,
+    held: dict[int, float] | None = None,
+    n_held: int = 0,
 ) -> dict[str, Any]:
     """trials.csv, best.yaml (when a trial finished), report.html and tune.json in `out`. `identity`: the
     settings' identity with the base `graph` (`TuneSettings.identity`); `space` turns the best trial into
     overrides. `confirmed`: second scores of the best trials (`Tuner.confirm`); "score" is then their mean.
-    `device`: where this run of the command rendered and scored (`Devices.record`)."""
+    `device`: where this run of the command rendered and scored (`Devices.record`). `held`: the base's
+    and the pick's scores on the `n_held` held-out photos (`Tuner.check_held_out`)."""
     from feint.reports.tune import write_tune_report
 
-    confirmed = confirmed or {}
+    confirmed, held = confirmed or {}, held or {}
     table = trial_table(trials)
     if len(table):
         table.insert(4, "confirm_score", [confirmed.get(n) for n in table.trial])
     write_text_atomic(out / "trials.csv", table.to_csv(index=False))
-    best, base = _best(trials, confirmed)
+    best, base = pick(trials, confirmed)
     changed: list[dict[str, str]] = []
     if best is not None:
         overrides = space.trial_overrides(best)
@@ -126,10 +153,15 @@ def write_outputs(
             if base is not None
             else f"{s.objective} score {_mean_score(best, confirmed):.4f}{how}"
         )
+        on_held = (
+            f"\nOn {n_held} held-out photos: {held[base.number]:.4f} (base graph) -> {held[best.number]:.4f}."
+            if base is not None and base.number in held and best.number in held
+            else ""
+        )
         header = (
             f"Tuned by `feint tune`: trial {best.number} of {len(table)}, {moved}\n"
-            f"on {n_real} real validation images ({s.real}{f', split {s.split}' if s.split else ''}).\n"
-            f"Command: {command}"
+            f"on {n_real} real validation images ({s.real}{f', split {s.split}' if s.split else ''})."
+            f"{on_held}\nCommand: {command}"
         )
         write_extending_graph(out / "best.yaml", s.graph, kept, header)
     states = table.state.value_counts().to_dict() if len(table) else {}
@@ -138,8 +170,10 @@ def write_outputs(
         "settings": s.model_dump(),
         "command": command,
         "device": device or {},
-        "base": _scores(base, confirmed),
-        "best": _scores(best, confirmed),
+        "base": _scores(base, confirmed, held),
+        "best": _scores(best, confirmed, held),
+        "base_noise": base_noise(base, confirmed),
+        "held_out": _held_out(base, best, held, n_held),
         "changed": changed,
         "trials": {k.lower(): int(v) for k, v in states.items()},
         "n_real": n_real,

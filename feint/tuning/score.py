@@ -62,6 +62,50 @@ def real_part(
     return labelled_part(records, names, backbone, image_size, progress, cache=cache, device=device), names
 
 
+def held_out(part: Part, share: float, seed: int, classes: Sequence[str]) -> tuple[Part, Part | None]:
+    """The photos cut by group (ship) into those the trials score on and about `share` of each class's
+    photos held out, for the check at the end that the pick beats the base graph on photos no trial was
+    chosen by (`share` 0: all photos score the trials, no held-out part). Groups are drawn in the
+    hash order of `group_key`, so a photo added later moves no other photo."""
+    from dataclasses import replace
+
+    from feint.datasets.core import group_key
+
+    if not share:
+        return part, None
+    kept: list[int] = []
+    for c, name in enumerate(classes):
+        idx = np.flatnonzero(part.labels == c)
+        groups = sorted({part.groups[i] for i in idx}, key=lambda g: group_key(seed, g))
+        if len(groups) < 2:
+            raise FeintError(
+                f"class {name!r} has {len(groups)} group(s) (ships) among the photos: too few to hold some "
+                "out of the trials (give photos of more ships, or --holdout 0)"
+            )
+        out: list[int] = []
+        for g in groups[:-1]:  # the last group always scores the trials
+            if len(out) >= share * len(idx):
+                break
+            out.extend(i for i in idx if part.groups[i] == g)
+        kept.extend(out)
+    held = np.zeros(len(part.labels), bool)
+    held[kept] = True
+
+    def subset(mask: np.ndarray) -> Part:
+        rows = np.flatnonzero(mask)
+        return replace(
+            part,
+            paths=[part.paths[i] for i in rows],
+            labels=part.labels[rows],
+            groups=[part.groups[i] for i in rows],
+            features=part.features[rows],
+            meta=None if part.meta is None else part.meta.iloc[rows].reset_index(drop=True),
+            mirrored=None if part.mirrored is None else part.mirrored[rows],
+        )
+
+    return subset(~held), subset(held)
+
+
 def render_part(
     folders: list[Path],
     classes: list[str],

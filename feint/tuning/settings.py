@@ -36,9 +36,14 @@ class TuneSettings(BaseModel):
     trials: int = Field(20, ge=1)
     workers: int = Field(1, ge=1)
     confirm: int = Field(3, ge=0)  # best trials scored again on other renders before one is picked
+    # share of the photos' groups (ships) held out of every trial: the base graph and the pick are scored
+    # on them at the end, on renders no trial saw (0: no held-out check)
+    holdout: float = Field(0.5, ge=0, lt=1)
 
     def identity(self, base_graph: dict[str, Any]) -> dict[str, Any]:
         data = self.model_dump(exclude={"trials", "workers", "confirm"})
+        if not self.holdout:  # the identity of runs made before the held-out check existed
+            del data["holdout"]
         data["graph_sha"] = hashlib.sha1(
             json.dumps(base_graph, sort_keys=True, default=str).encode()
         ).hexdigest()

@@ -12,10 +12,18 @@ Layout of the output folder:
                          trial finishes its own folders; trials that render a class alike share its folder)
     trials/NNNN.yaml     each trial's graph (`extends:` the input graph)
     trials.csv           one row per trial: state, scores, seconds, parameter values
-    best.yaml            the best graph: `extends:` the input graph, sets only what changed
+    confirm.json         the base graph's and the best trials' second scores, on other renders
+    holdout.json         the base graph's and the pick's scores on the held-out photos (`holdout`)
+    best.yaml            the pick: `extends:` the input graph, sets only what changed
     report.html          score per trial, what changed from the base graph to the best, and by how much
     mlflow.db, wandb/    with --tracker mlflow or wandb: every finished trial as a run (feint/tracking.py)
     tracked.json         the trials already sent to each tracker: a re-run sends only the new ones
+
+The pick is noise-aware and checked on photos it was not chosen by: the photos are cut by ship, a share
+(`holdout`, half by default) held out of every trial; the base graph and the best trials are scored again
+on a second render batch, and the best mean wins only if it beats the base graph by more than the base's
+own difference between its two batches; the base and the pick are then scored on the held-out photos, on
+a third batch. tune.json says whether the pick beats the base there.
 
 Re-running the command resumes: finished trials are kept; a trial interrupted by a kill is marked failed
 and run again with the same parameters; `--trials` may grow. With one worker the proposals are
@@ -64,7 +72,7 @@ def tune(
     not part of the settings' identity: a run may resume on another device."""
     from tqdm import tqdm
 
-    from feint.tuning.outputs import write_outputs
+    from feint.tuning.outputs import pick, write_outputs
 
     started = time.perf_counter()
     devices = devices or Devices()
@@ -100,6 +108,10 @@ def tune(
                 run_workers(settings, out, cache, threads, tick, devices)
         confirmed = tuner.confirm(study, progress) if settings.confirm else {}
         trials = study.get_trials(deepcopy=False)
+        best, base = pick(trials, confirmed)
+        checked = list({t.number: t for t in (base, best) if t is not None}.values())
+        held = tuner.check_held_out(checked, progress)
+        photos = tuner.held_out()
         if tracker is not None:
             from feint.tuning.outputs import log_trials
 
@@ -116,4 +128,6 @@ def tune(
             command,
             confirmed,
             devices.record(),
+            held,
+            0 if photos is None else len(photos.labels),
         )

@@ -22,7 +22,14 @@ from feint.io import write_json_atomic
 from feint.studies.data import Part, render_balanced
 from feint.training.device import Devices
 from feint.tuning.lock import locked
-from feint.tuning.score import domain_gap, objective_value, real_part, render_part, zero_shot
+from feint.tuning.score import (
+    domain_gap,
+    held_out,
+    objective_value,
+    real_part,
+    render_part,
+    zero_shot,
+)
 from feint.tuning.settings import TuneSettings
 from feint.tuning.space import SearchSpace, build_space
 
@@ -54,16 +61,26 @@ class Tuner:
         self.graph = load_graph(s.graph)
         self.merged, _ = load_graph_dict(s.graph)
         self.space: SearchSpace = build_space(s.space, self.graph, "search space")
-        self._real: Part | None = None
+        self._real: tuple[Part, Part | None] | None = None
 
-    def real(self, progress: bool = False) -> Part:
-        """The real validation images with their features (computed once, then read from the cache)."""
+    def _photos(self, progress: bool = False) -> tuple[Part, Part | None]:
+        """The real validation images with their features (computed once, then read from the cache), cut
+        into the part the trials score on and the held-out part (`held_out`)."""
         if self._real is None:
             s = self.settings
-            self._real, _ = real_part(
+            photos, _ = real_part(
                 s.real, s.split, s.classes, s.backbone, s.image_size, self.cache, progress, self.devices.torch
             )
+            self._real = held_out(photos, s.holdout, s.seed, s.classes)
         return self._real
+
+    def real(self, progress: bool = False) -> Part:
+        """The photos every trial is scored on."""
+        return self._photos(progress)[0]
+
+    def held_out(self) -> Part | None:
+        """The photos no trial is scored on (None: `holdout` 0)."""
+        return self._photos()[1]
 
     def open_study(self) -> Any:
         optuna = quiet_optuna()
@@ -118,9 +135,11 @@ class Tuner:
             trial.set_user_attr(key, attr)
         study.tell(trial, value)
 
-    def score(self, merged: dict[str, Any], seed: int) -> tuple[dict[str, Any], list[Path]]:
+    def score(
+        self, merged: dict[str, Any], seed: int, photos: Part | None = None
+    ) -> tuple[dict[str, Any], list[Path]]:
         """Render the graph's images for `seed` (a folder per class, cached by graph, class and seed) and
-        score them."""
+        score them on `photos` (default: the photos the trials are scored on)."""
         s = self.settings
         folders = render_balanced(
             merged,
@@ -138,10 +157,11 @@ class Tuner:
         synthetic = render_part(
             folders, s.classes, s.per_class, s.backbone, s.image_size, self.cache, torch_device
         )
+        photos = self.real() if photos is None else photos
         scores = zero_shot(
-            synthetic, self.real(), len(s.classes), s.head_seeds, align=s.align, device=torch_device
+            synthetic, photos, len(s.classes), s.head_seeds, align=s.align, device=torch_device
         )
-        scores["gap"] = domain_gap(self.real(), synthetic, len(s.classes))
+        scores["gap"] = domain_gap(photos, synthetic, len(s.classes))
         return scores, folders
 
     def confirm(self, study: Any, progress: bool = False) -> dict[int, float]:
@@ -164,6 +184,25 @@ class Tuner:
                 done[t.number] = objective_value(self.settings.objective, scores)
                 write_json_atomic(path, {str(k): v for k, v in sorted(done.items())})
         return done
+
+    def check_held_out(self, trials: list[Any], progress: bool = False) -> dict[int, float]:
+        """Score `trials` (the base graph and the pick) on the held-out photos, on renders of seed + 2 (no
+        trial or confirmation saw them): whether the pick beats the base there, where neither its choice
+        nor its luck of the draw was made. Kept in holdout.json, so a resumed run re-scores nothing."""
+        photos = self.held_out()
+        if photos is None:
+            return {}
+        path = self.out / "holdout.json"
+        done = {int(k): v for k, v in json.loads(path.read_text()).items()} if path.is_file() else {}
+        from tqdm import tqdm
+
+        for t in tqdm(trials, desc="held-out photos", unit="trial", disable=not progress, dynamic_ncols=True):
+            if t.number not in done:
+                merged = apply_overrides(self.merged, self.space.trial_overrides(t))
+                scores, _ = self.score(merged, self.settings.seed + 2, photos)
+                done[t.number] = objective_value(self.settings.objective, scores)
+                write_json_atomic(path, {str(k): v for k, v in sorted(done.items())})
+        return {t.number: done[t.number] for t in trials}
 
     def work(self, on_trial: Callable[[], None] | None = None) -> None:
         """Run trials until `trials` are finished or running (shared with any parallel worker)."""

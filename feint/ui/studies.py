@@ -63,8 +63,10 @@ class Study:
         return pd.read_csv(path, dtype=str) if path.is_file() else None
 
     def run(self, key: str) -> dict[str, Any]:
-        """runs/KEY.json of one of the study's runs (a key the results table names, nothing else)."""
-        if not re.fullmatch(r"[0-9a-f]{8,64}", key) or key not in set(self.table.run):
+        """runs/KEY.json of one of the study's runs scored on its scored photos (a key the results table
+        names outside the mixing step, whose runs were scored on the validation photos)."""
+        scored = self.table[self.table.step != "mixing"]
+        if not re.fullmatch(r"[0-9a-f]{8,64}", key) or key not in set(scored.run):
             raise FeintError(f"{key!r}: not a run of the study {self.folder.name}")
         record: dict[str, Any] = json.loads((self.folder / "runs" / f"{key}.json").read_text())
         return record
@@ -89,9 +91,10 @@ def read_study(folder: Path) -> Study:
 
 def run_choices(table: pd.DataFrame) -> list[dict[str, Any]]:
     """Every run of the table once (a run shared by two steps, e.g. zero-shot and a grid cell, is listed
-    under its first), labelled by what a reader chooses it by."""
+    under its first), labelled by what a reader chooses it by. The mixing step's runs are left out: they
+    were scored on the validation photos, so their confusion cells are not the scored photos'."""
     choices = []
-    for _, row in table.drop_duplicates("run").iterrows():
+    for _, row in table[table.step != "mixing"].drop_duplicates("run").iterrows():
         label = (
             f"{STEPS.get(row.step, row.step)} · {100 * row.real_fraction:.0f} % real · "
             f"{int(row.synthetic_per_class)} renders/class · {row['mode']} · seed {int(row.seed)} · "
