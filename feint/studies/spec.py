@@ -65,12 +65,12 @@ class FinetuningSpec(Strict):
 
 class MixingSpec(Strict):
     """The `mixing` step: for each real share of the later steps, mixed runs with each of `weights` (the
-    share of each batch drawn from renders) and the run on those photos alone, scored on the real
-    validation photos (never the scored ones); the later steps' mixed runs at that share use the weight
-    that scored best there. Renders that help at no weight are left out at that share: its mixed runs
-    then train on the photos alone (`weights` may not hold 0; that choice is always there)."""
+    share of each batch drawn from renders), with the study's `synthetic_weight` and with the photos alone
+    (0), scored on the real validation photos (never the scored ones). The later mixed runs at that share
+    keep `synthetic_weight` unless another share beats it there by more than the photos' noise (0: the
+    renders are left out at that share). `weights` may not hold 0: that choice is always there."""
 
-    weights: list[Annotated[float, Field(gt=0, lt=1)]] = [0.05, 0.1, 0.2, 0.35, 0.5]
+    weights: list[Annotated[float, Field(gt=0, lt=1)]] = [0.05, 0.1, 0.35, 0.5]
 
 
 QUICK_FINETUNE_EPOCHS = 2
@@ -120,7 +120,8 @@ class StudySpec(Strict):
     # Share of each batch of a mixed run drawn from renders. 0.2 beat 0.5 on validation photos, most where
     # photos are plenty (docs/marine-defaults.md): the renders then add context without drowning the photos.
     synthetic_weight: float = Field(0.2, gt=0, lt=1, description="share of each batch drawn from renders")
-    # The `mixing` step chooses it per real share on the validation photos instead (`MixingSpec`).
+    # The `mixing` step replaces it at a real share where another share beats it on the validation photos
+    # beyond their noise (`MixingSpec`).
     mixing: MixingSpec = MixingSpec()
     # Align render features to the statistics of the real train/val photos (labels unused): a large
     # zero-shot gain for no cost (feint/training/align.py).
