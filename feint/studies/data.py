@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,21 +62,11 @@ class StudyData:
     def real_subset(self, fraction: float, seed: int) -> np.ndarray:
         """Indices into `train`: a nested, class-stratified, group-aware sample (same rule as `feint data
         subsample`): for one seed the 10 % sample lies inside the 20 % one."""
-        from feint.datasets.core import group_key
-
         if fraction >= 1.0:
             return np.arange(len(self.train.labels))
         keep: list[int] = []
         for c in range(len(self.classes)):
-            idx = np.flatnonzero(self.train.labels == c)
-            groups = sorted({self.train.groups[i] for i in idx}, key=lambda g: group_key(seed, g))
-            target, total = fraction * len(idx), 0
-            for g in groups:
-                if total >= target and total > 0:
-                    break
-                members = [i for i in idx if self.train.groups[i] == g]
-                keep.extend(members)
-                total += len(members)
+            keep += whole_groups(np.flatnonzero(self.train.labels == c), self.train.groups, fraction, seed)
         return np.array(sorted(keep), dtype=np.int64)
 
     def synthetic_subset(self, per_class: int) -> np.ndarray:
@@ -85,6 +75,23 @@ class StudyData:
             return np.zeros(0, dtype=np.int64)
         keep = [np.flatnonzero(self.synthetic.labels == c)[:per_class] for c in range(len(self.classes))]
         return np.sort(np.concatenate(keep))
+
+
+def whole_groups(
+    members: np.ndarray, groups: Sequence[str], share: float, seed: int, spare_last: bool = False
+) -> list[int]:
+    """Indices among `members` of whole groups (ships), drawn in the hash order of `group_key`, until they
+    hold `share` of the members (at least one group): a larger share takes a superset, and a photo added
+    later moves no other. `spare_last`: never the last group in that order (something stays behind)."""
+    from feint.datasets.core import group_key
+
+    order = sorted({groups[i] for i in members}, key=lambda g: group_key(seed, g))
+    kept: list[int] = []
+    for g in order[:-1] if spare_last else order:
+        if kept and len(kept) >= share * len(members):
+            break
+        kept.extend(int(i) for i in members if groups[i] == g)
+    return kept
 
 
 def align_domains(data: StudyData, how: Alignment = "auto", photos_trained: bool = False) -> StudyData:

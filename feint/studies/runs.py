@@ -56,8 +56,9 @@ class RunConfig:
 
 
 def renders_left_out(mode: str, n_real: int, weight: float) -> bool:
-    """A merged run with photos whose share of renders per batch is 0: the mixing step found that renders
-    help at no weight at its real share, so it trains on its photos alone."""
+    """A merged run with photos whose share of renders per batch is 0: at its real share the mixing step
+    found the photos alone beat the default share beyond the validation photos' noise, so it trains on
+    its photos alone."""
     return mode == "merged" and n_real > 0 and weight == 0
 
 

@@ -141,6 +141,7 @@ def write_outputs(
         table.insert(4, "confirm_score", [confirmed.get(n) for n in table.trial])
     write_text_atomic(out / "trials.csv", table.to_csv(index=False))
     best, base = pick(trials, confirmed)
+    checked = _held_out(base, best, held, n_held)
     changed: list[dict[str, str]] = []
     if best is not None:
         overrides = space.trial_overrides(best)
@@ -154,8 +155,8 @@ def write_outputs(
             else f"{s.objective} score {_mean_score(best, confirmed):.4f}{how}"
         )
         on_held = (
-            f"\nOn {n_held} held-out photos: {held[base.number]:.4f} (base graph) -> {held[best.number]:.4f}."
-            if base is not None and base.number in held and best.number in held
+            f"\nOn {n_held} held-out photos: {checked['base']:.4f} (base graph) -> {checked['best']:.4f}."
+            if checked
             else ""
         )
         header = (
@@ -173,7 +174,7 @@ def write_outputs(
         "base": _scores(base, confirmed, held),
         "best": _scores(best, confirmed, held),
         "base_noise": base_noise(base, confirmed),
-        "held_out": _held_out(base, best, held, n_held),
+        "held_out": checked,
         "changed": changed,
         "trials": {k.lower(): int(v) for k, v in states.items()},
         "n_real": n_real,

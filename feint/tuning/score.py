@@ -16,7 +16,7 @@ import numpy as np
 
 from feint.errors import FeintError
 from feint.graph.loader import Graph
-from feint.studies.data import Part, first_per_class, labelled_part
+from feint.studies.data import Part, first_per_class, labelled_part, whole_groups
 from feint.training.align import Alignment, aligners
 
 OBJECTIVES = ("zero-shot", "gap", "both")
@@ -69,25 +69,18 @@ def held_out(part: Part, share: float, seed: int, classes: Sequence[str]) -> tup
     hash order of `group_key`, so a photo added later moves no other photo."""
     from dataclasses import replace
 
-    from feint.datasets.core import group_key
-
     if not share:
         return part, None
     kept: list[int] = []
     for c, name in enumerate(classes):
         idx = np.flatnonzero(part.labels == c)
-        groups = sorted({part.groups[i] for i in idx}, key=lambda g: group_key(seed, g))
-        if len(groups) < 2:
+        ships = len({part.groups[i] for i in idx})
+        if ships < 2:
             raise FeintError(
-                f"class {name!r} has {len(groups)} group(s) (ships) among the photos: too few to hold some "
-                "out of the trials (give photos of more ships, or --holdout 0)"
+                f"class {name!r} has {ships} group(s) (ships) among the photos: too few to hold some out of "
+                "the trials (give photos of more ships, or --holdout 0)"
             )
-        out: list[int] = []
-        for g in groups[:-1]:  # the last group always scores the trials
-            if len(out) >= share * len(idx):
-                break
-            out.extend(i for i in idx if part.groups[i] == g)
-        kept.extend(out)
+        kept += whole_groups(idx, part.groups, share, seed, spare_last=True)  # the last scores the trials
     held = np.zeros(len(part.labels), bool)
     held[kept] = True
 
