@@ -46,6 +46,8 @@ class Channel:
     class_variants: str | Callable[[], dict[str, tuple[str, ...]]]  # built-in classes -> their variants
     supercategory: str  # the COCO supercategory of its classes
     builtin_graphs: tuple[str, ...] = ()  # built-in graph names: feint/graph/builtin/NAME.yaml
+    # each class's model version (bumped when a model's pixels change); None: every class is version 1
+    asset_versions: str | Callable[[], dict[str, int]] | None = None
 
     def model(self) -> type[BaseModel]:
         model: type[BaseModel] = resolve(self.graph_model)
@@ -60,6 +62,13 @@ class Channel:
         variants: Callable[[], dict[str, tuple[str, ...]]] = resolve(self.class_variants)
         return variants()
 
+    def asset_version(self, name: str) -> int:
+        """The version of class `name`'s model: what a study's render cache key holds besides the graph."""
+        if self.asset_versions is None:
+            return 1
+        versions: Callable[[], dict[str, int]] = resolve(self.asset_versions)
+        return versions().get(name, 1)
+
 
 BUILTIN_CHANNELS = (
     Channel(
@@ -69,6 +78,7 @@ BUILTIN_CHANNELS = (
         class_variants="feint.assets.ships:ship_class_variants",
         supercategory="ship",
         builtin_graphs=("marine", "marine-detect"),
+        asset_versions="feint.assets.ships:ship_asset_versions",
     ),
     Channel(
         name="bottles",

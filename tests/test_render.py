@@ -243,6 +243,33 @@ def test_render_caches_are_keyed_by_the_pixel_version(monkeypatch):
     assert render_key(merged, 0, 96) != key
 
 
+def test_a_changed_ship_model_renders_its_class_again_alone(monkeypatch, tmp_path):
+    """Bumping one class's model version moves that class's study cache folder and no other's."""
+    from feint.assets import ships
+    from feint.graph.loader import load_graph_dict
+    from feint.studies import data as study_data
+
+    folders: dict[str, str] = {}
+
+    def fake_render(job, progress=True):  # records which folder each class would render into
+        folders[next(iter(job.graph.classes))] = job.out.name
+
+    monkeypatch.setattr("feint.render.dataset.render_dataset", fake_render)
+    merged, _ = load_graph_dict("marine")
+
+    def keys() -> dict[str, str]:
+        folders.clear()
+        for name in ("tug", "ddg"):
+            study_data.render_class(merged, name, 1, 48, 0, tmp_path, progress=False)
+        return dict(folders)
+
+    before = keys()
+    tug = ships.get_ship_builder("tug")
+    monkeypatch.setitem(ships._REGISTRY, "tug", replace(tug, version=tug.version + 1))
+    after = keys()
+    assert after["ddg"] == before["ddg"] and after["tug"] != before["tug"]
+
+
 # Stopping a render: Ctrl-C and SIGTERM, a failed start, images that all fail. `feint render` runs in its
 # own session and is signalled through its process group, as a terminal's Ctrl-C reaches the workers too.
 SMALL = ["marine", "-n", "16", "--size", "48", "--seed", "3", "--workers", "2"]

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from feint.channels import DEFAULT_CHANNEL, get_channel
 from feint.errors import FeintError, note
 from feint.io import write_text_atomic
 from feint.studies.registry import chosen_steps
@@ -235,13 +236,19 @@ def render_synthetic(
     )
 
 
-def render_key(merged: dict[str, Any], seed: int, size: int, family: str = "cpu") -> str:
+def render_key(
+    merged: dict[str, Any], seed: int, size: int, family: str = "cpu", asset_version: int = 1
+) -> str:
     """The cache folder name of a render set: graph data, seed, size and the renderer's pixel version, and
     for renders on a GPU (`family` "gpu") that too: Cycles' GPU and CPU pixels differ a little, and a
-    folder never mixes them (a resume across the two is refused). CPU keys are what they always were."""
+    folder never mixes them (a resume across the two is refused). A class whose model changed
+    (`asset_version` above 1, from its channel) has a key of its own, so it alone renders again. Keys of
+    CPU renders of version-1 models are what they always were."""
     from feint.render.job import PIXELS_VERSION
 
     parts: list[Any] = [merged, seed, size, PIXELS_VERSION] + (["gpu"] if family == "gpu" else [])
+    if asset_version != 1:
+        parts.append({"asset_version": asset_version})
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha1(text.encode()).hexdigest()[:12]
 
@@ -335,7 +342,8 @@ def render_class(
     known = merged.get("classes", {})
     merged = {**merged, "classes": {name: {**known.get(name, {}), "weight": 1}}}
     seed = class_seed(seed, name)  # the folder's own render seed
-    key = render_key(merged, seed, size, render_family(merged, device, executor, address))
+    version = get_channel(merged.get("channel", DEFAULT_CHANNEL)).asset_version(name)
+    key = render_key(merged, seed, size, render_family(merged, device, executor, address), version)
     out = root / "renders" / key
     if _labelled(out, name) >= per_class:  # nothing to render: not even the folder's files are rewritten
         return out

@@ -2,7 +2,9 @@
 
 Each class module registers a `ShipBuilder`: `sample(rng, variant)` draws a plain, JSON-able dict of
 geometry and paint parameters (so a sample can be logged in `params.parquet` and rebuilt later), and
-`build(params)` turns that dict into a `Mesh` without randomness of its own.
+`build(params)` turns that dict into a `Mesh` without randomness of its own. `version` goes up with any
+change to a class's model that alters its pixels: a study's render cache key holds it (above 1), so the
+changed class renders again, alone, and no cache serves the old model's renders.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class ShipBuilder:
     variants: tuple[str, ...]
     sample: Callable[[np.random.Generator, str | None], dict[str, Any]]
     build: Callable[[dict[str, Any]], Mesh]
+    version: int = 1
 
 
 _REGISTRY: dict[str, ShipBuilder] = {}
@@ -52,6 +55,11 @@ def list_ship_classes() -> list[str]:
 def ship_class_variants() -> dict[str, tuple[str, ...]]:
     """Every ship class with the variants its builder knows (what a graph's `classes` may name)."""
     return {name: get_ship_builder(name).variants for name in list_ship_classes()}
+
+
+def ship_asset_versions() -> dict[str, int]:
+    """Every ship class with its model's version (what a study's render cache key holds)."""
+    return {name: get_ship_builder(name).version for name in list_ship_classes()}
 
 
 def get_ship_builder(name: str) -> ShipBuilder:

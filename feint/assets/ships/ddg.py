@@ -1,6 +1,12 @@
 """Destroyers and frigates: a slim grey hull with a sharp flared bow, a stepped superstructure with
 slanted walls, a lattice or enclosed mast, a gun forward, VLS hatches, funnels, a hangar and the hull
-number on the bow."""
+number on the bow.
+
+Version 2 gives them what tells a destroyer from a carrier's island in a side view at 224 px: a taller
+superstructure (up to five levels) with a bridge glazed round its front and wings, a mast of thick
+members with platforms and several yards, boats in davits between the funnels, doors on the hangar and
+a larger hull number.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ from feint.assets.ships.geometry import (
     ShapeBuilder,
     axis_rects,
     beam,
+    box,
     hull_number,
     prism,
     rounded_rect,
@@ -23,13 +30,14 @@ from feint.assets.ships.geometry import (
 )
 from feint.assets.ships.hull import Hull
 from feint.assets.ships.palette import BLACK, DARK_METAL, WHITE, WINDOW, paint, shade
-from feint.assets.ships.parts import funnel, lattice_mast, mast, radar_dome
+from feint.assets.ships.parts import funnel, lattice_mast, lifeboats, mast, radar_dome
 
 VARIANTS = ("aegis", "stealth", "classic")
+WEIGHTS = (0.55, 0.2, 0.25)  # most destroyers in photos carry a lattice mast on a broad superstructure
 
 
 def sample(rng: np.random.Generator, variant: str | None = None) -> dict[str, Any]:
-    variant = S.variant_of(rng, variant, VARIANTS)
+    variant = S.variant_of(rng, variant, VARIANTS, WEIGHTS)
     length = S.uniform(rng, 125.0, 168.0)
     grey = paint(rng, "navy_grey", 0.04)
     return {
@@ -61,9 +69,11 @@ def sample(rng: np.random.Generator, variant: str | None = None) -> dict[str, An
         "superstructure_color": shade(grey, S.uniform(rng, 0.95, 1.12)),
         "super_start": S.uniform(rng, 0.3, 0.42),
         "super_end": S.uniform(rng, 0.27, 0.35),
-        "levels": S.integer(rng, 3, 4),
+        "levels": S.integer(rng, 3, 5),
+        "level_height": S.uniform(rng, 2.9, 3.5),
         "taper": S.uniform(rng, 0.05, 0.2),
-        "mast_height": S.uniform(rng, 16.0, 26.0),
+        "mast_height": S.uniform(rng, 18.0, 30.0),
+        "mast_shade": S.uniform(rng, 0.7, 1.0),
         "lattice": S.chance(rng, 0.7),
         "funnels": S.integer(rng, 1, 2),
         "gun_pos": S.uniform(rng, 0.12, 0.17),
@@ -72,6 +82,10 @@ def sample(rng: np.random.Generator, variant: str | None = None) -> dict[str, An
         "number": str(S.integer(rng, 10, 999)),
         "number_color": WHITE if S.chance(rng, 0.7) else BLACK,
         "dome": variant == "stealth" and S.chance(rng, 0.5),
+        "boats": S.integer(rng, 1, 2),
+        "boat_color": paint(rng, "lifeboat") if S.chance(rng, 0.3) else shade(grey, 0.6),
+        "aft_mast": variant != "stealth" and S.chance(rng, 0.6),
+        "doors": S.integer(rng, 1, 4),
     }
 
 
@@ -107,20 +121,40 @@ def build(p: dict[str, Any]) -> Mesh:
     xs0, xs1 = x_stern + p["super_start"] * length, x_bow - p["super_end"] * length
     z = float(hull.deck_z(xs1))
     hw = 0.4 * width
-    level = 3.2
+    level = p["level_height"]
+    mast_color = shade(color, p["mast_shade"])
     _tower(b, hangar_x, xs1, hw, z - 0.5, z + level, 0.5 * p["taper"], color)
     b.add(span_box(hangar_x, hangar_x + 0.12 * length, -hw, hw, z, z + 2.2 * level), color, "superstructure")
-    front, back = xs1 - 1.0, xs1 - 0.45 * (xs1 - xs0)
+    front, back = xs1 - 1.0, xs1 - 0.5 * (xs1 - xs0)
     for k in range(p["levels"]):
         zk = z + (k + 1) * level
         top = _tower(b, back, front, hw * (0.95 - 0.08 * k), zk, zk + level, p["taper"], color)
         if k == p["levels"] - 1:
+            x_front, half = float(top[:, 0].max()), float(top[:, 1].max())
             b.add(
-                axis_rects(
-                    0, top[:, 0].max() + 0.05, -0.55 * hw, 0.55 * hw, zk + 0.45 * level, zk + 0.8 * level
-                ),
+                axis_rects(0, x_front + 0.05, -0.55 * hw, 0.55 * hw, zk + 0.45 * level, zk + 0.8 * level),
                 WINDOW,
                 "window",
+            )
+            for side in (1, -1):
+                b.add(
+                    axis_rects(
+                        1,
+                        side * (half + 0.05),
+                        zk + 0.45 * level,
+                        zk + 0.8 * level,
+                        x_front - 5,
+                        x_front - 1,
+                        side,
+                    ),
+                    WINDOW,
+                    "window",
+                )
+            wing = 0.5 * width + 0.3
+            b.add(
+                span_box(x_front - 4.0, x_front - 1.5, -wing, wing, zk + 0.3 * level, zk + 0.55 * level),
+                color,
+                "superstructure",
             )
         if p["variant"] == "aegis" and k == 1:
             panel = min(0.2 * width, 0.8 * level)
@@ -138,40 +172,44 @@ def build(p: dict[str, Any]) -> Mesh:
                     DARK_METAL,
                     "metal",
                 )
-        front -= 1.5 + 2.0 * p["taper"] * level
-        back += 0.1 * (xs1 - xs0)
+        front -= 1.0 + 1.2 * p["taper"] * level
+        back += 0.06 * (xs1 - xs0)
     z_top = z + (p["levels"] + 1) * level
     x_mast = 0.5 * (front + back)
     if p["variant"] == "stealth":
         base = rounded_rect(x_mast - 4, x_mast + 4, 3.0)
         b.add(
-            prism(base, z_top, z_top + 0.7 * p["mast_height"], (base - [x_mast, 0]) * 0.35 + [x_mast, 0]),
+            prism(base, z_top, z_top + 0.5 * p["mast_height"], (base - [x_mast, 0]) * 0.5 + [x_mast, 0]),
             color,
             "superstructure",
         )
         mast(
             b,
             x_mast,
-            z_top + 0.7 * p["mast_height"],
+            z_top + 0.5 * p["mast_height"],
             0.4 * p["mast_height"],
             color,
             0.15,
             yards=((0.4, 3.0),),
         )
         if p["dome"]:
-            radar_dome(b, x_mast, 0.0, z_top + 0.7 * p["mast_height"] - 1.0, 2.6, shade(WHITE, 0.8))
+            radar_dome(b, x_mast, 0.0, z_top + 0.5 * p["mast_height"] - 1.0, 2.6, shade(WHITE, 0.8))
     elif p["lattice"]:
-        lattice_mast(b, x_mast, z_top, p["mast_height"], 4.5, 1.0, color, levels=4)
-        mast(b, x_mast, z_top + p["mast_height"], 5.0, color, 0.15, yards=((0.3, 3.5),))
+        h = p["mast_height"]
+        lattice_mast(b, x_mast, z_top, h, 4.5, 1.2, mast_color, levels=4, member=0.22)
+        for share, size in ((0.45, 3.6), (0.8, 2.4)):
+            b.add(box((size, size, 0.6), (x_mast, 0.0, z_top + share * h)), mast_color, "metal")
+        yards = ((0.2, 4.5), (0.5, 3.0), (0.8, 2.0))
+        mast(b, x_mast, z_top + h, 6.0, mast_color, 0.2, yards=yards, radar=3.0)
     else:
         mast(
             b,
             x_mast,
             z_top,
             p["mast_height"],
-            color,
+            mast_color,
             0.6,
-            yards=((0.55, 4.0), (0.8, 2.5)),
+            yards=((0.4, 5.0), (0.55, 4.0), (0.8, 2.5)),
             radar=4.0,
             rake=1.5,
         )
@@ -192,6 +230,29 @@ def build(p: dict[str, Any]) -> Mesh:
     if p["variant"] == "classic":
         x2 = xs0 + 0.2 * (xs1 - xs0)
         lattice_mast(b, x2, z + level, 0.7 * p["mast_height"], 3.5, 1.0, color, levels=3)
+    xb = xs0 + 0.3 * (xs1 - xs0)
+    for side in (1, -1):
+        lifeboats(
+            b, xb + np.arange(p["boats"]) * 8.5, side * (hw + 0.9), z + level + 1.0, 7.5, p["boat_color"]
+        )
+    for k in range(p["doors"]):
+        xd = hangar_x + (k + 0.5) * 0.12 * length / p["doors"]
+        for side in (1, -1):
+            b.add(
+                axis_rects(1, side * (hw + 0.05), z + 0.2, z + 2.1, xd - 0.5, xd + 0.5, side),
+                DARK_METAL,
+                "metal",
+            )
+    if p["aft_mast"]:
+        mast(
+            b,
+            hangar_x + 0.1 * length,
+            z + 2.2 * level,
+            0.5 * p["mast_height"],
+            mast_color,
+            0.3,
+            yards=((0.7, 2.5),),
+        )
     xg = x_bow - p["gun_pos"] * length
     _gun(b, xg, float(hull.deck_z(xg)), 2.2, color)
     if p["aft_gun"]:
@@ -204,8 +265,8 @@ def build(p: dict[str, Any]) -> Mesh:
     zn = float(hull.deck_z(xn)) - 3.8
     hb = float(hull.side_line(zn + 1.3, xn - 1, xn + 1, 2)[:, 1].mean())
     for side in (1, -1):
-        b.add(hull_number(p["number"], xn, zn, 2.6, side * (hb + 0.15)), p["number_color"], "hull")
+        b.add(hull_number(p["number"], xn, zn, 3.2, side * (hb + 0.15)), p["number_color"], "hull")
     return b.mesh()
 
 
-register_ship(ShipBuilder(name="ddg", variants=VARIANTS, sample=sample, build=build))
+register_ship(ShipBuilder(name="ddg", variants=VARIANTS, sample=sample, build=build, version=2))

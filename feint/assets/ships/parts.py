@@ -149,8 +149,10 @@ def lattice_mast(
     color: Rgb,
     levels: int = 4,
     y: float = 0.0,
+    member: float | None = None,
 ) -> None:
-    """A tapered four-legged truss tower (warship and carrier masts) with braces at each level."""
+    """A tapered four-legged truss tower (warship and carrier masts) with braces at each level; `member`:
+    the radius of its legs and braces (default: 3 % of the base, at least 5 cm)."""
     zs = np.linspace(z0, z0 + height, levels + 1)
     half = np.linspace(base, top, levels + 1) / 2
     corners = np.array([[1, 1], [-1, 1], [-1, -1], [1, -1]], dtype=np.float64)
@@ -163,7 +165,7 @@ def lattice_mast(
         lo, hi = rings[k], rings[k + 1]
         starts += list(lo) + list(lo) + list(hi)
         ends += list(hi) + list(np.roll(hi, 1, 0)) + list(np.roll(hi, -1, 0))
-    r = max(0.03 * base, 0.05)
+    r = member if member is not None else max(0.03 * base, 0.05)
     b.add(beams(np.asarray(starts), np.asarray(ends), r, 3), color, "metal")
 
 
