@@ -321,6 +321,10 @@ class CameraSection(Section):
     """Camera distance from the ship, metres; given, it replaces the distance `fill` sets."""
     height: param(-10, 1e5) | None = None
     """Camera height above the sea, metres (at least 0.3); given, it replaces what `elevation` sets."""
+    headroom: param(0.5, 10) | None = None
+    """Frame height / ship height at least this, the frame centred on the ship's middle height: the whole
+    rig in the picture (sailboats, told apart by their sails). Unset: the frame centres low on the ship
+    and may cut the tops of tall masts, as photos of long ships do."""
     focal_length: param(1, 2000)
     """Lens focal length, mm on a 36 mm sensor: long lenses flatten the perspective."""
     roll: Degrees
@@ -403,7 +407,8 @@ class MarineGraph(Section):
 
     @model_validator(mode="after")
     def _check_overrides(self) -> MarineGraph:
-        """Each class override names a parameter of the graph and keeps within that parameter's bounds."""
+        """Each class override names a parameter of the graph and keeps within that parameter's bounds; an
+        optional parameter the graph leaves unset (camera.distance, camera.headroom) may be set per class."""
         for cls, spec in self.classes.items():
             for section_name, fields in spec.overrides.items():
                 section = getattr(self, section_name, None)
@@ -415,8 +420,6 @@ class MarineGraph(Section):
                     where = f"classes.{cls}.overrides.{section_name}.{name}"
                     if name not in type(section).model_fields or (bounds := bounds_of(section, name)) is None:
                         raise ValueError(f"{where}: {section_name} has no parameter {name!r}")
-                    if getattr(section, name) is None:  # an optional one the graph leaves out
-                        raise ValueError(f"{where}: {section_name}.{name} is not in the graph to override")
                     if not isinstance(value, Distribution):
                         try:
                             fields[name] = check_parameter(value, bounds)

@@ -171,13 +171,17 @@ class Sampler:
         seen_width = length * abs(math.sin(aspect_angle)) + beam * abs(math.cos(aspect_angle))
         frame_per_metre = SENSOR_WIDTH_MM / focal  # frame width (m) per metre of distance
         distance = seen_width / (frame_per_metre * p["camera.fill"])
-        distance = max(distance, height * aspect / (frame_per_metre * p["camera.fill"] * 1.1))
-        if self.graph.camera.distance is not None:
+        if p.get("camera.headroom") is None:  # optional parameters: set in the graph or a class's overrides
+            distance = max(distance, height * aspect / (frame_per_metre * p["camera.fill"] * 1.1))
+            target = np.array([0.0, 0.0, 0.35 * height])
+        else:
+            distance = max(distance, p["camera.headroom"] * height * aspect / frame_per_metre)
+            target = np.array([0.0, 0.0, 0.5 * height])
+        if p.get("camera.distance") is not None:
             distance = float(p["camera.distance"])
-        target = np.array([0.0, 0.0, 0.35 * height])
         up = math.sin(math.radians(elevation))
         location = target + distance * (math.cos(math.radians(elevation)) * horizontal + np.array([0, 0, up]))
-        if self.graph.camera.height is not None:
+        if p.get("camera.height") is not None:
             location[2] = float(p["camera.height"])
         location[2] = max(location[2], 0.3)
 

@@ -1,5 +1,10 @@
 """Tugs: short, beamy hulls with a high bow, a big wheelhouse glazed all round on a deckhouse, black
-rubber fenders along the sheer and round the bow (and stern on ASD tugs), exhaust stacks and a mast."""
+rubber fenders along the sheer and round the bow (and stern on ASD tugs), exhaust stacks and a mast.
+
+Version 2 looks like the photos rather than a toy: a tall mast of thick members with light bars and
+yards above the wheelhouse, low exhaust stacks beside it, a plain deckhouse with a few windows on its
+sides under the glazed wheelhouse, and a thicker rubber belt.
+"""
 
 from __future__ import annotations
 
@@ -72,7 +77,7 @@ def sample(rng: np.random.Generator, variant: str | None = None) -> dict[str, An
         "wheelhouse_flare": S.uniform(rng, 0.0, 0.5),
         "stacks": S.integer(rng, 1, 2),
         "stack_color": paint(rng, "funnel"),
-        "mast_height": S.uniform(rng, 4.0, 8.0),
+        "mast_height": S.uniform(rng, 6.0, 11.0),
         "tyres": S.chance(rng, 0.5),
         "tyre_count": S.integer(rng, 4, 10),
         "bow_fender": S.uniform(rng, 0.6, 1.4),
@@ -88,7 +93,7 @@ def _fenders(b: ShapeBuilder, hull: Hull, p: dict[str, Any]) -> None:
     line = hull.side_line(z, x_stern + 0.3, x_bow, 20)
     for side in (1.0, -1.0):
         path = line * [1, side, 1] + [0, side * 0.15, 0]
-        b.add(tube(path, 0.3, 6), RUBBER, "rubber")
+        b.add(tube(path, 0.45, 6), RUBBER, "rubber")
     r = 0.5 * p["bow_fender"]
     zb = float(hull.deck_z(x_bow)) - 1.0 - r
     bow = hull.side_line(zb, x_bow - 0.22 * p["length"], x_bow, 10)
@@ -151,8 +156,8 @@ def build(p: dict[str, Any]) -> Mesh:
             z + (k + 1) * dh,
             color,
             front_round=0.3,
-            windows="all",
-            pitch=1.6,
+            windows="sides" if k == 0 else "front_sides",
+            pitch=3.2 if k == 0 else 2.2,
             sill=0.4,
             head=0.75,
         )
@@ -176,12 +181,13 @@ def build(p: dict[str, Any]) -> Mesh:
     )
     b.add(prism(outline_offset(top, 0.3), zw + wh, zw + wh + 0.3), color, "superstructure")
     xm = xh1 - 0.5 * wl
-    mast(b, xm, zw + wh + 0.3, p["mast_height"], color, 0.12, yards=((0.6, 1.4),), radar=2.2, rake=0.5)
+    yards = ((0.35, 1.8), (0.6, 1.4), (0.85, 0.9))
+    mast(b, xm, zw + wh + 0.3, p["mast_height"], color, 0.25, yards=yards, radar=2.2, rake=0.5)
     radar_dome(b, xm - 1.2, 0.5 * hw, zw + wh + 0.3, 0.45, color)
     for k in range(p["stacks"]):
         y = 0.0 if p["stacks"] == 1 else (k - 0.5) * 1.2 * hw
         xs = xh0 + 1.5 if p["variant"] != "asd" else xh1 - wl - 1.2
-        funnel(b, xs, z + dh, 3.5 + 0.1 * length, 1.6, 1.0, p["stack_color"], RUBBER, rake=0.6, y=y)
+        funnel(b, xs, z + dh, 1.6 + 0.04 * length, 1.6, 1.0, p["stack_color"], RUBBER, rake=0.6, y=y)
     if p["winch"]:
         xw = xh0 - 0.1 * length
         zz = float(hull.deck_z(xw))
@@ -189,4 +195,4 @@ def build(p: dict[str, Any]) -> Mesh:
     return b.mesh()
 
 
-register_ship(ShipBuilder(name="tug", variants=VARIANTS, sample=sample, build=build))
+register_ship(ShipBuilder(name="tug", variants=VARIANTS, sample=sample, build=build, version=2))
