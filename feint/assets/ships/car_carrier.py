@@ -1,6 +1,7 @@
 """Car carriers (PCTC): a slab-sided box almost as tall as it is wide, its bow rounded or flat, the bridge
 a window band right at the top front, a stern ramp, and paint split into a coloured lower hull and a
-white or grey upper box."""
+white or grey upper box. Version 2 paints most with a shipping line's name in big block capitals
+amidships, the mark most photos of car carriers show."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from feint.assets.mesh import Mesh
 from feint.assets.ships import ShipBuilder, register_ship
 from feint.assets.ships import sampling as S
 from feint.assets.ships.common import hull_spec
-from feint.assets.ships.geometry import ShapeBuilder, box, side_panels, span_box
+from feint.assets.ships.geometry import LETTERS, ShapeBuilder, box, hull_number, side_panels, span_box
 from feint.assets.ships.hull import Hull, HullPaint
 from feint.assets.ships.palette import DARK_METAL, WINDOW, paint, shade
 from feint.assets.ships.parts import block, funnel, lifeboats, mast
@@ -70,7 +71,20 @@ def sample(rng: np.random.Generator, variant: str | None = None) -> dict[str, An
         "funnel_color": paint(rng, "funnel"),
         "funnel_height": S.uniform(rng, 2.0, 7.0),
         "lifeboat_color": paint(rng, "lifeboat"),
+        "name": _line_name(rng) if S.chance(rng, 0.8) else "",
+        "name_height": S.uniform(rng, 0.3, 0.55),
+        "name_x": S.uniform(rng, -0.2, 0.15),
+        "name_color": paint(rng, "car_carrier_name"),
     }
+
+
+def _line_name(rng: np.random.Generator) -> str:
+    """A shipping line's name in block capitals (one or two words), as car carriers carry it amidships."""
+    words = [
+        "".join(S.choice(rng, tuple(LETTERS)) for _ in range(S.integer(rng, 3, 9)))
+        for _ in range(S.integer(rng, 1, 2))
+    ]
+    return " ".join(words)
 
 
 def build(p: dict[str, Any]) -> Mesh:
@@ -123,6 +137,13 @@ def build(p: dict[str, Any]) -> Mesh:
                 shade(DARK_METAL, 0.5),
                 "window",
             )
+    if p["name"]:  # the shipping line amidships, in the upper band, never past the parallel body
+        upper = height - z_lower
+        h = min(p["name_height"] * upper, 12.0, 0.5 * length / (0.75 * len(p["name"])))
+        z_name = z_lower + 0.5 * (upper - h)
+        for side in (1, -1):
+            name = hull_number(p["name"], p["name_x"] * length, z_name, h, side * (beam / 2 + 0.08))
+            b.add(name, p["name_color"], "hull")
     ramp_w = p["ramp_width"] * beam
     ramp_len = min(0.55 * height, 18.0)
     angle = p["ramp_angle"]
@@ -152,4 +173,4 @@ def build(p: dict[str, Any]) -> Mesh:
     return b.mesh()
 
 
-register_ship(ShipBuilder(name="car_carrier", variants=VARIANTS, sample=sample, build=build))
+register_ship(ShipBuilder(name="car_carrier", variants=VARIANTS, sample=sample, build=build, version=2))

@@ -405,7 +405,7 @@ _SEGMENTS = {
     "f": (0, 1, 0.1, 2),
     "g": (0, 0.95, 1, 1.05),
 }
-_DIGITS = {
+_GLYPHS = {
     "0": "abcdef",
     "1": "bc",
     "2": "abged",
@@ -416,17 +416,33 @@ _DIGITS = {
     "7": "abc",
     "8": "abcdefg",
     "9": "abcdfg",
+    # block capitals of the same seven strokes: enough for a shipping line's name read at a distance
+    "A": "abcefg",
+    "C": "adef",
+    "E": "adefg",
+    "F": "aefg",
+    "G": "acdef",
+    "H": "bcefg",
+    "L": "def",
+    "N": "abcef",
+    "O": "abcdef",
+    "P": "abefg",
+    "S": "acdfg",
+    "U": "bcdef",
+    "Y": "bcdfg",
 }
+LETTERS = "ACEFGHLNOPSUY"
 
 
 def hull_number(text: str, x_center: float, z_bottom: float, height: float, y: float) -> Shape:
-    """Block digits painted on a side (hull numbers of warships), read correctly from that side."""
+    """Block digits or capitals painted on a side (hull numbers of warships, a car carrier's shipping
+    line), read correctly from that side; spaces and unknown characters leave a gap."""
     width = 0.5 * height
     pitch = 0.75 * height
     rects = []
     for k, ch in enumerate(text):
         left = (k - (len(text) - 1) / 2) * pitch - width / 2
-        for seg in _DIGITS.get(ch, ""):
+        for seg in _GLYPHS.get(ch, ""):
             sx0, sz0, sx1, sz1 = _SEGMENTS[seg]
             rects.append(
                 (

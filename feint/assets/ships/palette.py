@@ -44,6 +44,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "b0b4b6",
         "0e2a4d",
     ),
+    "car_carrier_name": ("1f3a6b", "1c1c1c", "2c5aa0", "9c2a20", "2f8a4a", "5a5f63", "f2f2ee"),
     "car_carrier_upper": ("f2f2ee", "e8e8e2", "dcdfe0", "c9cdd0", "eaeaea"),
     "container": (
         "9c2a20",
