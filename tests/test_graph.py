@@ -227,6 +227,28 @@ def test_headroom_puts_a_sailboats_whole_rig_in_the_frame(tmp_path):
     assert cut > 0
 
 
+def test_distractor_vessels_stand_beyond_the_reach_of_the_ship_whatever_their_size(tmp_path):
+    """A distractor turned any way never reaches the labelled ship, so it cannot cross in front of it:
+    small boats with big ships behind them are where this once failed."""
+    path = tmp_path / "g.yaml"
+    path.write_text(
+        "extends: marine\nclasses: {sailboat: {weight: 1}, tug: {weight: 1}}\nbackground: {distractors: 2}\n"
+    )
+    sampler = Sampler(load_graph(path), 9, 96)
+    big = 0
+    for i in range(40):
+        scene = sampler.sample(i)
+        ship = scene.objects[0]
+        length = asset_extent(ship.asset)[0]
+        for other in scene.objects:
+            if other.name.startswith("distractor"):
+                other_length = asset_extent(other.asset)[0]
+                big += other_length > 5 * length
+                gap = math.hypot(other.pose.x - ship.pose.x, other.pose.y - ship.pose.y)
+                assert gap >= 0.5 * (length + other_length), (i, other.asset.builder)
+    assert big > 5  # the case that matters was drawn
+
+
 def test_a_big_ship_alongside_lies_parallel_on_the_far_side_and_changes_nothing_else(tmp_path):
     path = tmp_path / "g.yaml"
     path.write_text("extends: marine\nbackground:\n  alongside: true\n")

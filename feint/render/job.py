@@ -12,7 +12,8 @@ from feint.graph.loader import Graph
 # Bump when a change to the sampler, the assets or the renderer changes the pixels an unchanged graph
 # gives: render caches (studies, tuning, ablations) are keyed by it, so they never serve stale renders.
 # 2: a re-drawn image keeps its class (drawn from (seed, index) only), so re-drawn images differ from 1's.
-PIXELS_VERSION = 2
+# 3: distractor vessels stand beyond the ship's reach (a big one no longer hides a small boat).
+PIXELS_VERSION = 3
 
 
 @dataclass(frozen=True)

@@ -203,7 +203,7 @@ class Sampler:
         self, seed: int, p: dict[str, Any], extent: tuple[float, float, float], view: np.ndarray
     ) -> list[SceneObject]:
         """Land or a quay behind the ship (seen past it from the camera), a big ship moored or working
-        alongside it, and distractor vessels."""
+        alongside it, and distractor vessels, always beyond the ship (they never hide it)."""
         length = extent[0]
         away = np.array([view[0], view[1], 0.0])
         away /= max(np.linalg.norm(away), 1e-9)
@@ -237,6 +237,10 @@ class Sampler:
             params = get_ship_builder(cls).sample(rng, None)
             along = rng.uniform(1.5, 6.0) * length
             lateral = rng.uniform(-1.5, 1.5) * length
+            # never so close that its hull, turned any way, reaches the ship: a big ship behind a small
+            # boat would otherwise cross in front of it and hide all but its mast
+            reach = 0.5 * (length + asset_extent(AssetRef(builder=cls, params=params))[0])
+            along = max(along, reach + 0.5 * length)
             side = np.array([-away[1], away[0], 0.0])
             x, y = (away * along + side * lateral)[:2]
             objects.append(
