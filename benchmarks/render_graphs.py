@@ -2,7 +2,9 @@
 
 Each graph renders the same image seeds (`-n` images, 1 worker with every core, as `feint render`), in
 alternating rounds so that a busy machine slows every graph alike; the steady-state seconds per image is the
-median over the rounds (the first image of a process loads Cycles' kernels and is left out).
+median over the rounds (the first image of a process loads Cycles' kernels and is left out). Every graph
+renders the present ship models (their versions are in the JSON), so the rows differ by graph alone; what
+a new model costs shows against a JSON of the earlier models.
 
 Run on demand (writes benchmarks/results/render_graphs.json):
     .venv/bin/python benchmarks/render_graphs.py [-n 24] [--rounds 2] [--size 224] [GRAPH ...]
@@ -19,15 +21,17 @@ import statistics
 import tempfile
 from pathlib import Path
 
+from feint.assets.ships import ship_asset_versions
 from feint.graph import load_graph
 from feint.render.dataset import render_dataset
-from feint.render.job import RenderJob
+from feint.render.job import PIXELS_VERSION, RenderJob
 
 ROOT = Path(__file__).resolve().parents[1]
 GRAPHS = [
     str(ROOT / "examples/graphs/marine-v1.yaml"),
     str(ROOT / "examples/graphs/marine-v2.yaml"),
     str(ROOT / "examples/graphs/marine-v3.yaml"),
+    str(ROOT / "examples/graphs/marine-v4.yaml"),
     "marine",
 ]
 
@@ -63,6 +67,8 @@ def main() -> None:
             "load_average_before": [round(x, 2) for x in load_before],
             "load_average_after": [round(x, 2) for x in os.getloadavg()],
         },
+        "pixels_version": PIXELS_VERSION,
+        "ship_model_versions": ship_asset_versions(),  # every graph renders the present models
         "size": args.size,
         "images_per_measurement": args.n,
         "rounds": args.rounds,
