@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import process as futures_process
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -263,6 +264,9 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
     manager: threading.Thread | None = getattr(pool, "_executor_manager_thread", None)  # private too
     if manager is not None:
         manager.join(timeout=1.0)
+        # On a busy machine it may still be running: keep the exit handler off its pipe altogether (the
+        # thread ends by itself, its workers gone, and the interpreter still waits for it).
+        getattr(futures_process, "_threads_wakeups", {}).pop(manager, None)
 
 
 def _prepare_output(job: RenderJob, device: RenderDevice = CPU) -> None:
