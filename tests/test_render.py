@@ -232,6 +232,25 @@ def test_resume_refuses_a_folder_rendered_with_other_pixels(tmp_path, dataset20,
     assert len(list((out / "images").glob("*.jpg"))) == 20  # nothing lost
 
 
+@blender
+def test_resume_refuses_a_folder_rendered_with_another_version_of_a_model(tmp_path, dataset20, monkeypatch):
+    import shutil
+
+    from feint.assets import ships
+
+    out = tmp_path / "ds"
+    shutil.copytree(dataset20, out)
+    spec = json.loads((out / "render.json").read_text())
+    newer = {name: v for name, v in ships.ship_asset_versions().items() if v != 1}
+    assert newer and spec["models"] == newer  # the models past version 1 are recorded
+    job = RenderJob(load_graph("marine"), 20, out, size=96, seed=1, resume=True)
+    tug = ships.get_ship_builder("tug")
+    monkeypatch.setitem(ships._REGISTRY, "tug", replace(tug, version=tug.version + 1))
+    with pytest.raises(FeintError, match="different models"):
+        render_dataset(job, progress=False)
+    assert len(list((out / "images").glob("*.jpg"))) == 20  # nothing lost
+
+
 def test_render_caches_are_keyed_by_the_pixel_version(monkeypatch):
     from feint.render import job as job_module
     from feint.studies.data import render_key

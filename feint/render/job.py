@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from feint.channels import get_channel
 from feint.graph.loader import Graph
 
 # Bump when a change to the sampler, the assets or the renderer changes the pixels an unchanged graph
 # gives: render caches (studies, tuning, ablations) are keyed by it, so they never serve stale renders.
+# A change to one ship model bumps that model's own `version` instead (feint/assets/ships/).
 # 2: a re-drawn image keeps its class (drawn from (seed, index) only), so re-drawn images differ from 1's.
 # 3: distractor vessels stand beyond the ship's reach (a big one no longer hides a small boat).
 PIXELS_VERSION = 3
@@ -48,4 +50,14 @@ class RenderJob:
         }
         if device_family != "cpu":
             spec["device"] = device_family
+        if models := self.model_versions():
+            spec["models"] = models
         return spec
+
+    def model_versions(self) -> dict[str, int]:
+        """The graph's classes whose model is past version 1, with their versions: recorded so that a
+        resume never mixes two versions of a model in one folder (a folder of version-1 models records
+        none, as before models had versions)."""
+        channel = get_channel(self.graph.channel)
+        versions = {name: channel.asset_version(name) for name in self.graph.class_names()}
+        return {name: v for name, v in versions.items() if v != 1}
