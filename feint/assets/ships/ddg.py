@@ -110,6 +110,24 @@ def _gun(b: ShapeBuilder, x: float, z: float, size: float, color: list[float]) -
     )
 
 
+def _bridge(
+    b: ShapeBuilder, top: np.ndarray, hw: float, width: float, z: float, level: float, color: list[float]
+) -> None:
+    """The bridge on the top level (outline `top`, from `z`): windows across its front and round onto
+    its sides, and wings out to the ship's sides."""
+    x_front, half = float(top[:, 0].max()), float(top[:, 1].max())
+    z0, z1 = z + 0.45 * level, z + 0.8 * level
+    b.add(axis_rects(0, x_front + 0.05, -0.55 * hw, 0.55 * hw, z0, z1), WINDOW, "window")
+    for side in (1, -1):
+        b.add(axis_rects(1, side * (half + 0.05), z0, z1, x_front - 5, x_front - 1, side), WINDOW, "window")
+    wing = 0.5 * width + 0.3
+    b.add(
+        span_box(x_front - 4.0, x_front - 1.5, -wing, wing, z + 0.3 * level, z + 0.55 * level),
+        color,
+        "superstructure",
+    )
+
+
 def build(p: dict[str, Any]) -> Mesh:
     b = ShapeBuilder()
     hull = Hull(hull_spec(p))
@@ -130,32 +148,7 @@ def build(p: dict[str, Any]) -> Mesh:
         zk = z + (k + 1) * level
         top = _tower(b, back, front, hw * (0.95 - 0.08 * k), zk, zk + level, p["taper"], color)
         if k == p["levels"] - 1:
-            x_front, half = float(top[:, 0].max()), float(top[:, 1].max())
-            b.add(
-                axis_rects(0, x_front + 0.05, -0.55 * hw, 0.55 * hw, zk + 0.45 * level, zk + 0.8 * level),
-                WINDOW,
-                "window",
-            )
-            for side in (1, -1):
-                b.add(
-                    axis_rects(
-                        1,
-                        side * (half + 0.05),
-                        zk + 0.45 * level,
-                        zk + 0.8 * level,
-                        x_front - 5,
-                        x_front - 1,
-                        side,
-                    ),
-                    WINDOW,
-                    "window",
-                )
-            wing = 0.5 * width + 0.3
-            b.add(
-                span_box(x_front - 4.0, x_front - 1.5, -wing, wing, zk + 0.3 * level, zk + 0.55 * level),
-                color,
-                "superstructure",
-            )
+            _bridge(b, top, hw, width, zk, level, color)
         if p["variant"] == "aegis" and k == 1:
             panel = min(0.2 * width, 0.8 * level)
             for side in (1, -1):
