@@ -20,8 +20,8 @@ def build_asset(ref: AssetRef) -> Mesh:
     """The mesh of a procedural asset: a ship or bottle class, a background, a bottles set or prop.
 
     The last few meshes are kept: the sampler builds the main object to frame the camera on its extent
-    and the renderer then needs the very same mesh, so an image builds it once (meshes are never changed
-    in place: a warp makes a new one)."""
+    (and each distractor vessel, to keep it clear of the ship) and the renderer then needs the very same
+    meshes, so an image builds each once (meshes are never changed in place: a warp makes a new one)."""
     if ref.builder is None:
         raise ValueError("asset has no builder (it is a model file: the renderer imports it)")
     key = json.dumps([ref.builder, ref.params], sort_keys=True, default=repr)
@@ -32,7 +32,7 @@ def build_asset(ref: AssetRef) -> Mesh:
     return mesh
 
 
-_KEEP = 8  # an image's objects: its ship, a harbour or coastline, a bottles set and its props
+_KEEP = 8  # an image's objects: its ship, a backdrop, a ship alongside, distractors; a bottles set, props
 _RECENT: dict[str, Mesh] = {}
 
 
