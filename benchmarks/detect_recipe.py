@@ -37,6 +37,9 @@ VARIANTS: dict[str, list[str]] = {
     "fit-rotate": ["--anchors", "fit", "--augment", "rotate"],
     "fit-jitter-416": ["--anchors", "fit", "--augment", "jitter", "--size", "416"],
     "efficientnet_lite0": ["--anchors", "fit", "--augment", "flip", "--backbone", "efficientnet_lite0"],
+    "lite0-fixed": ["--anchors", "fixed", "--augment", "flip", "--backbone", "efficientnet_lite0"],
+    "fixed-416": ["--anchors", "fixed", "--augment", "flip", "--size", "416"],
+    "fixed-lr0.02": ["--anchors", "fixed", "--augment", "flip", "--lr", "0.02"],
 }
 
 
