@@ -30,16 +30,19 @@ from typing import Any
 from feint.run_folder import versions
 
 FEINT = [sys.executable, "-m", "feint"]
+# Variants measured before the stride-8 pyramid became the default keep their stride-16 pyramid.
+S16 = ["--finest-stride", "16"]
 VARIANTS: dict[str, list[str]] = {
-    "default-anchors": ["--anchors", "fixed", "--augment", "flip"],
-    "fit-anchors": ["--anchors", "fit", "--augment", "flip"],
-    "fit-jitter": ["--anchors", "fit", "--augment", "jitter"],
-    "fit-rotate": ["--anchors", "fit", "--augment", "rotate"],
-    "fit-jitter-416": ["--anchors", "fit", "--augment", "jitter", "--size", "416"],
-    "efficientnet_lite0": ["--anchors", "fit", "--augment", "flip", "--backbone", "efficientnet_lite0"],
-    "lite0-fixed": ["--anchors", "fixed", "--augment", "flip", "--backbone", "efficientnet_lite0"],
-    "fixed-416": ["--anchors", "fixed", "--augment", "flip", "--size", "416"],
-    "fixed-lr0.02": ["--anchors", "fixed", "--augment", "flip", "--lr", "0.02"],
+    "default-anchors": ["--anchors", "fixed", "--augment", "flip", *S16],
+    "fit-anchors": ["--anchors", "fit", "--augment", "flip", *S16],
+    "fit-jitter": ["--anchors", "fit", "--augment", "jitter", *S16],
+    "fit-rotate": ["--anchors", "fit", "--augment", "rotate", *S16],
+    "fit-jitter-416": ["--anchors", "fit", "--augment", "jitter", "--size", "416", *S16],
+    "efficientnet_lite0": ["--anchors", "fit", "--augment", "flip", "--backbone", "efficientnet_lite0", *S16],
+    "lite0-fixed": ["--anchors", "fixed", "--augment", "flip", "--backbone", "efficientnet_lite0", *S16],
+    "fixed-416": ["--anchors", "fixed", "--augment", "flip", "--size", "416", *S16],
+    "fixed-lr0.02": ["--anchors", "fixed", "--augment", "flip", "--lr", "0.02", *S16],
+    "fixed-s8": ["--anchors", "fixed", "--augment", "flip", "--finest-stride", "8"],
 }
 
 

@@ -174,12 +174,14 @@ def six_images(tmp_path_factory):
 
 @pytest.mark.blender
 def test_bottles_render_with_valid_coco(six_images):
-    min_px = load_graph("bottles").render.min_visible_px.sample(np.random.default_rng(0))
+    render = load_graph("bottles").render
+    min_px = render.min_visible_px.sample(np.random.default_rng(0))
+    min_share = render.min_visible_fraction.sample(np.random.default_rng(0))
     coco = COCO(str(six_images / "annotations.json"))
     assert [c["name"] for c in coco.dataset["categories"]] == list(CLASSES)
     assert [c["id"] for c in coco.dataset["categories"]] == [1, 2, 3, 4, 5]
     assert sorted(coco.getImgIds()) == list(range(1, 7))
-    counts = []
+    counts, shares = [], []
     for img_id in coco.getImgIds():
         info = coco.imgs[img_id]
         with Image.open(six_images / info["file_name"]) as im:
@@ -193,7 +195,12 @@ def test_bottles_render_with_valid_coco(six_images):
             assert w > 0 and h > 0
             assert (xs.min(), ys.min(), xs.max() + 1 - x, ys.max() + 1 - y) == (x, y, w, h)
             assert a["area"] == m.sum() >= min_px
+            assert min_share <= a["visibility"] <= 1
+            shares.append(a["visibility"])
     assert min(counts) >= 1 and max(counts) > 1
+    # The projected hull a little over the bottle's silhouette: a bottle nothing hides shows most of it,
+    # never all (a wrong projection scale would put the best above 1, capped, or far below).
+    assert 0.85 < max(shares) < 1
     card = json.loads((six_images / "dataset.json").read_text())
     assert sum(card["per_class"].values()) == sum(counts)
     assert Image.open(six_images / "preview.png").size[0] > 0

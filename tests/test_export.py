@@ -59,18 +59,24 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Pa
             for mode, size, epochs in (("finetune", 64, 2), ("frozen", 224, 3)):
                 paths[mode] = root / mode
                 train(TrainConfig(**common, out=str(paths[mode]), mode=mode, size=size, epochs=epochs))
-            paths["detector"] = root / "detector"
-            train_detector(
-                DetectConfig(
-                    data=str(paths["shapes"]),
-                    out=str(paths["detector"]),
-                    size=96,
-                    batch=4,
-                    epochs=1,  # later epochs of so small a detector score every box under 0.05
-                    progress=False,
+            # Detectors with either pyramid: from stride 16 (one epoch: later ones of so small a detector
+            # score every box under 0.05) and from stride 8, the default (two epochs at a higher rate
+            # before it scores some boxes over 0.05).
+            for name, stride, epochs, lr in (("detector", 16, 1, None), ("detector8", 8, 2, 0.02)):
+                paths[name] = root / name
+                train_detector(
+                    DetectConfig(
+                        data=str(paths["shapes"]),
+                        out=str(paths[name]),
+                        size=96,
+                        batch=4,
+                        epochs=epochs,
+                        lr=lr,
+                        finest_stride=stride,
+                        progress=False,
+                    )
                 )
-            )
-            for name in ("finetune", "frozen", "detector"):
+            for name in ("finetune", "frozen", "detector", "detector8"):
                 export_run(paths[name], "onnx")  # into the run: RUN/model.onnx
             export_run(paths["finetune"], "torchscript")
             export_run(paths["detector"], "torchscript")
@@ -280,6 +286,14 @@ def test_onnx_detector_gives_pytorchs_boxes_on_generated_images(
             assert found.boxes.min() >= 0 and found.boxes[:, 2].max() <= img.width + 0.01
             assert found.boxes[:, 3].max() <= img.height + 0.01
     assert got[0].boxes[:, 2].max() > 96  # the wide image's boxes reach beyond the loader's 96 px
+
+
+def test_onnx_detector_with_a_stride_8_level_gives_pytorchs_boxes(workspace: dict[str, Path]) -> None:
+    images = sorted((workspace["shapes"] / "images").iterdir())[:6]
+    expected = load_detector(workspace["detector8"]).detect(images, conf=0.05, batch=1)
+    got = open_exported(workspace["detector8"] / "model.onnx", "detector").detect(images, conf=0.05)
+    assert sum(len(d.boxes) for d in expected) > 0
+    assert_same_detections(expected, got)
 
 
 @pytest.mark.realdata

@@ -27,7 +27,9 @@ RATIOS = 5
 # The anchor sides span these quantiles of the boxes' sides (sqrt of area), widened a little.
 SIDE_QUANTILES = (0.02, 0.98)
 SIDE_MARGIN = 1.25
-LEVELS = 3  # pyramid levels (strides 16, 32, 64), two sides each
+# The strides of the pyramid levels anchors sit on (two sides each), by the pyramid's finest stride: the
+# backbone's features from that stride to 32, and a max-pooled stride-64 level.
+PYRAMIDS = {16: (16, 32, 64), 8: (8, 16, 32, 64)}
 
 
 @dataclass(frozen=True)
@@ -45,19 +47,23 @@ class Anchors:
         return cls(tuple(tuple(float(v) for v in s) for s in record["sizes"]), tuple(record["ratios"]))
 
 
-def _ladder(low: float, high: float) -> tuple[tuple[float, ...], ...]:
-    """Six sides from `low` to `high` (geometric), two per level, rounded to 0.1 px."""
-    sides = [low * (high / low) ** (k / (2 * LEVELS - 1)) for k in range(2 * LEVELS)]
-    return tuple((round(sides[2 * i], 1), round(sides[2 * i + 1], 1)) for i in range(LEVELS))
+def _ladder(low: float, high: float, levels: int) -> tuple[tuple[float, ...], ...]:
+    """Two sides per level from `low` to `high` (geometric), rounded to 0.1 px."""
+    sides = [low * (high / low) ** (k / (2 * levels - 1)) for k in range(2 * levels)]
+    return tuple((round(sides[2 * i], 1), round(sides[2 * i + 1], 1)) for i in range(levels))
 
 
-def default_anchors(size: int) -> Anchors:
-    """Sides from size/20 to size, aspect ratios 0.5, 1 and 2: no knowledge of the objects."""
-    return Anchors(_ladder(size / 20, size), (0.5, 1.0, 2.0))
+def default_anchors(size: int, finest_stride: int = 8) -> Anchors:
+    """Sides from size/40 (size/20 from stride 16) to size, aspect ratios 0.5, 1 and 2: no
+    knowledge of the objects."""
+    return Anchors(_ladder(size * finest_stride / 320, size, len(PYRAMIDS[finest_stride])), (0.5, 1.0, 2.0))
 
 
 def fit_anchors(
-    boxes: Sequence[np.ndarray], sizes: Sequence[tuple[int | None, int | None]], size: int
+    boxes: Sequence[np.ndarray],
+    sizes: Sequence[tuple[int | None, int | None]],
+    size: int,
+    finest_stride: int = 8,
 ) -> Anchors:
     """Anchors for boxes (xyxy pixels, one array per image) of images whose (width, height) are `sizes`,
     as the model sees them (longer side `size`); an image of unknown size keeps its boxes as they are."""
@@ -65,7 +71,7 @@ def fit_anchors(
         b * (size / max(w, h)) if w and h else b for b, (w, h) in zip(boxes, sizes, strict=True) if len(b)
     ]
     if not scaled:
-        return default_anchors(size)
+        return default_anchors(size, finest_stride)
     every = np.concatenate(scaled)
     w = np.clip(every[:, 2] - every[:, 0], 1.0, None)
     h = np.clip(every[:, 3] - every[:, 1], 1.0, None)
@@ -77,4 +83,4 @@ def fit_anchors(
     low, high = max(4.0, low / SIDE_MARGIN), min(float(size), high * SIDE_MARGIN)
     if high <= low * 2:  # boxes of nearly one size: still cover a range around it
         low, high = low / 2, min(float(size), high * 2)
-    return Anchors(_ladder(low, high), ratios)
+    return Anchors(_ladder(low, high, len(PYRAMIDS[finest_stride])), ratios)

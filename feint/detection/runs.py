@@ -129,6 +129,7 @@ def load_detector(path: str | Path, which: str = "best") -> DetectorRun:
         ckpt["model"],
         pretrained=False,
         anchors=anchors,
+        finest_stride=int(ckpt.get("finest_stride", 16)),  # older runs: 16
     )
     model.load_state_dict(ckpt["state"])
     return DetectorRun(path, classes, int(ckpt["size"]), model.eval())

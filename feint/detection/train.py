@@ -108,9 +108,9 @@ def _train_torchvision(cfg: DetectConfig, resume: bool, log: TrainingLog) -> dic
     tell(notes)
     write_data_table(out, rows)
     anchors = (
-        fit_anchors(train_set.boxes, train_set.sizes, cfg.size)
+        fit_anchors(train_set.boxes, train_set.sizes, cfg.size, cfg.finest_stride)
         if cfg.anchors == "fit"
-        else default_anchors(cfg.size)  # "fixed"
+        else default_anchors(cfg.size, cfg.finest_stride)  # "fixed"
     )
     record: dict[str, Any] = {
         "status": "running",
@@ -119,6 +119,7 @@ def _train_torchvision(cfg: DetectConfig, resume: bool, log: TrainingLog) -> dic
         "classes": classes,
         "backbone": spec.record(),
         "anchors": anchors.record(),
+        "finest_stride": cfg.finest_stride,
         "versions": versions(),
         "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "device": cfg.device},
         "data": {
@@ -137,7 +138,9 @@ def _train_torchvision(cfg: DetectConfig, resume: bool, log: TrainingLog) -> dic
     # --- model, optimiser, schedule -------------------------------------------------------------------
     device = torch.device(cfg.device)
     torch.manual_seed(cfg.seed)
-    model = build_detector(spec, len(classes), cfg.size, cfg.model, anchors=anchors).to(device)
+    model = build_detector(
+        spec, len(classes), cfg.size, cfg.model, anchors=anchors, finest_stride=cfg.finest_stride
+    ).to(device)
     optimizer = _optimizer(cfg, [p for p in model.parameters() if p.requires_grad])
     steps = math.ceil(len(train_set) / cfg.batch)
     scheduler = warmup_cosine(optimizer, round(cfg.warmup_epochs * steps), cfg.epochs * steps)
@@ -164,6 +167,7 @@ def _train_torchvision(cfg: DetectConfig, resume: bool, log: TrainingLog) -> dic
             "size": cfg.size,
             "backbone": spec.record(),
             "anchors": anchors.record(),
+            "finest_stride": cfg.finest_stride,
             "epoch": state.epoch,
             "state": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         }

@@ -18,9 +18,12 @@ CHECKPOINT_FORMAT = "feint-detector/1"  # best.pt and last.pt of a torchvision r
 OPTIMIZERS = ("sgd", "adamw")
 # Training images flipped; or also zoomed, cropped and recoloured; or also turned a quarter (not for ships)
 AUGMENTS = ("flip", "jitter", "rotate")
-# Anchor boxes: sides size/20..size at ratios 0.5, 1, 2 (fixed), or fitted to the training boxes (fit); fixed
+# Anchor boxes: sides size/40..size at ratios 0.5, 1, 2 (fixed), or fitted to the training boxes (fit); fixed
 # learnt faster in the measured budgets (docs/detection.md, "Choosing the recipe").
 ANCHORS = ("fixed", "fit")
+# The finest stride of the feature pyramid: 8 (found more on bottles and real ships, docs/detection.md), or
+# 16 (a sixth faster; runs before the choice); feint/detection/models.py.
+FINEST_STRIDES = (8, 16)
 DEFAULT_LR = {"sgd": 0.01, "adamw": 1e-4}
 
 # (width, height) of each image as its labels state it; None where they do not say.
@@ -36,6 +39,7 @@ class DetectConfig:
     model: str = "fasterrcnn"  # or a YOLO model (yolo11n.yaml, a .pt file): the Ultralytics backend
     backbone: str = "mobilenet_v2"
     anchors: str = "fixed"
+    finest_stride: int = 8
     augment: str = "flip"  # or "jitter", "rotate" (feint/detection/data.py)
     classes: list[str] | None = None
     split: str | None = None  # default: the data's train split when it has one
@@ -61,6 +65,10 @@ class DetectConfig:
             raise FeintError(f"--augment {self.augment!r}: expected one of {', '.join(AUGMENTS)}")
         if self.anchors not in ANCHORS:
             raise FeintError(f"--anchors {self.anchors!r}: expected one of {', '.join(ANCHORS)}")
+        if self.finest_stride not in FINEST_STRIDES:
+            raise FeintError(
+                f"--finest-stride {self.finest_stride}: expected one of {', '.join(map(str, FINEST_STRIDES))}"
+            )
         if self.lr is None:
             self.lr = DEFAULT_LR[self.optimizer]
 

@@ -209,6 +209,10 @@ class RenderSection(Section):
     """Width / height of the delivered image (its width is the render `--size`): 1.333 is 4:3."""
     min_visible_px: param(1, None, "int")
     """Fewest pixels an object must show in the render to be labelled; none labelled: re-drawn."""
+    min_visible_fraction: param(0, 1) | None = None
+    """Least share of an object's whole silhouette (nothing in front, no frame edge) that must show for it
+    to be labelled: below it a fragment is left unlabelled. Unset: only `min_visible_px` applies. Every
+    label records its share as `visibility`."""
     max_redraws: int = Field(default=20, ge=0, le=1000, strict=True)
     """How many times an image is re-drawn (a new scene) before it is recorded as failed."""
     device: RenderDeviceName = "auto"

@@ -23,6 +23,7 @@ from feint.assets.modifiers import warp
 from feint.render.device import CPU, RenderDevice
 from feint.render.passes import RenderPasses, read_passes
 from feint.render.scene_setup import build_static_scene
+from feint.render.visibility import silhouette_area
 from feint.scene.description import AssetRef, Light, SceneDescription, SceneObject, Sea
 
 SMOOTH_ANGLE = math.radians(40)  # close-range sets: smooth-shade turned bodies, keep box edges sharp
@@ -39,6 +40,7 @@ class BlenderScene:
         self._slots: list[bpy.types.Object] = []
         self._model_roots: dict[str, bpy.types.Object] = {}
         self._lamps: list[bpy.types.Object] = []  # area lights of close-range sets, made on first use
+        self._posed: list[tuple[int, Mesh, bpy.types.Object]] = []  # pass index, mesh, slot of this sample
         # Seconds of the last render's stages: the scene update, Cycles (sync, BVH, path tracing, denoising,
         # EXR write) and reading the passes back; a render's records carry them (its profile).
         self.timing: dict[str, float] = {}
@@ -66,6 +68,25 @@ class BlenderScene:
             "readback": time.perf_counter() - rendered,
         }
         return passes
+
+    def silhouettes(self) -> dict[int, float | None]:
+        """Pixels of each procedural object's whole silhouette in the scene last updated (by pass index;
+        see `feint.render.visibility`); user models are not in it. `matrix_basis` is the object's own
+        placement, which is its world matrix: slots and the camera have no parent."""
+        camera, r = self.static.camera, self.scene.render
+        camera_matrix = np.array(camera.matrix_basis)
+        return {
+            index: silhouette_area(
+                mesh.vertices,
+                np.array(slot.matrix_basis),
+                camera_matrix,
+                camera.data.lens,
+                camera.data.sensor_width,
+                r.resolution_x,
+                r.resolution_y,
+            )
+            for index, mesh, slot in self._posed
+        }
 
     def _apply_settings(self, desc: SceneDescription) -> None:
         s, r = self.scene, desc.render
@@ -150,12 +171,14 @@ class BlenderScene:
         procedural = [o for o in desc.objects if o.asset.builder is not None]
         for slot in self._slots[len(procedural) :]:
             slot.hide_render = True
+        self._posed = []
         for i, desc_obj in enumerate(procedural):
             mesh = warp(build_asset(desc_obj.asset), desc_obj.wear.warp, desc.seed + i)
             slot = self._slot_with_mesh(i, mesh)
             if desc.studio is not None:
                 slot.data.set_sharp_from_angle(angle=SMOOTH_ANGLE)
             self._pose(slot, desc_obj)
+            self._posed.append((desc_obj.pass_index, mesh, slot))
             if desc_obj is desc.objects[0] and desc.sea is not None:
                 self._set_wake(mesh, desc.sea)
         for desc_obj in desc.objects:

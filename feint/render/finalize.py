@@ -52,6 +52,7 @@ def finalize(job: RenderJob, seconds: float, device: RenderDevice = CPU) -> dict
                     "area": a["area"],
                     "segmentation": a["segmentation"],
                     "iscrowd": 0,
+                    **({"visibility": a["visibility"]} if "visibility" in a else {}),
                 }
             )
     supercategory = get_channel(job.graph.channel).supercategory

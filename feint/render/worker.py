@@ -1,7 +1,8 @@
 """What runs inside a render worker process: one persistent Blender scene, one image per task.
 
 A task renders image `index` start to finish (labelling the objects that show at least
-`min_visible_px` pixels, re-drawing samples where none does),
+`min_visible_px` pixels and `min_visible_fraction` of their silhouette, re-drawing samples where none
+does),
 writes the image and its record atomically, and returns the record. Because every random choice
 comes from (dataset seed, index, attempt), the bytes do not depend on which worker did the task.
 """
@@ -24,6 +25,7 @@ from feint.io import write_bytes_atomic, write_json_atomic
 from feint.render.device import CPU, RenderDevice, resolve_render_device
 from feint.render.labels import annotation_from_mask
 from feint.render.post import finish
+from feint.render.visibility import visible_fraction
 from feint.scene.sampler import make_sampler
 from feint.scene.seeds import stream
 
@@ -141,9 +143,20 @@ def render_index(index: int) -> dict[str, Any]:
         for stage, seconds in _STATE["scene"].timing.items():
             stages[stage] += seconds
         clock = time.perf_counter()
-        # Too few pixels to annotate fairly: left unlabelled (a ship is its image's only label: re-drawn).
+        # Too few pixels, or too small a share of the object, to annotate fairly: left unlabelled (a ship
+        # is its image's only label: re-drawn).
         shown = {o.pass_index: int((passes.index == o.pass_index).sum()) for o in desc.labelled}
-        labelled = [o for o in desc.labelled if shown[o.pass_index] >= desc.min_visible_px]
+        silhouettes = _STATE["scene"].silhouettes()
+        visibility = {
+            o.pass_index: visible_fraction(shown[o.pass_index], silhouettes.get(o.pass_index))
+            for o in desc.labelled
+        }
+        labelled = [
+            o
+            for o in desc.labelled
+            if shown[o.pass_index] >= desc.min_visible_px
+            and (visibility[o.pass_index] is None or visibility[o.pass_index] >= desc.min_visible_fraction)
+        ]
         if not labelled:
             continue
         result = finish(
@@ -161,6 +174,10 @@ def render_index(index: int) -> dict[str, Any]:
         stages["labels"] += time.perf_counter() - clock
         if any(a is None for a in anns):
             continue
+        for ann, o in zip(anns, labelled, strict=True):
+            share = visibility[o.pass_index]
+            if ann is not None and share is not None:
+                ann["visibility"] = round(share, 3)
         clock = time.perf_counter()
         write_bytes_atomic(out / image_name(index), result.jpeg)
         stages["write"] += time.perf_counter() - clock

@@ -165,6 +165,7 @@ class BottleSampler:
             ),
             params=p,
             min_visible_px=int(p["render.min_visible_px"]),
+            min_visible_fraction=float(p.get("render.min_visible_fraction") or 0.0),
             studio=studio,
         )
 

@@ -160,6 +160,7 @@ class SceneDescription:
     post: PostSettings
     params: dict[str, Any]
     min_visible_px: int = 1
+    min_visible_fraction: float = 0.0
     studio: Studio | None = None
 
     @property

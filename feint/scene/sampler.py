@@ -133,6 +133,7 @@ class Sampler:
             ),
             params=p,
             min_visible_px=int(p["render.min_visible_px"]),
+            min_visible_fraction=float(p.get("render.min_visible_fraction") or 0.0),
         )
 
     def _ship(self, seed: int, cls: str, p: dict[str, Any]) -> SceneObject:

@@ -114,3 +114,29 @@ def test_turned_and_zoomed_boxes_still_hold_their_shapes(shapes: Path) -> None:
                 centres += 1
                 bright += int(x[:, round((y0 + y1) / 2), round((x0 + x1) / 2)].max()) > 100
     assert turned >= 8 and bright >= 0.95 * centres, (turned, bright, centres)
+
+
+def test_a_stride_8_level_gives_small_objects_denser_anchors(shapes: Path, tmp_path: Path) -> None:
+    """`--finest-stride 8`: a fourth pyramid level fed by the backbone's stride-8 features, anchors from
+    size/40 (8 px at 320) on it, RoI pooling over three maps that sends boxes under 112 px to the stride-8
+    one (torchvision's level mapping puts 224 px at stride 16);
+    the run is rebuilt with that pyramid."""
+    anchors = default_anchors(320, finest_stride=8)
+    assert len(anchors.sizes) == 4 and anchors.sizes[0][0] == 8.0 and anchors.sizes[-1][-1] == 320.0
+    out = tmp_path / "run"
+    code, _, err = feint(
+        "detect", "train", shapes, "-o", out, "--size", "96", "--epochs", "1", "--batch", "4",
+        "--finest-stride", "8", "-q",
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads((out / "run.json").read_text())["finest_stride"] == 8
+    model = load_detector(out).model
+    assert len(model.rpn.anchor_generator.sizes) == 4
+    pool = model.roi_heads.box_roi_pool
+    assert pool.scales == [1 / 8, 1 / 16, 1 / 32]
+    small, large = torch.tensor([[0.0, 0.0, 30.0, 30.0]]), torch.tensor([[0.0, 0.0, 600.0, 600.0]])
+    assert pool.map_levels([small]).item() == 0 and pool.map_levels([large]).item() == 2
+    features = model.backbone(torch.zeros(1, 3, 96, 96))
+    assert [f.shape[-1] for f in features.values()] == [12, 6, 3, 2]  # strides 8, 16, 32, 64
+    code, _, err = feint("detect", "train", shapes, "-o", tmp_path / "bad", "--finest-stride", "4", "-q")
+    assert code == 2 and "--finest-stride" in err and "Traceback" not in err
