@@ -39,9 +39,11 @@ def test_a_turned_camera_sees_the_object_it_faces():
     assert silhouette_area(SQUARE, _placed(z=-10.0), turned, 50.0, 36.0, 360, 240) is None
 
 
-def test_no_silhouette_behind_the_camera_or_of_an_empty_mesh():
+def test_no_silhouette_behind_the_camera_none_of_an_empty_or_edge_on_mesh():
     assert silhouette_area(SQUARE, _placed(z=10.0), np.eye(4), 50.0, 36.0, 360, 240) is None
-    assert silhouette_area(np.zeros((0, 3)), _placed(), np.eye(4), 50.0, 36.0, 360, 240) is None
+    assert silhouette_area(np.zeros((0, 3)), _placed(), np.eye(4), 50.0, 36.0, 360, 240) == 0.0
+    edge_on = SQUARE[:, [2, 1, 0]]  # the square in the y-z plane, seen from straight ahead: a line
+    assert silhouette_area(edge_on, _placed(), np.eye(4), 50.0, 36.0, 360, 240) == 0.0
 
 
 def test_visible_fraction_is_a_share_capped_at_one():

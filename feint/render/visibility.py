@@ -13,8 +13,8 @@ Pure numpy (no Blender): the worker passes the matrices Blender holds.
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
+from scipy.spatial import ConvexHull, QhullError
 
 
 def silhouette_area(
@@ -30,9 +30,9 @@ def silhouette_area(
     `camera_matrix` (4x4 camera-to-world; it looks down its -z, +y up) rendering `width` x `height`.
 
     None when any vertex lies behind the camera (the hull of a projection through the camera's plane
-    means nothing) or the mesh is empty."""
+    means nothing); 0 when the mesh is empty or projects onto a line (a flat part seen edge on)."""
     if len(vertices) == 0:
-        return None
+        return 0.0
     homogeneous = np.column_stack([vertices, np.ones(len(vertices))])
     in_camera = homogeneous @ object_matrix.T @ np.linalg.inv(camera_matrix).T
     depth = -in_camera[:, 2]
@@ -41,8 +41,10 @@ def silhouette_area(
     pixels_per_unit = focal_length / sensor_width * width  # horizontal sensor fit
     xs = width / 2 + pixels_per_unit * in_camera[:, 0] / depth
     ys = height / 2 - pixels_per_unit * in_camera[:, 1] / depth
-    hull = cv2.convexHull(np.column_stack([xs, ys]).astype(np.float32))
-    return float(cv2.contourArea(hull))
+    try:
+        return float(ConvexHull(np.column_stack([xs, ys])).volume)  # a 2-D hull's volume is its area
+    except QhullError:  # fewer than three points off one line
+        return 0.0
 
 
 def visible_fraction(shown_px: int, silhouette_px: float | None) -> float | None:
