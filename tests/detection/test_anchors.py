@@ -60,13 +60,17 @@ def test_anchors_follow_the_model_input_size() -> None:
     assert fit_anchors([], [], size=320) == default_anchors(320)  # no boxes: nothing to fit
 
 
-def test_a_run_keeps_its_fitted_anchors(shapes: Path, tmp_path: Path) -> None:
-    out = tmp_path / "run"
+def train_one_epoch(shapes: Path, out: Path, *options: str) -> None:
+    """A 96 px detector trained one epoch on the shapes with `options`; it must succeed."""
     code, _, err = feint(
-        "detect", "train", shapes, "-o", out, "--size", "96", "--epochs", "1", "--batch", "4",
-        "--anchors", "fit", "-q",
+        "detect", "train", shapes, "-o", out, "--size", "96", "--epochs", "1", "--batch", "4", *options, "-q"
     )  # fmt: skip
     assert code == 0, err
+
+
+def test_a_run_keeps_its_fitted_anchors(shapes: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    train_one_epoch(shapes, out, "--anchors", "fit")
     recorded = json.loads((out / "run.json").read_text())["anchors"]
     assert load_checkpoint(out / "best.pt")["anchors"] == recorded
     model = load_detector(out).model
@@ -119,16 +123,11 @@ def test_turned_and_zoomed_boxes_still_hold_their_shapes(shapes: Path) -> None:
 def test_a_stride_8_level_gives_small_objects_denser_anchors(shapes: Path, tmp_path: Path) -> None:
     """`--finest-stride 8`: a fourth pyramid level fed by the backbone's stride-8 features, anchors from
     size/40 (8 px at 320) on it, RoI pooling over three maps that sends boxes under 112 px to the stride-8
-    one (torchvision's level mapping puts 224 px at stride 16);
-    the run is rebuilt with that pyramid."""
+    one (torchvision's level mapping puts 224 px at stride 16); the run is rebuilt with that pyramid."""
     anchors = default_anchors(320, finest_stride=8)
     assert len(anchors.sizes) == 4 and anchors.sizes[0][0] == 8.0 and anchors.sizes[-1][-1] == 320.0
     out = tmp_path / "run"
-    code, _, err = feint(
-        "detect", "train", shapes, "-o", out, "--size", "96", "--epochs", "1", "--batch", "4",
-        "--finest-stride", "8", "-q",
-    )  # fmt: skip
-    assert code == 0, err
+    train_one_epoch(shapes, out, "--finest-stride", "8")
     assert json.loads((out / "run.json").read_text())["finest_stride"] == 8
     model = load_detector(out).model
     assert len(model.rpn.anchor_generator.sizes) == 4
