@@ -46,6 +46,7 @@ class DetectOptions(BaseModel):
     backbone: str
     anchors: str = Field(pattern="^(fixed|fit)$")
     finest_stride: Literal[8, 16]
+    init: str | None = None
     augment: str = Field(pattern="^(flip|jitter|rotate)$")
     classes: list[str] | None = None
     split: str | None = None
@@ -113,6 +114,14 @@ def train_cmd(
             "(a sixth faster to train, as feint trained before).",
         ),
     ] = 8,
+    init: Annotated[
+        Path | None,
+        opt(
+            "--init",
+            help="Start from this fasterrcnn run's weights (e.g. trained on renders, continued on "
+            "photos); its backbone, pyramid and anchors are kept.",
+        ),
+    ] = None,
     augment: Annotated[
         Literal["flip", "jitter", "rotate"],
         opt(
@@ -173,6 +182,7 @@ def train_cmd(
             backbone=backbone,
             anchors=anchors,
             finest_stride=finest_stride,
+            init=str(init) if init else None,
             augment=augment,
             classes=comma_list(classes) or None,
             split=split,
@@ -197,7 +207,7 @@ def train_cmd(
     from feint.training.device import resolve_device
 
     options.device = resolve_device(options.device)
-    check_not_input(out, Inputs.of(data, *([val] if val else [])))
+    check_not_input(out, Inputs.of(data, *([val] if val else []), *([init] if init else [])))
     logger = open_tracker(tracker.value, out, project_name(out))
     record = train_detector(
         DetectConfig(**options.model_dump(), progress=not quiet), resume=resume, tracker=logger

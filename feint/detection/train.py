@@ -13,7 +13,8 @@ from (seed, epoch). With a tracker (`--tracker`), every epoch is logged as it en
 numbers and the run's files (feint/tracking.py).
 
 Optimisation follows torchvision's detection reference: SGD with momentum 0.9 and weight decay 1e-4 at
-lr 0.01 (or AdamW at 1e-4), linear warm-up then cosine to zero, every step. A YOLO model is handed to
+lr 0.01 (or AdamW at 1e-4), linear warm-up then cosine to zero, every step. `--init RUN` starts from
+another run's weights (init_from_run.py: renders first, then photos). A YOLO model is handed to
 the Ultralytics backend (yolo.py), which shares the data selection and the run folder's files.
 """
 
@@ -34,6 +35,7 @@ from feint.detection.anchors import default_anchors, fit_anchors
 from feint.detection.data import BoxedImages, DetectionSet, batches, detection_sets_of, loader, select_data
 from feint.detection.evaluate import coco_results, coco_scores
 from feint.detection.folder import data_rows, prepare_folder, write_data_table
+from feint.detection.init_from_run import init_anchors, init_checkpoint, load_init
 from feint.detection.models import build_detector
 from feint.detection.plots import plot_curves
 from feint.detection.runs import detect_images
@@ -87,6 +89,10 @@ def train_detector(cfg: DetectConfig, resume: bool = False, tracker: Tracker | N
     resolve_device(cfg.device)
     with TrainingLog(tracker, Path(cfg.out).resolve().name, asdict(cfg)) as log:
         if is_yolo_model(cfg.model):
+            if cfg.init:
+                raise FeintError(
+                    "--init is for fasterrcnn runs: a YOLO run starts from the weights in --model FILE.pt"
+                )
             return train_yolo(cfg, resume, log)
         return _train_torchvision(cfg, resume, log)
 
@@ -100,6 +106,7 @@ def _train_torchvision(cfg: DetectConfig, resume: bool, log: TrainingLog) -> dic
     classes = train_set.classes
     rows, keyed = data_rows(train_set, val_set)
     fingerprint = data_fingerprint(keyed, classes)
+    init = init_checkpoint(cfg) if cfg.init else None
     last = prepare_folder(cfg, resume)
     out = Path(cfg.out)
     check_same_data(out, fingerprint, classes, rows, "boxes")
@@ -107,11 +114,12 @@ def _train_torchvision(cfg: DetectConfig, resume: bool, log: TrainingLog) -> dic
         return json.loads((out / "run.json").read_text())
     tell(notes)
     write_data_table(out, rows)
-    anchors = (
-        fit_anchors(train_set.boxes, train_set.sizes, cfg.size, cfg.finest_stride)
-        if cfg.anchors == "fit"
-        else default_anchors(cfg.size, cfg.finest_stride)  # "fixed"
-    )
+    if init is not None:
+        anchors = init_anchors(init, cfg.size)
+    elif cfg.anchors == "fit":
+        anchors = fit_anchors(train_set.boxes, train_set.sizes, cfg.size, cfg.finest_stride)
+    else:
+        anchors = default_anchors(cfg.size, cfg.finest_stride)
     record: dict[str, Any] = {
         "status": "running",
         "model": cfg.model,
@@ -120,6 +128,7 @@ def _train_torchvision(cfg: DetectConfig, resume: bool, log: TrainingLog) -> dic
         "backbone": spec.record(),
         "anchors": anchors.record(),
         "finest_stride": cfg.finest_stride,
+        "init": {"run": str(Path(str(cfg.init)).resolve()), "epoch": init["epoch"]} if init else None,
         "versions": versions(),
         "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "device": cfg.device},
         "data": {
@@ -140,7 +149,10 @@ def _train_torchvision(cfg: DetectConfig, resume: bool, log: TrainingLog) -> dic
     torch.manual_seed(cfg.seed)
     model = build_detector(
         spec, len(classes), cfg.size, cfg.model, anchors=anchors, finest_stride=cfg.finest_stride
-    ).to(device)
+    )
+    if init is not None and last is None:  # a resumed run has these weights in last.pt
+        record["init"]["loaded"] = load_init(model, init, classes)
+    model.to(device)
     optimizer = _optimizer(cfg, [p for p in model.parameters() if p.requires_grad])
     steps = math.ceil(len(train_set) / cfg.batch)
     scheduler = warmup_cosine(optimizer, round(cfg.warmup_epochs * steps), cfg.epochs * steps)

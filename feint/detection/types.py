@@ -40,6 +40,7 @@ class DetectConfig:
     backbone: str = "mobilenet_v2"
     anchors: str = "fixed"
     finest_stride: int = 8
+    init: str | None = None  # a torchvision run to start from (feint/detection/init_from_run.py)
     augment: str = "flip"  # or "jitter", "rotate" (feint/detection/data.py)
     classes: list[str] | None = None
     split: str | None = None  # default: the data's train split when it has one
