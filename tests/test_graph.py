@@ -117,6 +117,39 @@ def test_graph_round_trips_through_yaml(tmp_path):
     assert load_graph(path) == g
 
 
+def test_detection_renders_are_never_delivered_as_classification_crops_in_any_class():
+    """marine-detect turns off the crop, the cut-out on black and the blown-up tiny image, and so for the
+    classes whose overrides in marine turn them on (carriers, sailboats, ...)."""
+    delivered = ("post.crop", "post.cutout", "post.low_detail")
+    for name in ("marine-detect", "marine"):
+        graph = load_graph(name)
+        for cls in ("aircraft_carrier", "bulkers", "submarine", "recreational", "sailboat", "tug"):
+            for dist_name, dist in graph.class_overrides(cls):
+                if dist_name in delivered:
+                    drawn = [bool(dist.sample(np.random.default_rng(k))) for k in range(200)]
+                    assert (not any(drawn)) if name == "marine-detect" else any(drawn), (name, cls, dist_name)
+
+
+def test_other_vessels_are_labelled_with_their_classes_only_where_the_graph_says_so(tmp_path):
+    """marine-detect labels every vessel (a detector must not learn to pass over ships); marine keeps them
+    as scenery, and labelling changes nothing but the labels."""
+    path = tmp_path / "g.yaml"
+    path.write_text("extends: marine\nbackground: {distractors: 2, alongside: true}\n")
+    labelled = tmp_path / "labelled.yaml"
+    labelled.write_text(f"extends: {path}\nbackground: {{label_vessels: true}}\n")
+    plain, every = Sampler(load_graph(path), 6, 96), Sampler(load_graph(labelled), 6, 96)
+    for i in range(5):
+        a, b = plain.sample(i), every.sample(i)
+        assert [o.label for o in a.labelled] == [a.params["class"]]
+        assert [(o.name, o.asset, o.pose) for o in a.objects] == [
+            (o.name, o.asset, o.pose) for o in b.objects
+        ]
+        vessels = [o for o in b.objects if o.name == "alongside" or o.name.startswith("distractor")]
+        assert len(vessels) == 3 and all(o.label == o.asset.builder for o in vessels)
+        indices = [o.pass_index for o in b.labelled]
+        assert len(set(indices)) == len(indices) == 4 and min(indices) == 1  # the ship first, each its own
+
+
 @pytest.mark.parametrize(
     "text, expected",
     [

@@ -73,7 +73,7 @@ def _table(title: str, model: type[BaseModel], values: Any, prefix: str) -> str:
             continue  # a nested section has a table of its own
         kind, bounds = _kind_and_bounds(model, name, info)
         built_in = _show_value(getattr(values, name, None))
-        meaning = (info.description or "").replace("|", "\\|")
+        meaning = _one_paragraph(info.description or "").replace("|", "\\|")
         rows.append(f"| `{prefix}{name}` | {kind} | {bounds} | {built_in} | {meaning} |")
     doc = model.__doc__ if model.__doc__ and model.__doc__ is not Section.__doc__ else ""
     intro = f"\n{_one_paragraph(doc)}\n" if doc and model.__doc__ != BaseModel.__doc__ else ""

@@ -301,10 +301,14 @@ class BackgroundSection(Section):
     land_height: param(0, 50)
     """Height of the hills behind, in ship lengths (at least 1 m; behind a quay 0.6 of it)."""
     distractors: param(0, 20, "int")
-    """Number of other, unlabelled vessels 1.5-6 ship lengths beyond the ship."""
+    """Number of other vessels 1.5-6 ship lengths beyond the ship (unlabelled unless `label_vessels`)."""
     # A big ship moored or working beside the labelled one (the wall behind a tug at work).
     alongside: Flag = Field(default=False, validate_default=True)
     """Add a big ship (carrier, bulker, ...) parallel to the labelled one, a few metres off it."""
+    # For detection: a ship left unlabelled teaches a detector to pass over ships.
+    label_vessels: Flag = Field(default=False, validate_default=True)
+    """Label the distractor vessels and the ship alongside with their classes too (detection); off,
+    they are scenery and only the ship is labelled (classification)."""
 
 
 class CameraSection(Section):

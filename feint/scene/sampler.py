@@ -229,8 +229,10 @@ class Sampler:
                     kind, AssetRef(builder=kind, params=params), Pose(x=float(x), y=float(y), yaw=yaw)
                 )
             )
+        # labelled vessels (detection) take pass indices after the ship: the one alongside 2, distractors 3+
+        labelled = bool(p["background.label_vessels"])
         if p["background.alongside"]:
-            objects.append(self._alongside(seed, extent, away))
+            objects.append(self._alongside(seed, extent, away, labelled))
         rng = stream(seed, "distractors")
         builtin = list_ship_classes()
         for i in range(int(p["background.distractors"])):
@@ -249,12 +251,16 @@ class Sampler:
                     f"distractor{i}",
                     AssetRef(builder=cls, params=params),
                     Pose(x=float(x), y=float(y), yaw=float(rng.uniform(0, 360))),
+                    label=cls if labelled else None,
+                    pass_index=3 + i if labelled else 0,
                 )
             )
         return objects
 
     @staticmethod
-    def _alongside(seed: int, extent: tuple[float, float, float], away: np.ndarray) -> SceneObject:
+    def _alongside(
+        seed: int, extent: tuple[float, float, float], away: np.ndarray, labelled: bool
+    ) -> SceneObject:
         """A big hull parallel to the ship, a few metres off its far side: tugs are photographed at work
         against the wall of the ship they push, which fills the background of the crop."""
         rng = stream(seed, "alongside")
@@ -266,7 +272,10 @@ class Sampler:
         y = far_side * (extent[1] / 2 + big_beam / 2 + rng.uniform(2.0, 15.0))
         x = rng.uniform(-0.45, 0.45) * big_length
         yaw = float(rng.choice([0.0, 180.0]) + rng.normal(0.0, 3.0))
-        return SceneObject("alongside", asset, Pose(x=float(x), y=float(y), yaw=yaw))
+        pose = Pose(x=float(x), y=float(y), yaw=yaw)
+        return SceneObject(
+            "alongside", asset, pose, label=cls if labelled else None, pass_index=2 if labelled else 0
+        )
 
 
 def _model_file(folder: str, rng: np.random.Generator, length: float | None) -> AssetRef:
