@@ -390,6 +390,22 @@ def test_a_render_stopped_before_its_first_image_starts_over_without_resume(tmp_
     assert _files(out) == _files(dataset16)
 
 
+def test_a_stop_during_the_progress_bars_construction_arrives_after_it():
+    """The race the test above once lost: Ctrl-C inside tqdm's constructor left a bar whose destructor
+    printed a traceback. Signals sent while the bar is built wait, and arrive once it is whole."""
+    from feint.render.dataset import _signals_held
+
+    seen: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _: seen.append(signum))
+    try:
+        with _signals_held():
+            signal.raise_signal(signal.SIGINT)
+            assert seen == []  # held
+        assert seen == [signal.SIGINT]  # then delivered, not lost
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @blender
 def test_a_worker_that_cannot_start_is_one_line_and_leaves_a_fresh_folder(tmp_path):
     fake = tmp_path / "fake"  # a `bpy` that fails to import, in the workers as Blender might

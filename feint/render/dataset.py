@@ -74,14 +74,15 @@ def render_dataset(job: RenderJob, progress: bool = True) -> dict[str, Any]:
             if todo:
                 run = _render_on_ray if job.executor == "ray" else _render_locally
                 bar_device = f" on {device.describe()}" if device.is_gpu else ""
-                bar = tqdm(
-                    total=job.n,
-                    initial=len(done),
-                    unit="img",
-                    desc=f"render{bar_device}",
-                    disable=not progress,
-                    dynamic_ncols=True,
-                )
+                with _signals_held():  # a bar stopped half-built prints a traceback when collected
+                    bar = tqdm(
+                        total=job.n,
+                        initial=len(done),
+                        unit="img",
+                        desc=f"render{bar_device}",
+                        disable=not progress,
+                        dynamic_ncols=True,
+                    )
                 with bar, closing(run(job, todo, device)) as records:  # closing: workers end with the loop
                     for _ in records:
                         bar.update(1)
@@ -128,6 +129,21 @@ def _stop_on_signals() -> Iterator[None]:
     finally:
         for s, handler in previous.items():
             _set_handler(s, handler)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM are held (blocked) while the body runs and arrive when it ends: for objects
+    that a stop in the middle of their construction leaves broken (tqdm's bar then raises from its
+    destructor, a traceback after `feint: interrupted`)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, set(STOP_SIGNALS))
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 @contextmanager
