@@ -25,7 +25,7 @@ from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures import process as futures_process
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import closing, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -74,18 +74,23 @@ def render_dataset(job: RenderJob, progress: bool = True) -> dict[str, Any]:
             if todo:
                 run = _render_on_ray if job.executor == "ray" else _render_locally
                 bar_device = f" on {device.describe()}" if device.is_gpu else ""
-                with _signals_held():  # a bar stopped half-built prints a traceback when collected
-                    bar = tqdm(
-                        total=job.n,
-                        initial=len(done),
-                        unit="img",
-                        desc=f"render{bar_device}",
-                        disable=not progress,
-                        dynamic_ncols=True,
-                    )
-                with bar, closing(run(job, todo, device)) as records:  # closing: workers end with the loop
-                    for _ in records:
-                        bar.update(1)
+                with ExitStack() as stack:
+                    # a bar stopped half-built prints a traceback when collected: a stop waits until the
+                    # bar is whole and will be closed (ended with a newline) before the stop's message
+                    with _signals_held():
+                        bar = stack.enter_context(
+                            tqdm(
+                                total=job.n,
+                                initial=len(done),
+                                unit="img",
+                                desc=f"render{bar_device}",
+                                disable=not progress,
+                                dynamic_ncols=True,
+                            )
+                        )
+                    with closing(run(job, todo, device)) as records:  # closing: workers end with the loop
+                        for _ in records:
+                            bar.update(1)
             card = finalize(job, time.perf_counter() - started, device)
         except KeyboardInterrupt as stop:
             finished = sum(record_path(job.out, i).exists() for i in range(job.n))
